@@ -1,0 +1,211 @@
+//! Command-line flags: shared groups converted into library types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use syndup::params::{SplitMode, StemMode};
+use syndup::{Params, Preset};
+
+/// Find near-duplicate paragraphs in news corpora.
+#[derive(Parser, Debug)]
+#[command(name = "syndup", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Report clusters of near-duplicate paragraphs; never modifies input.
+    Scan(crate::cmd::scan::ScanArgs),
+    /// Score detection against a gold file: precision, recall, F1, misses, a threshold sweep.
+    Eval(crate::cmd::eval::EvalArgs),
+}
+
+/// Input files and how to split them.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Files or directories (walked recursively in sorted order; inside directories only
+    /// .txt, .text and .md files are read); `-` reads standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Paragraphs are non-empty lines (`line`) or blank-line separated blocks (`blank`).
+    #[arg(long, value_enum, default_value_t = Split::Line)]
+    pub split: Split,
+    /// Paragraphs longer than this many bytes are skipped and reported.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_paragraph_bytes: usize,
+}
+
+/// `--split` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Split {
+    /// One paragraph per non-empty line.
+    Line,
+    /// Blank-line separated blocks.
+    Blank,
+}
+
+/// `--preset` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum PresetArg {
+    /// Near-verbatim copies only (shingle Jaccard ≥ 0.8).
+    Exact,
+    /// Lightly edited copies (shingle Jaccard ≥ 0.5).
+    Near,
+    /// Near, plus restated sentences (the default).
+    Paraphrase,
+}
+
+/// `--stem` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum StemArg {
+    /// Detect each document's language and stem when it has a Snowball stemmer.
+    Auto,
+    /// Never stem.
+    None,
+}
+
+/// Detection parameters (a preset, then overrides).
+#[derive(Args, Debug, Clone)]
+pub struct ParamArgs {
+    /// Named trade-off; the flags below override its values.
+    #[arg(long, value_enum, default_value_t = PresetArg::Paraphrase)]
+    pub preset: PresetArg,
+    /// Paragraph-level shingle Jaccard threshold [preset: exact 0.8, near/paraphrase 0.5].
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Sentence-level weighted-overlap threshold [paraphrase: 0.30]; 0 turns it off.
+    #[arg(long)]
+    pub sentence_threshold: Option<f64>,
+    /// Words per shingle [3].
+    #[arg(long)]
+    pub shingle_words: Option<usize>,
+    /// MinHash values per signature [128].
+    #[arg(long)]
+    pub num_hashes: Option<usize>,
+    /// LSH bands (default: derived from the threshold).
+    #[arg(long)]
+    pub bands: Option<usize>,
+    /// LSH rows per band (default: derived from the threshold).
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// Shared distinct words a sentence pair needs [5].
+    #[arg(long)]
+    pub min_shared_words: Option<usize>,
+    /// Paragraphs with fewer words are matched only when identical [5].
+    #[arg(long)]
+    pub min_words: Option<usize>,
+    /// Stemming for sentence-level matching [auto].
+    #[arg(long, value_enum)]
+    pub stem: Option<StemArg>,
+    /// Seed of all hash functions.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// LSH buckets above this size are chained instead of fully paired [512].
+    #[arg(long)]
+    pub max_bucket: Option<usize>,
+}
+
+impl ParamArgs {
+    /// The library parameters these flags describe (validated by the library later).
+    pub fn to_params(&self, input: &InputArgs) -> Params {
+        let preset = match self.preset {
+            PresetArg::Exact => Preset::Exact,
+            PresetArg::Near => Preset::Near,
+            PresetArg::Paraphrase => Preset::Paraphrase,
+        };
+        let mut p = Params::preset(preset);
+        if let Some(v) = self.threshold {
+            p.threshold = v;
+        }
+        if let Some(v) = self.sentence_threshold {
+            p.sentence_threshold = (v > 0.0).then_some(v);
+        }
+        if let Some(v) = self.shingle_words {
+            p.shingle_words = v;
+        }
+        if let Some(v) = self.num_hashes {
+            p.num_hashes = v;
+        }
+        p.bands = self.bands;
+        p.rows = self.rows;
+        if let Some(v) = self.min_shared_words {
+            p.min_shared_words = v;
+        }
+        if let Some(v) = self.min_words {
+            p.min_words = v;
+        }
+        if let Some(v) = self.stem {
+            p.stem = match v {
+                StemArg::Auto => StemMode::Auto,
+                StemArg::None => StemMode::None,
+            };
+        }
+        if let Some(v) = self.seed {
+            p.seed = v;
+        }
+        if let Some(v) = self.max_bucket {
+            p.max_bucket = v;
+        }
+        p.split = match input.split {
+            Split::Line => SplitMode::Line,
+            Split::Blank => SplitMode::Blank,
+        };
+        p.max_paragraph_bytes = input.max_paragraph_bytes;
+        p
+    }
+}
+
+/// Run-time resources.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Worker threads (0: one per core). The output does not depend on it.
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl RunArgs {
+    /// A rayon pool with the requested threads.
+    pub fn pool(&self) -> anyhow::Result<rayon::ThreadPool> {
+        Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_override_the_preset() {
+        let cli = Cli::try_parse_from([
+            "syndup",
+            "scan",
+            "x",
+            "--preset",
+            "near",
+            "--threshold",
+            "0.7",
+            "--sentence-threshold",
+            "0.4",
+        ])
+        .unwrap();
+        let Command::Scan(a) = cli.command else {
+            panic!()
+        };
+        let p = a.params.to_params(&a.input);
+        assert_eq!(p.threshold, 0.7);
+        assert_eq!(p.sentence_threshold, Some(0.4));
+        assert_eq!(p.preset, Preset::Near);
+    }
+}

@@ -1,0 +1,176 @@
+//! `syndup eval`: precision, recall and F1 of detection against a gold file.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use syndup::eval::{score, Gold, Scores};
+use syndup::input::Corpus;
+use syndup::{Detector, Params};
+
+use crate::cli::{InputArgs, ParamArgs, RunArgs};
+use crate::exit::Exit;
+
+/// Arguments of `syndup eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub params: ParamArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Gold file: `line_a<TAB>line_b<TAB>label` (one-file corpus) or
+    /// `source:line<TAB>source:line<TAB>label` (paths relative to the gold file).
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// Labels that may be flagged or not (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "loose,boilerplate")]
+    pub optional: Vec<String>,
+    /// Also print a sweep over the deciding threshold (comma-separated values).
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub sweep: Option<Vec<f64>>,
+    /// How many false and missed pairs to list (0: none).
+    #[arg(long, default_value_t = 20)]
+    pub show: usize,
+    /// Exit 1 when precision is below this.
+    #[arg(long)]
+    pub min_precision: Option<f64>,
+    /// Exit 1 when recall is below this.
+    #[arg(long)]
+    pub min_recall: Option<f64>,
+}
+
+fn snippet(text: &str) -> String {
+    match text.char_indices().nth(70) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// Runs detection and prints the scores.
+pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
+    let params = args.params.to_params(&args.input);
+    let pool = args.run.pool()?;
+    let corpus = pool.install(|| Corpus::open(&args.input.paths, &params));
+    for s in &corpus.skipped {
+        eprintln!(
+            "syndup: {}:{} (byte {}): {}",
+            s.source, s.line, s.byte, s.reason
+        );
+    }
+    let gold = Gold::load(&args.gold, &corpus)?;
+    let detect = |p: &Params| -> anyhow::Result<Scores> {
+        let found = pool.install(|| Detector::new(p.clone()).map(|d| d.detect(&corpus)))?;
+        Ok(score(&gold, &found, &args.optional))
+    };
+    let s = detect(&params)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let loc = |i: u32| {
+        let p = &corpus.paragraphs[i as usize];
+        format!("{}:{}", corpus.source_name(p), p.line)
+    };
+    let text = |i: u32| snippet(corpus.text(&corpus.paragraphs[i as usize]));
+    writeln!(
+        out,
+        "gold {}: {} pairs; {} paragraphs in {} files; preset {}",
+        args.gold.display(),
+        gold.pairs.len(),
+        corpus.paragraphs.len(),
+        corpus.sources.len(),
+        params.preset.name()
+    )?;
+    writeln!(
+        out,
+        "{:<14} {:>7} {:>7} {:>7}",
+        "label", "pairs", "found", "recall"
+    )?;
+    for (label, l) in &s.labels {
+        let name = if l.optional {
+            format!("{label} (opt)")
+        } else {
+            label.clone()
+        };
+        writeln!(
+            out,
+            "{:<14} {:>7} {:>7} {:>7.3}",
+            name,
+            l.total,
+            l.found,
+            l.recall()
+        )?;
+    }
+    writeln!(
+        out,
+        "precision {:.3}  recall {:.3}  F1 {:.3}  ({} true, {} optional, {} false, {} missed)",
+        s.precision(),
+        s.recall(),
+        s.f1(),
+        s.true_pairs,
+        s.optional_pairs,
+        s.false_pairs.len(),
+        s.missed.len()
+    )?;
+    if args.show > 0 {
+        for &(a, b, sim) in s.false_pairs.iter().take(args.show) {
+            writeln!(out, "false  {} ~ {}  {sim:.3}", loc(a), loc(b))?;
+            writeln!(out, "         {}\n         {}", text(a), text(b))?;
+        }
+        for (a, b, label) in s.missed.iter().take(args.show) {
+            writeln!(out, "missed {} ~ {}  [{label}]", loc(*a), loc(*b))?;
+            writeln!(out, "         {}\n         {}", text(*a), text(*b))?;
+        }
+    }
+    if let Some(values) = &args.sweep {
+        let sentence = params.sentence_threshold.is_some();
+        let knob = if sentence {
+            "sentence_threshold"
+        } else {
+            "threshold"
+        };
+        let defaults = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
+        let values: &[f64] = if values.is_empty() { &defaults } else { values };
+        writeln!(out, "sweep of {knob}:")?;
+        writeln!(
+            out,
+            "{:>8} {:>9} {:>7} {:>7} {:>7} {:>7}",
+            knob.split('_').next().unwrap_or(knob),
+            "precision",
+            "recall",
+            "F1",
+            "false",
+            "missed"
+        )?;
+        for &v in values {
+            let mut p = params.clone();
+            if sentence {
+                p.sentence_threshold = Some(v);
+            } else {
+                p.threshold = v;
+            }
+            let s = detect(&p)?;
+            writeln!(
+                out,
+                "{:>8.3} {:>9.3} {:>7.3} {:>7.3} {:>7} {:>7}",
+                v,
+                s.precision(),
+                s.recall(),
+                s.f1(),
+                s.false_pairs.len(),
+                s.missed.len()
+            )?;
+        }
+    }
+    out.flush().context("writing the evaluation")?;
+    let below = args.min_precision.is_some_and(|m| s.precision() < m)
+        || args.min_recall.is_some_and(|m| s.recall() < m);
+    Ok(if !corpus.skipped.is_empty() {
+        Exit::Error
+    } else if below {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}

@@ -1,0 +1,70 @@
+//! `syndup scan`: report near-duplicate paragraphs; never modifies input.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use syndup::input::Corpus;
+use syndup::report::{Format, Report};
+use syndup::Detector;
+
+use crate::cli::{InputArgs, ParamArgs, RunArgs};
+use crate::exit::Exit;
+
+/// `--format` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    /// For people.
+    Text,
+    /// JSON Lines (the stable contract).
+    Jsonl,
+}
+
+/// Arguments of `syndup scan`.
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub params: ParamArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+}
+
+/// Runs the scan and writes the report to standard output.
+pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let params = args.params.to_params(&args.input);
+    let detector = Detector::new(params.clone())?;
+    let pool = args.run.pool()?;
+    let (corpus, found) = pool.install(|| {
+        let corpus = Corpus::open(&args.input.paths, &params);
+        let found = detector.detect(&corpus);
+        (corpus, found)
+    });
+    for s in &corpus.skipped {
+        eprintln!(
+            "syndup: {}:{} (byte {}): {}",
+            s.source, s.line, s.byte, s.reason
+        );
+    }
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Jsonl => Format::Jsonl,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    Report::new(&corpus, &found, &params, started.elapsed().as_secs_f64())
+        .write(format, &mut out)
+        .context("writing the report")?;
+    out.flush().context("writing the report")?;
+    Ok(if corpus.skipped.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Error
+    })
+}

@@ -1,0 +1,26 @@
+//! Exit codes, in one place (documented in the README).
+
+/// The process exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, and every input was used.
+    Clean = 0,
+    /// 1: `eval` only: a `--min-recall`/`--min-precision` gate failed.
+    Findings = 1,
+    /// 2: an error, bad usage, or some input was skipped (and listed).
+    Error = 2,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+/// Whether an error chain ends in a broken pipe (`syndup scan | head`), which is not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,564 @@
+//! The batch driver: a [`Corpus`] in, verified duplicate pairs and clusters out.
+//!
+//! [`Detector::detect`] runs the stages in order, each in parallel with rayon and each keeping
+//! input order, so the result is the same whatever the thread count:
+//!
+//! 1. per paragraph (in parallel): normalize ([`crate::normalize`]), hash word shingles
+//!    ([`crate::shingle`]), split into sentences ([`crate::segment`]) and hash their stemmed words
+//!    in the language detected for the document;
+//! 2. collapse identical paragraphs (same normalized text): only one representative of each goes
+//!    through the index, and identical copies are reported with similarity 1;
+//! 3. paragraph level: MinHash the shingle sets ([`crate::minhash`]), band them
+//!    ([`crate::lsh`]), verify every candidate by exact Jaccard ([`crate::verify`]);
+//! 4. sentence level (preset `paraphrase`): weight terms by their inverse document frequency
+//!    in this corpus, MinHash and band the sentences, verify candidates by the weighted overlap
+//!    score; a paragraph pair is a duplicate when one sentence of each matches;
+//! 5. group the verified pairs into clusters ([`crate::cluster`]).
+//!
+//! ```
+//! use syndup::{input::Corpus, Detector, Params};
+//! let params = Params::default();
+//! let corpus = Corpus::from_texts(&[
+//!     ("a.txt", "The storm closed every road into the valley on Tuesday, officials said.\nUnrelated line about football scores and the weekend weather.\n"),
+//!     ("b.txt", "Officials said the storm closed every road into the valley on Tuesday.\n"),
+//! ], &params);
+//! let found = Detector::new(params)?.detect(&corpus);
+//! assert_eq!(found.clusters.len(), 1);
+//! assert_eq!(found.clusters[0].members, vec![0, 2]);
+//! # Ok::<(), syndup::Error>(())
+//! ```
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::cluster;
+use crate::error::Result;
+use crate::input::Corpus;
+use crate::lsh;
+use crate::minhash::{MinHasher, Signatures};
+use crate::normalize::Words;
+use crate::params::{Params, StemMode};
+use crate::segment::{self, Span};
+use crate::shingle::{Language, Shingler, TermHasher};
+use crate::verify;
+
+/// Which comparison decided a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// The two paragraphs have the same normalized text.
+    Identical,
+    /// Exact Jaccard similarity of the paragraphs' word shingles reached the threshold.
+    Jaccard,
+    /// A sentence of each reached the sentence-level threshold.
+    Sentence,
+}
+
+/// A verified pair of paragraphs (indexes into [`Corpus::paragraphs`], `a < b`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pair {
+    /// The first paragraph.
+    pub a: u32,
+    /// The second paragraph.
+    pub b: u32,
+    /// The deciding score: 1 for identical text, the exact Jaccard for `jaccard`, the sentence
+    /// score for `sentence`.
+    pub similarity: f64,
+    /// What decided it.
+    pub measure: Measure,
+    /// Exact Jaccard similarity of the paragraphs' word shingle sets.
+    pub jaccard: f64,
+    /// The best sentence-pair score, when the sentence level found one.
+    pub sentence: Option<f64>,
+    /// The matched byte ranges within each paragraph's text (whole paragraphs unless a sentence
+    /// match decided).
+    pub spans: (Span, Span),
+}
+
+/// A connected group of paragraphs joined by verified pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    /// Position of the cluster in the output, from 0; clusters are ordered by first member.
+    pub id: usize,
+    /// Paragraph indexes, ascending.
+    pub members: Vec<u32>,
+    /// Indexes into [`Detection::pairs`] of the pairs that join this cluster, sorted.
+    pub pairs: Vec<usize>,
+}
+
+/// Counters of one run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Stats {
+    /// Input sources read.
+    pub files: usize,
+    /// Paragraphs read.
+    pub paragraphs: usize,
+    /// Bytes of input.
+    pub bytes: u64,
+    /// Paragraphs with fewer than `min_words` words (compared by identity only).
+    pub short_paragraphs: usize,
+    /// Distinct normalized paragraphs (after collapsing identical ones).
+    pub distinct_paragraphs: usize,
+    /// Sentences that took part in sentence-level matching.
+    pub sentences: usize,
+    /// Candidate pairs proposed by LSH (paragraph and sentence level).
+    pub candidates: usize,
+    /// Verified duplicate pairs.
+    pub pairs: usize,
+}
+
+/// What a detection found.
+#[derive(Clone, Debug, Default)]
+pub struct Detection {
+    /// Every verified pair, sorted by `(a, b)`.
+    pub pairs: Vec<Pair>,
+    /// Clusters, ordered by first member.
+    pub clusters: Vec<Cluster>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+/// Finds near-duplicate paragraphs in a corpus.
+#[derive(Clone, Debug)]
+pub struct Detector {
+    params: Params,
+}
+
+/// Per-paragraph features in flat arrays.
+#[derive(Default)]
+struct Features {
+    n_words: Vec<u32>,
+    exact: Vec<u64>,
+    shingle_off: Vec<usize>,
+    shingles: Vec<u64>,
+    /// Sentence units: owning paragraph, span in its text, range of `terms`.
+    unit_para: Vec<u32>,
+    unit_span: Vec<Span>,
+    term_off: Vec<usize>,
+    terms: Vec<u64>,
+}
+
+impl Features {
+    fn new() -> Features {
+        Features {
+            shingle_off: vec![0],
+            term_off: vec![0],
+            ..Features::default()
+        }
+    }
+
+    fn shingles(&self, p: usize) -> &[u64] {
+        &self.shingles[self.shingle_off[p]..self.shingle_off[p + 1]]
+    }
+
+    fn terms(&self, u: usize) -> &[u64] {
+        &self.terms[self.term_off[u]..self.term_off[u + 1]]
+    }
+
+    fn append(&mut self, other: Features, para_base: u32) {
+        self.n_words.extend_from_slice(&other.n_words);
+        self.exact.extend_from_slice(&other.exact);
+        let base = self.shingles.len();
+        self.shingle_off
+            .extend(other.shingle_off[1..].iter().map(|o| o + base));
+        self.shingles.extend_from_slice(&other.shingles);
+        self.unit_para
+            .extend(other.unit_para.iter().map(|p| p + para_base));
+        self.unit_span.extend_from_slice(&other.unit_span);
+        let base = self.terms.len();
+        self.term_off
+            .extend(other.term_off[1..].iter().map(|o| o + base));
+        self.terms.extend_from_slice(&other.terms);
+    }
+}
+
+/// Pairs of identical paragraphs are listed in full for groups up to this size; bigger groups
+/// list each member with the group's first member only (identity is transitive, so nothing is
+/// claimed that was not verified), which keeps boilerplate from producing quadratic output.
+const FULL_GROUP: usize = 64;
+
+impl Detector {
+    /// A detector with validated parameters.
+    pub fn new(params: Params) -> Result<Detector> {
+        params.validate()?;
+        Ok(Detector { params })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Runs detection on the corpus (in the current rayon thread pool).
+    pub fn detect(&self, corpus: &Corpus) -> Detection {
+        let p = &self.params;
+        let n = corpus.paragraphs.len();
+        let languages = self.languages(corpus);
+        let features = self.features(corpus, &languages);
+
+        // Collapse identical paragraphs: representatives are the first of each group.
+        let mut by_text: Vec<(u64, u32)> = (0..n as u32)
+            .filter(|&i| features.n_words[i as usize] > 0)
+            .map(|i| (features.exact[i as usize], i))
+            .collect();
+        by_text.par_sort_unstable();
+        let mut rep: Vec<u32> = (0..n as u32).collect();
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let mut i = 0;
+        while i < by_text.len() {
+            let mut j = i + 1;
+            while j < by_text.len() && by_text[j].0 == by_text[i].0 {
+                j += 1;
+            }
+            let first = by_text[i].1;
+            for &(_, m) in &by_text[i..j] {
+                rep[m as usize] = first;
+            }
+            if j - i > 1 {
+                groups.push(by_text[i..j].iter().map(|&(_, m)| m).collect());
+            }
+            i = j;
+        }
+        let is_rep = |i: usize| rep[i] as usize == i && features.n_words[i] > 0;
+        let long_reps: Vec<u32> = (0..n)
+            .filter(|&i| is_rep(i) && features.n_words[i] as usize >= p.min_words)
+            .map(|i| i as u32)
+            .collect();
+
+        let mut stats = Stats {
+            files: corpus.sources.len(),
+            paragraphs: n,
+            bytes: corpus.total_bytes(),
+            short_paragraphs: features
+                .n_words
+                .iter()
+                .filter(|&&w| (w as usize) < p.min_words)
+                .count(),
+            distinct_paragraphs: (0..n).filter(|&i| is_rep(i)).count(),
+            ..Stats::default()
+        };
+
+        // Representative pairs: (a, b) → best evidence.
+        let mut rep_pairs: Vec<Pair> = Vec::new();
+
+        // Paragraph level.
+        let hasher = MinHasher::new(p.num_hashes, p.seed);
+        let para_sets: Vec<&[u64]> = long_reps
+            .iter()
+            .map(|&i| features.shingles(i as usize))
+            .collect();
+        let sigs = Signatures::compute(&hasher, &para_sets);
+        let units: Vec<u32> = (0..long_reps.len() as u32).collect();
+        let cands = lsh::candidate_pairs(&sigs, &units, p.banding(), p.seed, p.max_bucket);
+        stats.candidates += cands.len();
+        let texts = |i: u32| corpus.text(&corpus.paragraphs[i as usize]).len();
+        let whole = |i: u32| Span {
+            start: 0,
+            end: texts(i),
+        };
+        rep_pairs.par_extend(cands.par_iter().filter_map(|&(x, y)| {
+            let (a, b) = (long_reps[x as usize], long_reps[y as usize]);
+            let j = verify::jaccard(para_sets[x as usize], para_sets[y as usize]);
+            (j >= p.threshold).then(|| Pair {
+                a,
+                b,
+                similarity: j,
+                measure: Measure::Jaccard,
+                jaccard: j,
+                sentence: None,
+                spans: (whole(a), whole(b)),
+            })
+        }));
+
+        // Sentence level.
+        if let (Some(st), Some(banding)) = (p.sentence_threshold, p.sentence_banding()) {
+            let unit_ok: Vec<u32> = (0..features.unit_para.len() as u32)
+                .filter(|&u| {
+                    let para = features.unit_para[u as usize] as usize;
+                    is_rep(para) && features.n_words[para] as usize >= p.min_words
+                })
+                .collect();
+            stats.sentences = unit_ok.len();
+            // Document frequencies over the sentence units, by sorting.
+            let mut all_terms: Vec<u64> = unit_ok
+                .iter()
+                .flat_map(|&u| features.terms(u as usize).iter().copied())
+                .collect();
+            all_terms.par_sort_unstable();
+            let mut vocab: Vec<u64> = Vec::new();
+            let mut df: Vec<u32> = Vec::new();
+            for t in all_terms {
+                if vocab.last() == Some(&t) {
+                    if let Some(d) = df.last_mut() {
+                        *d += 1;
+                    }
+                } else {
+                    vocab.push(t);
+                    df.push(1);
+                }
+            }
+            let nu = unit_ok.len() as f64;
+            let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
+            // Terms in more than 1 in 20 sentences (and at least 64) stay out of the
+            // signatures: they are the language's function words and make every pair a
+            // candidate. They still count, with their small weight, in verification.
+            let common = (nu / 20.0).max(64.0) as u32;
+            let lookup = |t: &u64| vocab.binary_search(t).map(|k| df[k]).unwrap_or(1);
+            let weights: Vec<Vec<f32>> = unit_ok
+                .par_iter()
+                .map(|&u| {
+                    features
+                        .terms(u as usize)
+                        .iter()
+                        .map(|t| idf(lookup(t)))
+                        .collect()
+                })
+                .collect();
+            let sig_sets: Vec<Vec<u64>> = unit_ok
+                .par_iter()
+                .map(|&u| {
+                    features
+                        .terms(u as usize)
+                        .iter()
+                        .copied()
+                        .filter(|t| lookup(t) <= common)
+                        .collect()
+                })
+                .collect();
+            let signed: Vec<u32> = (0..unit_ok.len() as u32)
+                .filter(|&k| !sig_sets[k as usize].is_empty())
+                .collect();
+            let ssigs = Signatures::compute(&hasher, &sig_sets);
+            let scands = lsh::candidate_pairs(&ssigs, &signed, banding, p.seed ^ 1, p.max_bucket);
+            stats.candidates += scands.len();
+            let mut spairs: Vec<Pair> = scands
+                .par_iter()
+                .filter_map(|&(x, y)| {
+                    let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
+                    let (pa, pb) = (features.unit_para[ux], features.unit_para[uy]);
+                    if pa == pb {
+                        return None;
+                    }
+                    let (score, shared) = verify::overlap(
+                        features.terms(ux),
+                        &weights[x as usize],
+                        features.terms(uy),
+                        &weights[y as usize],
+                    );
+                    if score < st || shared < p.min_shared_words {
+                        return None;
+                    }
+                    let (sa, sb) = (features.unit_span[ux], features.unit_span[uy]);
+                    let ((a, sa), (b, sb)) = if pa < pb {
+                        ((pa, sa), (pb, sb))
+                    } else {
+                        ((pb, sb), (pa, sa))
+                    };
+                    Some(Pair {
+                        a,
+                        b,
+                        similarity: score,
+                        measure: Measure::Sentence,
+                        jaccard: verify::jaccard(
+                            features.shingles(a as usize),
+                            features.shingles(b as usize),
+                        ),
+                        sentence: Some(score),
+                        spans: (sa, sb),
+                    })
+                })
+                .collect();
+            rep_pairs.append(&mut spairs);
+        }
+
+        // Best evidence per representative pair: a paragraph-level match outranks a sentence
+        // match; among sentence matches the highest score wins (ties: earliest spans).
+        rep_pairs.sort_by(|x, y| {
+            (x.a, x.b, x.measure)
+                .cmp(&(y.a, y.b, y.measure))
+                .then(y.similarity.total_cmp(&x.similarity))
+                .then((x.spans.0.start, x.spans.1.start).cmp(&(y.spans.0.start, y.spans.1.start)))
+        });
+        let mut merged: Vec<Pair> = Vec::new();
+        for pair in rep_pairs {
+            match merged.last_mut() {
+                Some(last) if (last.a, last.b) == (pair.a, pair.b) => {
+                    if pair.measure == Measure::Sentence {
+                        let best = last.sentence.unwrap_or(0.0).max(pair.similarity);
+                        last.sentence = Some(best);
+                    }
+                }
+                _ => merged.push(pair),
+            }
+        }
+
+        // Expand to every copy of each representative.
+        let mut members_of: Vec<&[u32]> = vec![&[]; n];
+        for g in &groups {
+            members_of[g[0] as usize] = g;
+        }
+        let copies = |r: u32| -> &[u32] {
+            let m = members_of[r as usize];
+            if m.is_empty() {
+                std::slice::from_ref(&rep[r as usize])
+            } else {
+                m
+            }
+        };
+        let mut pairs: Vec<Pair> = Vec::new();
+        for g in &groups {
+            let full = g.len() <= FULL_GROUP;
+            for (x, &a) in g.iter().enumerate() {
+                let partners: &[u32] = if full {
+                    &g[x + 1..]
+                } else if x == 0 {
+                    &g[1..]
+                } else {
+                    &[]
+                };
+                for &b in partners {
+                    pairs.push(Pair {
+                        a,
+                        b,
+                        similarity: 1.0,
+                        measure: Measure::Identical,
+                        jaccard: 1.0,
+                        sentence: None,
+                        spans: (whole(a), whole(b)),
+                    });
+                }
+            }
+        }
+        for pr in merged {
+            let (ca, cb) = (copies(pr.a), copies(pr.b));
+            if ca.len() * cb.len() > FULL_GROUP * FULL_GROUP {
+                pairs.push(pr);
+                continue;
+            }
+            for &x in ca {
+                for &y in cb {
+                    let mut q = pr.clone();
+                    if x < y {
+                        q.a = x;
+                        q.b = y;
+                    } else {
+                        q.a = y;
+                        q.b = x;
+                        q.spans = (pr.spans.1, pr.spans.0);
+                    }
+                    pairs.push(q);
+                }
+            }
+        }
+        pairs.sort_by_key(|q| (q.a, q.b));
+        pairs.dedup_by_key(|q| (q.a, q.b));
+        stats.pairs = pairs.len();
+
+        let edges: Vec<(u32, u32)> = pairs.iter().map(|q| (q.a, q.b)).collect();
+        let groups = cluster::clusters(n, &edges);
+        let mut cluster_of = vec![usize::MAX; n];
+        for (id, g) in groups.iter().enumerate() {
+            for &m in g {
+                cluster_of[m as usize] = id;
+            }
+        }
+        let mut clusters: Vec<Cluster> = groups
+            .into_iter()
+            .enumerate()
+            .map(|(id, members)| Cluster {
+                id,
+                members,
+                pairs: Vec::new(),
+            })
+            .collect();
+        for (k, q) in pairs.iter().enumerate() {
+            clusters[cluster_of[q.a as usize]].pairs.push(k);
+        }
+        Detection {
+            pairs,
+            clusters,
+            stats,
+        }
+    }
+
+    /// The stemming language of each source, detected on its first few kilobytes.
+    fn languages(&self, corpus: &Corpus) -> Vec<Option<Language>> {
+        if self.params.stem == StemMode::None || self.params.sentence_threshold.is_none() {
+            return vec![None; corpus.sources.len()];
+        }
+        corpus
+            .sources
+            .par_iter()
+            .map(|s| {
+                let bytes = s.bytes();
+                let head = &bytes[..bytes.len().min(4096)];
+                let text = match std::str::from_utf8(head) {
+                    Ok(t) => t,
+                    Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+                };
+                Language::detect(text)
+            })
+            .collect()
+    }
+
+    fn features(&self, corpus: &Corpus, languages: &[Option<Language>]) -> Features {
+        let p = &self.params;
+        let sentences_on = p.sentence_threshold.is_some();
+        const CHUNK: usize = 512;
+        let chunks: Vec<Features> = corpus
+            .paragraphs
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let shingler = Shingler::new(p.shingle_words, p.seed);
+                let mut f = Features::new();
+                let mut words = Words::default();
+                let mut swords = Words::default();
+                let mut term_hasher: Option<(u32, TermHasher)> = None;
+                let mut buf: Vec<u64> = Vec::new();
+                for (k, para) in chunk.iter().enumerate() {
+                    let text = corpus.text(para);
+                    words.normalize(text);
+                    f.n_words.push(words.len() as u32);
+                    f.exact
+                        .push(xxh3_64_with_seed(words.text().as_bytes(), p.seed ^ 0xe7));
+                    buf.clear();
+                    shingler.hash_into(&words, &mut buf);
+                    buf.sort_unstable();
+                    buf.dedup();
+                    f.shingles.extend_from_slice(&buf);
+                    f.shingle_off.push(f.shingles.len());
+                    if !sentences_on || words.len() < p.min_words {
+                        continue;
+                    }
+                    if term_hasher.as_ref().map(|(s, _)| *s) != Some(para.source) {
+                        let lang = languages[para.source as usize];
+                        term_hasher = Some((para.source, TermHasher::new(lang, p.seed ^ 0x7e)));
+                    }
+                    let Some((_, th)) = term_hasher.as_ref() else {
+                        continue;
+                    };
+                    for span in segment::sentences(text) {
+                        swords.normalize(&text[span.range()]);
+                        if swords.len() < p.min_sentence_words {
+                            continue;
+                        }
+                        buf.clear();
+                        buf.extend(swords.iter().map(|w| th.hash(w)));
+                        buf.sort_unstable();
+                        buf.dedup();
+                        f.unit_para.push(k as u32);
+                        f.unit_span.push(span);
+                        f.terms.extend_from_slice(&buf);
+                        f.term_off.push(f.terms.len());
+                    }
+                }
+                f
+            })
+            .collect();
+        let mut all = Features::new();
+        for (c, f) in chunks.into_iter().enumerate() {
+            all.append(f, (c * CHUNK) as u32);
+        }
+        all
+    }
+}

@@ -1,0 +1,64 @@
+//! # syndup: near-duplicate paragraphs in news
+//!
+//! The same wire story is republished by hundreds of sites: trimmed, re-led, captioned, padded
+//! with boilerplate, sometimes reworded by a "spinner". syndup reads a corpus, splits it into
+//! paragraphs and sentences, signs them with MinHash, finds candidates with locality-sensitive
+//! hashing, verifies every candidate exactly and groups the verified pairs into clusters.
+//!
+//! ## Pipeline
+//!
+//! One module per stage; each says what it takes and what it gives:
+//!
+//! 1. [`input`]: paths → sources (memory-mapped) and paragraph spans, plus [`input::Skipped`]
+//!    entries for everything unusable;
+//! 2. [`segment`]: bytes → paragraph spans, paragraph → sentence spans;
+//! 3. [`normalize`]: text → normalized words (NFKC, case folded, punctuation removed);
+//! 4. [`shingle`]: words → seeded xxh3 hashes of word k-grams, and stemmed term hashes;
+//! 5. [`minhash`]: hash sets → MinHash signatures in one flat array;
+//! 6. [`lsh`]: signatures → candidate pairs (band keys grouped by sorting);
+//! 7. [`verify`]: candidates → exactly scored pairs;
+//! 8. [`cluster`]: pairs → clusters;
+//! 9. [`report`]: clusters → text or JSON Lines.
+//!
+//! [`Detector`] drives them over a whole corpus; [`eval`] scores a detection against a gold
+//! file.
+//!
+//! ## Example
+//!
+//! ```
+//! use syndup::{input::Corpus, Detector, Params};
+//! let params = Params::default();
+//! let corpus = Corpus::from_texts(&[
+//!     ("wire.txt", "Four men were arrested in France on suspicion of plotting to kill an exiled activist.\n"),
+//!     ("copy.txt", "Four men have been arrested in France on suspicion of plotting to kill the exiled activist.\n"),
+//! ], &params);
+//! let found = Detector::new(params)?.detect(&corpus);
+//! assert_eq!(found.pairs.len(), 1);
+//! assert!(found.pairs[0].similarity > 0.3);
+//! # Ok::<(), syndup::Error>(())
+//! ```
+//!
+//! ## Determinism
+//!
+//! Every hash is seeded from [`Params::seed`]; parallel stages keep input order and every list
+//! of pairs is sorted, so the same input and parameters give the same result whatever the
+//! number of threads.
+#![deny(missing_docs)]
+
+pub mod cluster;
+pub mod detect;
+pub mod error;
+pub mod eval;
+pub mod input;
+pub mod lsh;
+pub mod minhash;
+pub mod normalize;
+pub mod params;
+pub mod report;
+pub mod segment;
+pub mod shingle;
+pub mod verify;
+
+pub use detect::{Detection, Detector, Pair};
+pub use error::{Error, Result};
+pub use params::{Params, Preset};

@@ -1,0 +1,220 @@
+//! Stage 5: signatures. Hash sets in, MinHash signatures out, in one flat array.
+//!
+//! Takes a set of 64-bit hashes (shingles or terms; duplicates are harmless) and gives its
+//! MinHash signature: `k` 32-bit values, the minimum of each of `k` hash functions over the set.
+//! The share of equal positions in two signatures estimates the sets' Jaccard similarity with a
+//! standard error of `sqrt(J (1 − J) / k)`: at most 0.044 for k = 128 (J = 0.5), 0.031 for
+//! k = 256. Signatures of many units live in one row-major [`Signatures`] array.
+//!
+//! Scheme: `k` independent hash functions, each `fmix32(lo32(x) ^ s_i) ^ fmix32(hi32(x) ^ t_i)`
+//! over the input's 64-bit xxh3 hash with per-function seeds drawn from the run's seed. The
+//! inner loop is branch-free 32-bit arithmetic over `k` lanes, which the compiler vectorizes.
+//! One-permutation hashing was not chosen: sentence-sized sets of 5–20 terms leave most of its
+//! bins empty, and densified bins are correlated, which hurts LSH recall at low thresholds.
+//!
+//! ```
+//! use syndup::minhash::MinHasher;
+//! let h = MinHasher::new(128, 7);
+//! let a: Vec<u64> = (0..100).collect();
+//! let b: Vec<u64> = (50..150).collect();
+//! let (mut sa, mut sb) = (vec![0; 128], vec![0; 128]);
+//! h.sign(&a, &mut sa);
+//! h.sign(&b, &mut sb);
+//! let est = syndup::minhash::estimate(&sa, &sb);
+//! assert!((est - 1.0 / 3.0).abs() < 0.15);
+//! ```
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// A family of `k` MinHash functions.
+#[derive(Clone, Debug)]
+pub struct MinHasher {
+    lo: Vec<u32>,
+    hi: Vec<u32>,
+}
+
+#[inline(always)]
+fn fmix32(mut h: u32) -> u32 {
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+impl MinHasher {
+    /// `k` hash functions drawn from `seed`.
+    pub fn new(k: usize, seed: u64) -> MinHasher {
+        let draw =
+            |i: usize, salt: u64| xxh3_64_with_seed(&(i as u64).to_le_bytes(), seed ^ salt) as u32;
+        MinHasher {
+            lo: (0..k).map(|i| draw(i, 0x9e37_79b9)).collect(),
+            hi: (0..k).map(|i| draw(i, 0x7f4a_7c15)).collect(),
+        }
+    }
+
+    /// The number of hash functions.
+    pub fn len(&self) -> usize {
+        self.lo.len()
+    }
+
+    /// Whether there are no hash functions.
+    pub fn is_empty(&self) -> bool {
+        self.lo.is_empty()
+    }
+
+    /// Writes the signature of `set` into `out` (`out.len()` must equal [`MinHasher::len`]).
+    /// An empty set gives all `u32::MAX`; callers never sign empty sets (see
+    /// [`crate::Params::min_words`]).
+    pub fn sign(&self, set: &[u64], out: &mut [u32]) {
+        out.fill(u32::MAX);
+        let k = out.len().min(self.lo.len());
+        let (out, lo_s, hi_s) = (&mut out[..k], &self.lo[..k], &self.hi[..k]);
+        for &x in set {
+            let (lo, hi) = (x as u32, (x >> 32) as u32);
+            for ((o, &a), &b) in out.iter_mut().zip(lo_s).zip(hi_s) {
+                let h = fmix32(lo ^ a) ^ fmix32(hi ^ b);
+                *o = (*o).min(h);
+            }
+        }
+    }
+}
+
+/// The share of equal positions of two signatures: the MinHash estimate of Jaccard similarity.
+pub fn estimate(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() {
+        return 0.0;
+    }
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f64 / a.len() as f64
+}
+
+/// Signatures of many units, row-major in one flat array (`k` values per row).
+#[derive(Clone, Debug, Default)]
+pub struct Signatures {
+    k: usize,
+    data: Vec<u32>,
+}
+
+impl Signatures {
+    /// An empty set of `k`-value signatures.
+    pub fn new(k: usize) -> Signatures {
+        Signatures {
+            k,
+            data: Vec::new(),
+        }
+    }
+
+    /// Signs every set in parallel (rayon) and stores the rows in input order, so the result
+    /// does not depend on the thread count.
+    pub fn compute<S: AsRef<[u64]> + Sync>(hasher: &MinHasher, sets: &[S]) -> Signatures {
+        use rayon::prelude::*;
+        let k = hasher.len();
+        let mut data = vec![0u32; sets.len() * k];
+        if k > 0 {
+            data.par_chunks_mut(k)
+                .zip(sets.par_iter())
+                .for_each(|(row, set)| hasher.sign(set.as_ref(), row));
+        }
+        Signatures { k, data }
+    }
+
+    /// Values per signature.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Number of signatures.
+    pub fn len(&self) -> usize {
+        self.data.len().checked_div(self.k).unwrap_or(0)
+    }
+
+    /// Whether there is no signature.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Signature `i`.
+    pub fn row(&self, i: usize) -> &[u32] {
+        &self.data[i * self.k..(i + 1) * self.k]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The documented bound: 4.5 standard errors plus a small slack for hash-family bias.
+    fn bound(j: f64, k: usize) -> f64 {
+        4.5 * (j * (1.0 - j) / k as f64).sqrt() + 0.02
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn estimate_is_within_documented_error(
+            common in 0usize..200, only_a in 0usize..200, only_b in 0usize..200,
+            offset in any::<u64>(), seed in any::<u64>(),
+        ) {
+            prop_assume!(common + only_a + only_b > 0);
+            let base = offset.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let hash = |i: u64| xxh3_64_with_seed(&i.to_le_bytes(), base);
+            let a: Vec<u64> = (0..(common + only_a) as u64).map(hash).collect();
+            let b: Vec<u64> = (0..common as u64)
+                .chain(10_000..10_000 + only_b as u64)
+                .map(hash)
+                .collect();
+            let exact = common as f64 / (common + only_a + only_b) as f64;
+            let h = MinHasher::new(128, seed);
+            let (mut sa, mut sb) = (vec![0; 128], vec![0; 128]);
+            h.sign(&a, &mut sa);
+            h.sign(&b, &mut sb);
+            let est = estimate(&sa, &sb);
+            prop_assert!((est - exact).abs() <= bound(exact, 128), "est {} exact {}", est, exact);
+        }
+    }
+
+    #[test]
+    fn identical_sets_identical_signatures_any_threads() {
+        let sets: Vec<Vec<u64>> = (0..50).map(|i| (i..i + 20).collect()).collect();
+        let h = MinHasher::new(64, 1);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let four = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let a = one.install(|| Signatures::compute(&h, &sets));
+        let b = four.install(|| Signatures::compute(&h, &sets));
+        assert_eq!(a.data, b.data);
+        assert_eq!(a.len(), 50);
+        let mut r = vec![0; 64];
+        h.sign(&sets[3], &mut r);
+        assert_eq!(a.row(3), &r[..]);
+    }
+
+    #[test]
+    fn mean_error_is_small() {
+        // Over many pairs with J = 0.5 the mean estimate is unbiased within 0.01.
+        let h = MinHasher::new(128, 3);
+        let mut total = 0.0;
+        for t in 0..200u64 {
+            let a: Vec<u64> = (0..100)
+                .map(|i| xxh3_64_with_seed(&[i as u8, 1], t))
+                .collect();
+            let mut b: Vec<u64> = a[..67].to_vec();
+            b.extend((0..33).map(|i| xxh3_64_with_seed(&[i as u8, 2], t)));
+            let (mut sa, mut sb) = (vec![0; 128], vec![0; 128]);
+            h.sign(&a, &mut sa);
+            h.sign(&b, &mut sb);
+            total += estimate(&sa, &sb);
+        }
+        let mean = total / 200.0;
+        let exact = 67.0 / 133.0;
+        assert!((mean - exact).abs() < 0.01, "mean {mean} exact {exact}");
+    }
+}

@@ -1,0 +1,272 @@
+//! Stage 2: segmentation. A source's bytes in, paragraph and sentence byte spans out.
+//!
+//! [`paragraphs`] splits raw bytes into paragraph spans (one per non-empty line, or one per
+//! blank-line separated block), trimmed of surrounding whitespace, without copying.
+//! [`sentences`] splits a paragraph into sentence spans, keeping abbreviations ("Mr.", "U.S."),
+//! initials ("J. R. Smith"), decimal numbers ("3.5") and closing quotes together.
+//!
+//! ```
+//! use syndup::segment::sentences;
+//! let text = "Mr. Smith paid $3.5 million. “It was fair,” he said. U.S. officials agreed.";
+//! let got: Vec<&str> = sentences(text).iter().map(|s| &text[s.start..s.end]).collect();
+//! assert_eq!(got, ["Mr. Smith paid $3.5 million.", "“It was fair,” he said.", "U.S. officials agreed."]);
+//! ```
+
+use crate::params::SplitMode;
+
+/// A byte range `start..end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The span as a `Range`.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// Splits bytes into paragraph spans, trimmed of ASCII whitespace (and a leading UTF-8 byte
+/// order mark). Empty paragraphs are not returned.
+pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
+    let mut out = Vec::new();
+    let body_start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut push = |s: usize, e: usize| {
+        if let Some(span) = trim(bytes, s, e) {
+            out.push(span);
+        }
+    };
+    match mode {
+        SplitMode::Line => {
+            let mut start = body_start;
+            for (i, &b) in bytes.iter().enumerate().skip(body_start) {
+                if b == b'\n' {
+                    push(start, i);
+                    start = i + 1;
+                }
+            }
+            push(start, bytes.len());
+        }
+        SplitMode::Blank => {
+            let mut block_start = body_start;
+            let mut line_start = body_start;
+            let mut i = body_start;
+            while i <= bytes.len() {
+                if i == bytes.len() || bytes[i] == b'\n' {
+                    let blank = bytes[line_start..i].iter().all(u8::is_ascii_whitespace);
+                    if blank {
+                        push(block_start, line_start);
+                        block_start = i + 1;
+                    }
+                    line_start = i + 1;
+                }
+                i += 1;
+            }
+            push(block_start, bytes.len());
+        }
+    }
+    out
+}
+
+fn trim(bytes: &[u8], mut s: usize, mut e: usize) -> Option<Span> {
+    e = e.min(bytes.len());
+    while s < e && bytes[s].is_ascii_whitespace() {
+        s += 1;
+    }
+    while e > s && bytes[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    (s < e).then_some(Span { start: s, end: e })
+}
+
+/// Words that end with a period without ending a sentence (compared lowercase, without the
+/// period). Titles, months, and common Latin and business abbreviations of the languages
+/// syndup is tested on.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "sen", "rep", "gov", "lt", "col",
+    "sgt", "capt", "cmdr", "adm", "maj", "rev", "hon", "pres", "inc", "ltd", "co", "corp", "no",
+    "vs", "etc", "e.g", "i.e", "approx", "dept", "est", "fig", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "u.s", "u.k", "u.n", "e.u",
+    "a.m", "p.m", "ca", "cf", "z.b", "bzw", "nr", "mme", "mlle", "m", "sig", "sra", "sr", "dña",
+    "г", "гг", "т.е", "т.д", "им", "ул",
+];
+
+fn is_abbreviation(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let lower = lower.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if ABBREVIATIONS.contains(&lower) {
+        return true;
+    }
+    // Initials and dotted acronyms: "J.", "U.S.", "A.B.C." — one letter before each period.
+    let mut chars = word.chars().peekable();
+    let mut letters = 0;
+    while let Some(c) = chars.next() {
+        if c.is_alphabetic() {
+            letters += 1;
+            if letters > 1 {
+                return false;
+            }
+        } else if c == '.' {
+            letters = 0;
+        } else {
+            return false;
+        }
+        if chars.peek().is_none() {
+            return letters == 1 && c.is_uppercase();
+        }
+    }
+    false
+}
+
+fn is_closing(c: char) -> bool {
+    matches!(c, '"' | '\'' | '’' | '”' | '»' | ')' | ']' | '›')
+}
+
+fn is_opening(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '‘' | '“' | '«' | '(' | '[' | '‹' | '¿' | '¡' | '—' | '-'
+    )
+}
+
+/// Splits a paragraph into sentence spans (trimmed; together they cover every word of the
+/// paragraph). A sentence ends at `.`, `!`, `?` or `…` (plus closing quotes and brackets) that is
+/// followed by whitespace and then an uppercase letter, a digit or an opening quote; a period
+/// after an abbreviation or an initial does not end a sentence.
+pub fn sentences(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if matches!(c, '.' | '!' | '?' | '…') {
+            // Extend over repeated terminators and closing quotes/brackets.
+            let mut j = i + 1;
+            while j < chars.len()
+                && (matches!(chars[j].1, '.' | '!' | '?') || is_closing(chars[j].1))
+            {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(text.len(), |&(p, _)| p);
+            // Must be followed by whitespace, then a sentence start.
+            let mut k = j;
+            while k < chars.len() && chars[k].1.is_whitespace() {
+                k += 1;
+            }
+            let followed = k > j
+                && k < chars.len()
+                && (chars[k].1.is_uppercase() || chars[k].1.is_numeric() || is_opening(chars[k].1));
+            if followed && !(c == '.' && j == i + 1 && ends_with_abbreviation(&text[start..pos])) {
+                if let Some(s) = trim_str(text, start, end) {
+                    out.push(s);
+                }
+                start = chars[k].0;
+                i = k;
+                continue;
+            }
+            i = j;
+            let _ = pos;
+            continue;
+        }
+        i += 1;
+    }
+    if let Some(s) = trim_str(text, start, text.len()) {
+        out.push(s);
+    }
+    out
+}
+
+fn ends_with_abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    !word.is_empty() && is_abbreviation(word)
+}
+
+fn trim_str(text: &str, s: usize, e: usize) -> Option<Span> {
+    let piece = &text[s..e];
+    let lead = piece.len() - piece.trim_start().len();
+    let trimmed = piece.trim();
+    (!trimmed.is_empty()).then_some(Span {
+        start: s + lead,
+        end: s + lead + trimmed.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<&str> {
+        sentences(text).iter().map(|s| &text[s.range()]).collect()
+    }
+
+    #[test]
+    fn sentence_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("One. Two.", &["One.", "Two."]),
+            ("No split here", &["No split here"]),
+            (
+                "Dr. Who met J. R. Smith. Then left.",
+                &["Dr. Who met J. R. Smith.", "Then left."],
+            ),
+            (
+                "It rose 2.5 per cent. Shares fell.",
+                &["It rose 2.5 per cent.", "Shares fell."],
+            ),
+            (
+                "He said: ‘Go now.’ She went.",
+                &["He said: ‘Go now.’", "She went."],
+            ),
+            (
+                "“Why?” he asked. “Because.”",
+                &["“Why?” he asked.", "“Because.”"],
+            ),
+            (
+                "The U.S. Army said so. It did.",
+                &["The U.S. Army said so.", "It did."],
+            ),
+            (
+                "lowercase after. stays together",
+                &["lowercase after. stays together"],
+            ),
+            (
+                "Он сказал это. Потом ушёл.",
+                &["Он сказал это.", "Потом ушёл."],
+            ),
+            ("Wait... What? Really!", &["Wait...", "What?", "Really!"]),
+            (
+                "In 2024. 300 people came.",
+                &["In 2024.", "300 people came."],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&split(text), want, "text: {text}");
+        }
+    }
+
+    #[test]
+    fn paragraph_modes() {
+        let text = b"a\nb\n\n c \nd\n\n\n";
+        let lines: Vec<_> = paragraphs(text, SplitMode::Line)
+            .iter()
+            .map(|s| &text[s.range()])
+            .collect();
+        assert_eq!(lines, [&b"a"[..], b"b", b"c", b"d"]);
+        let blocks: Vec<_> = paragraphs(text, SplitMode::Blank)
+            .iter()
+            .map(|s| &text[s.range()])
+            .collect();
+        assert_eq!(blocks, [&b"a\nb"[..], b"c \nd"]);
+    }
+}

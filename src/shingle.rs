@@ -1,0 +1,211 @@
+//! Stage 4: shingling. Normalized words in, 64-bit shingle and term hashes out.
+//!
+//! Takes the normalized [`Words`] of a paragraph and gives the xxh3 hashes (seeded) of its word
+//! k-grams, appended to a caller-owned `Vec<u64>`. After normalization a k-gram is one
+//! contiguous slice of the word buffer, so it is hashed in place: nothing is allocated per
+//! shingle. A text shorter than k words gives one shingle of all its words.
+//!
+//! [`TermHasher`] gives the hashes of single words for sentence-level comparison, stemmed by
+//! the Snowball stemmer of the document's language when there is one.
+//!
+//! ```
+//! use syndup::{normalize::Words, shingle::Shingler};
+//! let mut words = Words::default();
+//! words.normalize("the quick brown fox");
+//! let mut out = Vec::new();
+//! Shingler::new(3, 0).hash_into(&words, &mut out);
+//! assert_eq!(out.len(), 2);
+//! ```
+
+use rust_stemmers::{Algorithm, Stemmer};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::normalize::Words;
+
+/// Hashes word k-grams.
+#[derive(Clone, Copy, Debug)]
+pub struct Shingler {
+    k: usize,
+    seed: u64,
+}
+
+impl Shingler {
+    /// A shingler of `k`-word shingles (`k` ≥ 1) with a hash seed.
+    pub fn new(k: usize, seed: u64) -> Shingler {
+        Shingler { k: k.max(1), seed }
+    }
+
+    /// Appends the hash of every k-gram of `words` to `out` (one hash of all words when there
+    /// are fewer than k; nothing when there is no word).
+    pub fn hash_into(&self, words: &Words, out: &mut Vec<u64>) {
+        let n = words.len();
+        if n == 0 {
+            return;
+        }
+        if n < self.k {
+            out.push(xxh3_64_with_seed(words.text().as_bytes(), self.seed));
+            return;
+        }
+        out.extend(
+            (0..=n - self.k)
+                .map(|i| xxh3_64_with_seed(words.span(i, i + self.k).as_bytes(), self.seed)),
+        );
+    }
+}
+
+/// Hashes single words, stemmed in the document's language.
+pub struct TermHasher {
+    stemmer: Option<Stemmer>,
+    seed: u64,
+}
+
+impl TermHasher {
+    /// A term hasher for a language (`None`: no stemming).
+    pub fn new(language: Option<Language>, seed: u64) -> TermHasher {
+        TermHasher {
+            stemmer: language.map(|l| Stemmer::create(l.algorithm())),
+            seed,
+        }
+    }
+
+    /// The hash of one normalized word after stemming.
+    pub fn hash(&self, word: &str) -> u64 {
+        match &self.stemmer {
+            Some(s) => xxh3_64_with_seed(s.stem(word).as_bytes(), self.seed),
+            None => xxh3_64_with_seed(word.as_bytes(), self.seed),
+        }
+    }
+}
+
+/// A language with a Snowball stemmer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Language(Algorithm);
+
+impl Language {
+    fn algorithm(self) -> Algorithm {
+        self.0
+    }
+
+    /// Detects the language of a text (a document, or its first few kilobytes) with `whatlang`.
+    /// Returns `None` when detection is unreliable or the language has no stemmer, in which
+    /// case words are compared unstemmed: a wrong stemmer would do more harm than none.
+    ///
+    /// ```
+    /// use syndup::shingle::Language;
+    /// let de = "Die Polizei hat am Montag vier Männer festgenommen, die einen Anschlag geplant haben sollen.";
+    /// assert_eq!(Language::detect(de).map(|l| l.name()), Some("german"));
+    /// ```
+    pub fn detect(text: &str) -> Option<Language> {
+        let info = whatlang::detect(text)?;
+        if !info.is_reliable() {
+            return None;
+        }
+        use whatlang::Lang::*;
+        let alg = match info.lang() {
+            Eng => Algorithm::English,
+            Deu => Algorithm::German,
+            Fra => Algorithm::French,
+            Ita => Algorithm::Italian,
+            Rus => Algorithm::Russian,
+            Spa => Algorithm::Spanish,
+            Por => Algorithm::Portuguese,
+            Nld => Algorithm::Dutch,
+            Swe => Algorithm::Swedish,
+            Nob => Algorithm::Norwegian,
+            Dan => Algorithm::Danish,
+            Fin => Algorithm::Finnish,
+            Hun => Algorithm::Hungarian,
+            Ron => Algorithm::Romanian,
+            Tur => Algorithm::Turkish,
+            Ara => Algorithm::Arabic,
+            Ell => Algorithm::Greek,
+            Tam => Algorithm::Tamil,
+            _ => return None,
+        };
+        Some(Language(alg))
+    }
+
+    /// The language's name in lowercase English.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Algorithm::English => "english",
+            Algorithm::German => "german",
+            Algorithm::French => "french",
+            Algorithm::Italian => "italian",
+            Algorithm::Russian => "russian",
+            Algorithm::Spanish => "spanish",
+            Algorithm::Portuguese => "portuguese",
+            Algorithm::Dutch => "dutch",
+            Algorithm::Swedish => "swedish",
+            Algorithm::Norwegian => "norwegian",
+            Algorithm::Danish => "danish",
+            Algorithm::Finnish => "finnish",
+            Algorithm::Hungarian => "hungarian",
+            Algorithm::Romanian => "romanian",
+            Algorithm::Turkish => "turkish",
+            Algorithm::Arabic => "arabic",
+            Algorithm::Greek => "greek",
+            Algorithm::Tamil => "tamil",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shingles_are_seeded_and_positional() {
+        let mut w = Words::default();
+        w.normalize("a b c d");
+        let mut x = Vec::new();
+        Shingler::new(2, 1).hash_into(&w, &mut x);
+        let mut y = Vec::new();
+        Shingler::new(2, 2).hash_into(&w, &mut y);
+        assert_eq!(x.len(), 3);
+        assert_ne!(x, y);
+        w.normalize("A, b!");
+        let mut z = Vec::new();
+        Shingler::new(2, 1).hash_into(&w, &mut z);
+        assert_eq!(z[0], x[0]);
+    }
+
+    #[test]
+    fn short_texts_give_one_shingle_and_empty_none() {
+        let mut w = Words::default();
+        let mut out = Vec::new();
+        w.normalize("two words");
+        Shingler::new(3, 0).hash_into(&w, &mut out);
+        assert_eq!(out.len(), 1);
+        w.normalize("...");
+        Shingler::new(3, 0).hash_into(&w, &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn languages_are_detected_and_stemmed() {
+        let cases = [
+            ("Les enquêteurs ont interrogé quatre hommes soupçonnés d'avoir préparé un attentat contre le militant.", "french"),
+            ("Четверо мужчин задержаны во Франции по подозрению в подготовке убийства правозащитника.", "russian"),
+            ("La policía detuvo a cuatro hombres sospechosos de planear el asesinato del activista ruso.", "spanish"),
+            ("La polizia ha arrestato quattro uomini sospettati di aver pianificato l'omicidio dell'attivista.", "italian"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                Language::detect(text).map(Language::name),
+                Some(want),
+                "{text}"
+            );
+        }
+        let english = Language::detect(
+            "The police said on Monday that the four men were being held in detention after \
+             questioning, and that the prosecutor would decide on charges later this week.",
+        );
+        assert_eq!(english.map(Language::name), Some("english"));
+        let en = TermHasher::new(english, 0);
+        assert_eq!(en.hash("detained"), en.hash("detain"));
+        assert_eq!(en.hash("charges"), en.hash("charge"));
+        let none = TermHasher::new(None, 0);
+        assert_ne!(none.hash("detained"), none.hash("detain"));
+    }
+}
