@@ -183,6 +183,7 @@ impl Corpus {
             });
             return;
         }
+        let (paragraphs_before, skipped_before) = (self.paragraphs.len(), self.skipped.len());
         let mut line = 1u64;
         let mut counted_to = 0usize;
         for span in segment::paragraphs(bytes, params.split) {
@@ -207,9 +208,14 @@ impl Corpus {
                 continue;
             }
             if let Err(e) = std::str::from_utf8(text) {
+                let bad_line = line
+                    + text[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
                 self.skipped.push(Skipped {
                     source: source.name.clone(),
-                    line,
+                    line: bad_line,
                     byte: (span.start + e.valid_up_to()) as u64,
                     reason: "invalid UTF-8; paragraph skipped".into(),
                 });
@@ -222,13 +228,24 @@ impl Corpus {
                 end: span.end as u64,
             });
         }
+        if self.paragraphs.len() == paragraphs_before && self.skipped.len() == skipped_before {
+            self.skipped.push(Skipped {
+                source: self.sources[id as usize].name.clone(),
+                line: 0,
+                byte: 0,
+                reason: "empty: no paragraph in this input".into(),
+            });
+        }
     }
 }
 
 type WalkError = (PathBuf, std::io::Error);
 
 /// Collects the files below `path` in sorted order. `top` marks a path given by the user, which
-/// is read whatever its extension.
+/// is read whatever its extension and kind. Inside a walked directory only regular files with a
+/// [`WALK_EXTENSIONS`] extension are read (a named pipe would block, a device would never end),
+/// hidden entries are left out, and symbolic links to directories are not followed, so a link
+/// loop cannot make the walk read the same files again and again.
 fn walk(
     path: &Path,
     top: bool,
@@ -236,10 +253,16 @@ fn walk(
 ) -> Result<(), WalkError> {
     let meta = std::fs::metadata(path).map_err(|e| (path.to_path_buf(), e))?;
     if !meta.is_dir() {
-        if top || has_walk_extension(path) {
+        if top || (meta.is_file() && has_walk_extension(path)) {
             out.push(Ok(path.to_path_buf()));
         }
         return Ok(());
+    }
+    if !top {
+        let link = std::fs::symlink_metadata(path).map_err(|e| (path.to_path_buf(), e))?;
+        if link.file_type().is_symlink() {
+            return Ok(());
+        }
     }
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(path).map_err(|e| (path.to_path_buf(), e))? {
@@ -249,6 +272,7 @@ fn walk(
         }
     }
     entries.sort();
+    let before = out.len();
     for entry in entries {
         let hidden = entry
             .file_name()
@@ -260,6 +284,18 @@ fn walk(
         if let Err(e) = walk(&entry, false, out) {
             out.push(Err(e));
         }
+    }
+    if top && out.len() == before {
+        out.push(Err((
+            path.to_path_buf(),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "directory has no file to read (looked for .{})",
+                    WALK_EXTENSIONS.join(", .")
+                ),
+            ),
+        )));
     }
     Ok(())
 }
@@ -326,6 +362,17 @@ mod tests {
         assert_eq!(c.paragraphs.len(), 1);
         assert_eq!(c.skipped.len(), 1);
         assert_eq!(c.skipped[0].line, 2);
+    }
+
+    #[test]
+    fn empty_input_is_reported() {
+        let c = Corpus::from_texts(
+            &[("e", ""), ("w", " \n\n\t\n"), ("ok", "a\n")],
+            &Params::default(),
+        );
+        let names: Vec<_> = c.skipped.iter().map(|s| s.source.as_str()).collect();
+        assert_eq!(names, ["e", "w"]);
+        assert!(c.skipped[0].reason.starts_with("empty"));
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl ParamArgs {
             p.threshold = v;
         }
         if let Some(v) = self.sentence_threshold {
-            p.sentence_threshold = (v > 0.0).then_some(v);
+            p.sentence_threshold = (v != 0.0).then_some(v);
         }
         if let Some(v) = self.shingle_words {
             p.shingle_words = v;

@@ -1,0 +1,386 @@
+//! Unusable input is reported, never fatal and never silent: exit code 2 (documented: "an
+//! error, bad usage, or some input was skipped"), a message on stderr naming the file (and the
+//! line and byte where there is one), a `skipped` record in the JSONL, no panic, and the good
+//! files of the same run still scanned. Bad flags: exit 2 and a message naming the parameter.
+
+use std::path::Path;
+
+use crate::util::{
+    assert_good_clusters, check_clusters, read_from, write_good_pair, Jsonl, Run, TestEnv,
+    STORY_COPY,
+};
+
+/// Paragraphs in the two files of [`write_good_pair`].
+const GOOD_PARAGRAPHS: u64 = 5;
+
+/// Scans the good pair plus `extra` paths, as JSONL; checks exit code 2, the contract, and that
+/// the good files were scanned.
+fn scan_with_good(env: &TestEnv, extra: &[&str], flags: &[&str]) -> (Run, Jsonl) {
+    let good = write_good_pair(env);
+    let mut args = vec!["scan", "--format", "jsonl"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&good);
+    args.extend_from_slice(extra);
+    let run = env.run(&args);
+    run.assert_code(2);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_good_clusters(&out);
+    (run, out)
+}
+
+/// Asserts the skipped record of `source` is at `line`/`byte` with a reason containing every
+/// one of `reason`, and that stderr reports it with the same place.
+#[track_caller]
+fn assert_skipped(run: &Run, out: &Jsonl, source: &str, line: u64, byte: u64, reason: &[&str]) {
+    let s = out.skipped_of(source);
+    assert_skipped_record(run, s, source, line, byte, reason);
+}
+
+#[track_caller]
+fn assert_skipped_record(
+    run: &Run,
+    s: &serde_json::Value,
+    source: &str,
+    line: u64,
+    byte: u64,
+    reason: &[&str],
+) {
+    assert_eq!(s["source"], source, "{s}");
+    assert_eq!(s["line"].as_u64(), Some(line), "line of {s}");
+    assert_eq!(s["byte"].as_u64(), Some(byte), "byte of {s}");
+    let text = s["reason"].as_str().expect("reason");
+    for r in reason {
+        assert!(text.contains(r), "reason {text:?} does not mention {r:?}");
+    }
+    let place = format!("{source}:{line}");
+    let at = format!("byte {byte}");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains(&place) && l.contains(&at) && l.contains(text)),
+        "stderr does not report {place} ({at}): {text}\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn binary_file_is_skipped_whole() {
+    let env = TestEnv::new();
+    // A PNG header: the signature has a CR LF and a LF before the first NUL.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xffa";
+    env.write("logo.png", png);
+    let nul = png.iter().position(|&b| b == 0).unwrap() as u64;
+    let (run, out) = scan_with_good(&env, &["logo.png"], &[]);
+    assert_skipped(&run, &out, "logo.png", 3, nul, &["binary"]);
+    assert_eq!(out.count("paragraphs"), GOOD_PARAGRAPHS);
+    assert!(out.members().iter().all(|m| m["source"] != "logo.png"));
+}
+
+#[test]
+fn invalid_utf8_lines_are_skipped_and_the_rest_scanned() {
+    let env = TestEnv::new();
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(format!("{}\n", STORY_COPY[0]).as_bytes());
+    bytes.extend_from_slice("Café owners said the ".as_bytes());
+    let bad1 = bytes.len() as u64;
+    bytes.extend_from_slice(b"\xff flood was the worst in decades.\n");
+    bytes.extend_from_slice(format!("{}\n", STORY_COPY[1]).as_bytes());
+    bytes.extend_from_slice(b"A line cut in the middle of a character: caf");
+    let bad2 = bytes.len() as u64;
+    bytes.extend_from_slice(b"\xc3\n");
+    bytes.extend_from_slice(b"The last line is fine and has enough words in it.\n");
+    env.write("mixed.txt", &bytes);
+
+    let (run, out) = scan_with_good(&env, &["mixed.txt"], &[]);
+    let skipped: Vec<_> = out
+        .skipped
+        .iter()
+        .filter(|s| s["source"] == "mixed.txt")
+        .collect();
+    assert_eq!(skipped.len(), 2, "skipped: {:#?}", out.skipped);
+    assert_skipped_record(&run, skipped[0], "mixed.txt", 2, bad1, &["UTF-8"]);
+    assert_skipped_record(&run, skipped[1], "mixed.txt", 4, bad2, &["UTF-8"]);
+    // Lines 1, 3 and 5 are read; 1 and 3 are copies of the good story.
+    assert_eq!(out.count("paragraphs"), GOOD_PARAGRAPHS + 3);
+    assert!(out.has_pair(("good_a.txt", 1), ("mixed.txt", 1)));
+    assert!(out.has_pair(("good_b.txt", 3), ("mixed.txt", 3)));
+}
+
+/// `--split blank`: the skipped byte is still the exact offset of the bad byte, even when it
+/// is not on the block's first line.
+#[test]
+fn invalid_utf8_in_a_block_reports_the_exact_byte() {
+    let env = TestEnv::new();
+    let mut bytes = b"First block, first line.\nFirst block, second line.\n\n".to_vec();
+    let block = bytes.len() as u64;
+    bytes.extend_from_slice(b"Second block starts here,\nand here comes a bad byte: ");
+    let bad = bytes.len() as u64;
+    bytes.extend_from_slice(b"\xfe.\n");
+    env.write("blocks.txt", &bytes);
+    let (_, out) = scan_with_good(&env, &["blocks.txt"], &["--split", "blank"]);
+    let s = out.skipped_of("blocks.txt");
+    assert_eq!(s["byte"].as_u64(), Some(bad), "{s}");
+    // The block starts on line 4 and the bad byte is on line 5; either names the place.
+    let line = s["line"].as_u64().unwrap();
+    assert!(line == 4 || line == 5, "{s}");
+    assert!(bad > block);
+}
+
+#[test]
+fn empty_and_blank_files_are_reported() {
+    let env = TestEnv::new();
+    env.write("empty.txt", b"");
+    env.write("blank.txt", b"\n  \n\t\r\n");
+    let (run, out) = scan_with_good(&env, &["empty.txt", "blank.txt"], &[]);
+    assert_skipped(&run, &out, "empty.txt", 0, 0, &["empty"]);
+    assert_skipped(&run, &out, "blank.txt", 0, 0, &["empty"]);
+    assert_eq!(out.count("files"), 4);
+}
+
+#[test]
+fn nonexistent_paths_are_reported() {
+    let env = TestEnv::new();
+    let (run, out) = scan_with_good(&env, &["missing.txt", "no/such/dir"], &[]);
+    assert_skipped(&run, &out, "missing.txt", 0, 0, &["No such file"]);
+    assert_skipped(&run, &out, "no/such/dir", 0, 0, &["No such file"]);
+    assert_eq!(out.count("files"), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_symlinks_are_reported() {
+    let env = TestEnv::new();
+    std::os::unix::fs::symlink("nowhere.txt", env.join("dangling.txt")).unwrap();
+    env.mkdir("links");
+    std::os::unix::fs::symlink("../gone.txt", env.join("links/dangling.txt")).unwrap();
+    let (run, out) = scan_with_good(&env, &["dangling.txt", "links"], &[]);
+    assert_skipped(&run, &out, "dangling.txt", 0, 0, &["No such file"]);
+    assert_skipped(&run, &out, "links/dangling.txt", 0, 0, &["No such file"]);
+}
+
+/// Permission problems. The tests may run as root, for whom `chmod 000` does not make a
+/// directory unreadable, so the always-checked case is a path through a regular file
+/// (`good_a.txt/child`, ENOTDIR); the unreadable directory is only checked when the test
+/// process itself cannot list it.
+#[cfg(unix)]
+#[test]
+fn unreadable_paths_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let (run, out) = scan_with_good(&env, &["good_a.txt/child"], &[]);
+    assert_skipped(&run, &out, "good_a.txt/child", 0, 0, &["Not a directory"]);
+
+    let locked = env.mkdir("locked");
+    env.write("locked/inside.txt", format!("{}\n", STORY_COPY[0]));
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let listable = std::fs::read_dir(&locked).is_ok();
+    if !listable {
+        let (run, out) = scan_with_good(&env, &["locked"], &[]);
+        assert_skipped(&run, &out, "locked", 0, 0, &["ermission denied"]);
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Write `size` bytes of words on one line.
+fn long_line(size: usize) -> Vec<u8> {
+    let words = b"rain river flood town mayor shelter night water street bridge ";
+    let mut v: Vec<u8> = words.iter().copied().cycle().take(size).collect();
+    if let Some(last) = v.last_mut() {
+        *last = b'.';
+    }
+    v
+}
+
+#[test]
+fn oversized_paragraph_is_skipped_unless_the_limit_is_raised() {
+    let env = TestEnv::new();
+    let head = b"A short first line with a handful of words.\n";
+    let mut bytes = head.to_vec();
+    bytes.extend_from_slice(&long_line(10 << 20));
+    bytes.push(b'\n');
+    env.write("big.txt", &bytes);
+
+    let (run, out) = scan_with_good(&env, &["big.txt"], &[]);
+    assert_skipped(
+        &run,
+        &out,
+        "big.txt",
+        2,
+        head.len() as u64,
+        &["1048576", "max_paragraph_bytes"],
+    );
+    assert_eq!(out.count("paragraphs"), GOOD_PARAGRAPHS + 1);
+
+    let good = write_good_pair(&env);
+    let run = env.run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--max-paragraph-bytes",
+        "20000000",
+        good[0],
+        good[1],
+        "big.txt",
+    ]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    assert!(out.skipped.is_empty(), "{:#?}", out.skipped);
+    assert_eq!(out.count("paragraphs"), GOOD_PARAGRAPHS + 2);
+    assert_eq!(out.summary["params"]["max_paragraph_bytes"], 20_000_000);
+    assert_good_clusters(&out);
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+}
+
+/// Every output format reports skipped input, not only JSONL.
+#[test]
+fn text_format_lists_skipped_input() {
+    let env = TestEnv::new();
+    let good = write_good_pair(&env);
+    let run = env.run(&["scan", good[0], good[1], "missing.txt"]);
+    run.assert_code(2);
+    let text = run.stdout_str();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("skipped: missing.txt:0 (byte 0)")),
+        "{}",
+        run.describe()
+    );
+    assert!(text.contains("good_a.txt:1") && text.contains("good_b.txt:1"));
+    assert!(text
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap()
+        .contains("1 skipped"));
+}
+
+#[test]
+fn invalid_flags_name_the_parameter() {
+    let env = TestEnv::new();
+    write_good_pair(&env);
+    let cases: &[(&[&str], &str)] = &[
+        (&["--threshold", "2"], "threshold"),
+        (&["--threshold=-0.1"], "threshold"),
+        (&["--threshold", "NaN"], "threshold"),
+        (&["--sentence-threshold", "1.5"], "sentence_threshold"),
+        (&["--num-hashes", "1"], "num_hashes"),
+        (&["--shingle-words", "0"], "shingle_words"),
+        (&["--bands", "200"], "bands"),
+        (&["--max-bucket", "1"], "max_bucket"),
+        (&["--max-paragraph-bytes", "0"], "max_paragraph_bytes"),
+        (&["--threads", "abc"], "--threads"),
+        (&["--split", "sentence"], "--split"),
+        (&["--preset", "fuzzy"], "--preset"),
+        (&["--format", "xml"], "--format"),
+        (&["--no-such-flag"], "--no-such-flag"),
+    ];
+    for (flags, name) in cases {
+        let mut args = vec!["scan", "good_a.txt"];
+        args.extend_from_slice(flags);
+        let run = env.run(&args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(name),
+            "stderr does not name {name}\n{}",
+            run.describe()
+        );
+        assert!(
+            run.stdout.is_empty(),
+            "output despite bad flags\n{}",
+            run.describe()
+        );
+    }
+    // The same validation applies to eval.
+    env.write("gold.tsv", "1\t3\tmust\n");
+    let run = env.run(&[
+        "eval",
+        "good_a.txt",
+        "--gold",
+        "gold.tsv",
+        "--threshold",
+        "2",
+    ]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("threshold"), "{}", run.describe());
+    // No path at all is a usage error.
+    let run = env.run(&["scan"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.to_lowercase().contains("usage"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// `--sentence-threshold` documents `0` as "off"; a negative value or NaN is out of range and
+/// should be refused like any other, but both silently turn sentence matching off.
+#[test]
+fn out_of_range_sentence_threshold_is_refused() {
+    let env = TestEnv::new();
+    write_good_pair(&env);
+    for value in ["--sentence-threshold=-0.5", "--sentence-threshold=NaN"] {
+        let run = env.run(&["scan", "good_a.txt", value]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("sentence_threshold"),
+            "{}",
+            run.describe()
+        );
+    }
+}
+
+/// A symbolic link to an ancestor directory must not make the walk read the same files again
+/// and again (today every file is read 41 times, until the kernel's ELOOP, and each copy is
+/// reported as a duplicate of the others).
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_not_walked_repeatedly() {
+    let env = TestEnv::new();
+    env.write("d/a.txt", format!("{}\n", STORY_COPY[0]));
+    std::os::unix::fs::symlink(".", env.join("d/loop")).unwrap();
+    let run = env.run(&["scan", "d", "--format", "jsonl"]);
+    let out = run.jsonl();
+    assert_eq!(out.count("files"), 1, "{}", run.describe());
+    assert!(out.clusters.is_empty(), "{}", run.describe());
+}
+
+/// Runs `syndup args` in `dir`, killing it (and failing) if it has not finished after a
+/// generous minute: a watchdog against hangs, not a timing assertion.
+#[cfg(unix)]
+fn run_or_kill(dir: &Path, args: &[&str]) -> std::process::ExitStatus {
+    let mut child = std::process::Command::new(crate::util::BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn syndup");
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("syndup {} did not finish: killed", args.join(" "));
+}
+
+/// A FIFO inside a walked directory must not block the scan (walks should read regular files;
+/// a FIFO named on the command line is the user's choice and may be read).
+#[cfg(unix)]
+#[test]
+fn fifo_in_a_directory_does_not_hang() {
+    let env = TestEnv::new();
+    env.write("d/a.txt", format!("{}\n", STORY_COPY[0]));
+    let fifo = env.join("d/pipe.txt");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo failed");
+    let status = run_or_kill(env.path(), &["scan", "d"]);
+    assert!(status.code().is_some(), "syndup was killed by a signal");
+}

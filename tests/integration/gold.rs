@@ -1,0 +1,185 @@
+//! Detection against the hand-made gold files, through `scan` (the bar) and through
+//! `eval`; malformed gold files.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::util::{repo_root, run_repo, write_good_pair, Run, TestEnv};
+
+const SEED_DIR: &str = "corpus/seed";
+const SEED_FILE: &str = "corpus/seed/000_eabddb1ef9b5a4a1.txt";
+
+/// The seed gold file: `(line_a, line_b)` (ordered) → label.
+fn seed_gold() -> BTreeMap<(u64, u64), String> {
+    let text = std::fs::read_to_string(repo_root().join("corpus/seed/gold.tsv")).unwrap();
+    let mut gold = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        assert!(f.len() >= 3, "gold.tsv:{}: {line:?}", n + 1);
+        let a: u64 = f[0].trim().parse().unwrap();
+        let b: u64 = f[1].trim().parse().unwrap();
+        gold.insert((a.min(b), a.max(b)), f[2].trim().to_string());
+    }
+    gold
+}
+
+/// The bar at default settings: every `must` pair of the seed article flagged, and at
+/// most one flagged pair that gold does not list at all.
+#[test]
+fn seed_scan_flags_every_must_pair_and_at_most_one_unlisted() {
+    let gold = seed_gold();
+    let must: BTreeSet<(u64, u64)> = gold
+        .iter()
+        .filter(|(_, l)| l.as_str() == "must")
+        .map(|(&k, _)| k)
+        .collect();
+    assert!(must.len() >= 3, "gold has {} must pairs", must.len());
+
+    let run = run_repo(&["scan", SEED_DIR, "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    let mut flagged = BTreeSet::new();
+    for (a, b) in out.pairs() {
+        assert_eq!(a.source, SEED_FILE);
+        assert_eq!(b.source, SEED_FILE);
+        flagged.insert((a.line.min(b.line), a.line.max(b.line)));
+    }
+    let missed: Vec<_> = must.difference(&flagged).collect();
+    assert!(
+        missed.is_empty(),
+        "must pairs not flagged: {missed:?}; flagged: {flagged:?}"
+    );
+    let unlisted: Vec<_> = flagged.iter().filter(|k| !gold.contains_key(k)).collect();
+    assert!(
+        unlisted.len() <= 1,
+        "{} flagged pairs are not in gold: {unlisted:?}",
+        unlisted.len()
+    );
+}
+
+/// The `label pairs found recall` row of `label`, as numbers.
+fn label_row(run: &Run, label: &str) -> (u64, u64, f64) {
+    let text = run.stdout_str();
+    let row = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(label))
+        .unwrap_or_else(|| panic!("no `{label}` row\n{}", run.describe()));
+    let f: Vec<&str> = row.split_whitespace().collect();
+    let n = f.len();
+    assert!(n >= 4, "row {row:?}");
+    (
+        f[n - 3].parse().unwrap(),
+        f[n - 2].parse().unwrap(),
+        f[n - 1].parse().unwrap(),
+    )
+}
+
+/// `precision P  recall R  F1 F ...` as numbers in [0, 1].
+fn precision_line(run: &Run) -> (f64, f64, f64) {
+    let line = run
+        .stdout_str()
+        .lines()
+        .find(|l| l.starts_with("precision "))
+        .unwrap_or_else(|| panic!("no precision line\n{}", run.describe()));
+    let f: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        (f[0], f[2], f[4]),
+        ("precision", "recall", "F1"),
+        "{line:?}"
+    );
+    let num = |s: &str| -> f64 {
+        let v: f64 = s.parse().unwrap_or_else(|_| panic!("{s:?} in {line:?}"));
+        assert!((0.0..=1.0).contains(&v), "{v} out of [0, 1] in {line:?}");
+        v
+    };
+    (num(f[1]), num(f[3]), num(f[5]))
+}
+
+#[test]
+fn eval_seed_has_full_must_recall() {
+    let run = run_repo(&["eval", SEED_DIR, "--gold", "corpus/seed/gold.tsv"]);
+    run.assert_code(0);
+    let must = seed_gold().values().filter(|l| *l == "must").count() as u64;
+    let (pairs, found, recall) = label_row(&run, "must");
+    assert_eq!((pairs, found), (must, must), "{}", run.describe());
+    assert_eq!(recall, 1.0);
+    assert!(
+        run.stdout_str()
+            .lines()
+            .any(|l| l.trim_end().ends_with("1.000") && l.starts_with("must")),
+        "must row does not print recall 1.000\n{}",
+        run.describe()
+    );
+    let (_, recall, _) = precision_line(&run);
+    assert_eq!(recall, 1.0);
+}
+
+#[test]
+fn eval_sample_prints_precision() {
+    let run = run_repo(&["eval", "corpus/sample", "--gold", "corpus/sample/gold.tsv"]);
+    run.assert_code(0);
+    let (precision, recall, f1) = precision_line(&run);
+    assert!(
+        precision > 0.0 && recall > 0.0 && f1 > 0.0,
+        "{}",
+        run.describe()
+    );
+    let (pairs, found, _) = label_row(&run, "must");
+    assert!(pairs > 0 && found <= pairs);
+    assert!(
+        run.stdout_str().starts_with("gold corpus/sample/gold.tsv:"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// A gold file that does not parse is an error naming the gold file and the line.
+#[test]
+fn malformed_gold_names_file_and_line() {
+    let env = TestEnv::new();
+    write_good_pair(&env);
+    let cases = [
+        // Too few fields on line 3.
+        ("few.tsv", "# comment\n1\t3\tmust\n1 3 must\n", 3),
+        // A line number that is not a number.
+        ("nan.tsv", "1\tthree\tmust\n", 1),
+        // A line that does not start a paragraph (good_a.txt has 5 lines).
+        ("far.tsv", "\n1\t3\tmust\n1\t99\tmust\n", 3),
+        // A file that is not in the corpus.
+        ("other.tsv", "good_a.txt:1\tnope.txt:1\tmust\n", 1),
+    ];
+    for (name, text, line) in cases {
+        env.write(name, text);
+        let corpus: &[&str] = if name == "other.tsv" {
+            &["good_a.txt", "good_b.txt"]
+        } else {
+            &["good_a.txt"]
+        };
+        let mut args = vec!["eval"];
+        args.extend_from_slice(corpus);
+        args.extend_from_slice(&["--gold", name]);
+        let run = env.run(&args);
+        run.assert_code(2);
+        let place = format!("{name}:{line}:");
+        assert!(
+            run.stderr.contains(&place),
+            "stderr does not name {place}\n{}",
+            run.describe()
+        );
+        assert!(run.stdout.is_empty(), "{}", run.describe());
+    }
+    // A missing gold file names the file.
+    let run = env.run(&["eval", "good_a.txt", "--gold", "absent.tsv"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("absent.tsv"), "{}", run.describe());
+    // A well-formed general-format gold file is accepted.
+    env.write(
+        "ok.tsv",
+        "good_a.txt:1\tgood_b.txt:1\tmust\ngood_a.txt:5\tgood_b.txt:3\tmust\n",
+    );
+    let run = env.run(&["eval", "good_a.txt", "good_b.txt", "--gold", "ok.tsv"]);
+    run.assert_code(0);
+    assert_eq!(precision_line(&run), (1.0, 1.0, 1.0), "{}", run.describe());
+}

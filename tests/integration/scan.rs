@@ -1,0 +1,377 @@
+//! `syndup scan`: the JSONL contract on the bundled corpus, the text format, standard input,
+//! `--split blank`, and how directories are walked and sources named.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::util::{
+    check_clusters, read_from, repo_root, run_repo, Jsonl, Loc, TestEnv, STORY, STORY_COPY,
+};
+
+const SEED: &str = "corpus/seed/000_eabddb1ef9b5a4a1.txt";
+
+/// The files a directory walk should read, in order: sorted, recursive, `.txt`/`.text`/`.md`
+/// only, names as "directory as given" joined with the path below it.
+fn walk_expected(root: &Path, given: &str) -> Vec<String> {
+    fn go(dir: &Path, name: &str, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read_dir")
+            .map(|e| e.expect("dir entry").file_name().into_string().unwrap())
+            .collect();
+        entries.sort();
+        for e in entries {
+            let path = dir.join(&e);
+            let child = format!("{}/{e}", name.trim_end_matches('/'));
+            if path.is_dir() {
+                go(&path, &child, out);
+            } else if [".txt", ".text", ".md"].iter().any(|x| e.ends_with(x)) {
+                out.push(child);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(&root.join(given), given, &mut out);
+    out
+}
+
+fn scan_corpus_jsonl() -> Jsonl {
+    let run = run_repo(&["scan", "corpus/", "--format", "jsonl"]);
+    run.assert_code(0);
+    run.jsonl()
+}
+
+/// The whole JSONL contract on `corpus/`: envelopes, summary last and once, cluster fields,
+/// member text equal to the file bytes at `byte`, `line` right, pair indexes valid, similarity
+/// range consistent, summary counters consistent, nothing skipped, exit code 0.
+#[test]
+fn corpus_jsonl_follows_the_contract() {
+    let out = scan_corpus_jsonl();
+    assert!(!out.clusters.is_empty(), "no cluster found in corpus/");
+    check_clusters(&out, read_from(repo_root()));
+    assert!(out.skipped.is_empty(), "skipped: {:#?}", out.skipped);
+    let files = walk_expected(repo_root(), "corpus/");
+    assert_eq!(out.count("files"), files.len() as u64, "files: {files:?}");
+    for m in out.members() {
+        let source = m["source"].as_str().unwrap();
+        assert!(
+            files.iter().any(|f| f == source),
+            "member source {source} is not one of the walked files {files:?}"
+        );
+        assert!(
+            m["doc"].is_null() && m["paragraph"].is_null(),
+            "plain text: {m}"
+        );
+    }
+    assert!(out.count("paragraphs") >= out.count("duplicate_paragraphs"));
+    assert_eq!(
+        out.summary["params"]["preset"], "paraphrase",
+        "default preset: {}",
+        out.summary
+    );
+    assert!(out.summary["seconds"].is_number());
+}
+
+/// The seed article's lines 15 and 31 restate each other (a `must` pair) and are paired.
+#[test]
+fn seed_lines_15_and_31_are_paired() {
+    let out = scan_corpus_jsonl();
+    assert!(
+        out.has_pair((SEED, 15), (SEED, 31)),
+        "pairs: {:#?}",
+        out.pairs()
+    );
+}
+
+/// corpus/sample is wire stories and their republished copies: clusters span files.
+#[test]
+fn sample_has_cross_file_clusters() {
+    let out = scan_corpus_jsonl();
+    let wire = "corpus/sample/wire_en.txt";
+    assert!(
+        out.has_pair((wire, 1), ("corpus/sample/copy_news_site.txt", 3)),
+        "wire_en.txt:1 ~ copy_news_site.txt:3 missing; pairs: {:#?}",
+        out.pairs()
+    );
+    assert!(out.has_pair(
+        ("corpus/sample/wire_de.txt", 1),
+        ("corpus/sample/copy_de.txt", 2)
+    ));
+    let cross = out
+        .clusters
+        .iter()
+        .filter(|c| {
+            let sources: BTreeSet<&str> = c["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["source"].as_str().unwrap())
+                .collect();
+            sources.len() >= 2 && sources.iter().all(|s| s.starts_with("corpus/sample/"))
+        })
+        .count();
+    assert!(
+        cross >= 10,
+        "only {cross} cross-file clusters in corpus/sample"
+    );
+}
+
+/// The text format lists `source:line` for every member (the same ones as JSONL) and ends with
+/// a summary line carrying the JSONL summary's counts.
+#[test]
+fn text_format_has_references_and_summary() {
+    let json = scan_corpus_jsonl();
+    let run = run_repo(&["scan", "corpus/"]);
+    run.assert_code(0);
+    let text = run.stdout_str();
+    let mut refs = BTreeSet::new();
+    for line in text.lines().filter(|l| l.starts_with("  [")) {
+        let rest = line.split_once("] ").expect("`[i] ` prefix").1;
+        let loc = rest.split("  ").next().unwrap();
+        let (source, num) = loc.rsplit_once(':').expect("source:line");
+        let num: u64 = num
+            .parse()
+            .unwrap_or_else(|_| panic!("no line number in {line:?}"));
+        assert!(repo_root().join(source).is_file(), "{source} is not a file");
+        refs.insert(Loc {
+            source: source.to_string(),
+            line: num,
+        });
+    }
+    let expected: BTreeSet<Loc> = json.members().into_iter().map(Loc::of).collect();
+    assert_eq!(refs, expected, "text and JSONL list different members");
+    assert!(refs.iter().any(|l| l.is(SEED, 15)));
+    let headers = text.lines().filter(|l| l.starts_with("cluster ")).count();
+    assert_eq!(headers as u64, json.count("clusters"));
+    let last = text.lines().last().expect("some output");
+    let s = |k: &str| json.count(k);
+    let prefix = format!(
+        "{} clusters, {} duplicate paragraphs of {} in {} files, {} pairs, {} skipped, ",
+        s("clusters"),
+        s("duplicate_paragraphs"),
+        s("paragraphs"),
+        s("files"),
+        s("pairs"),
+        s("skipped")
+    );
+    assert!(
+        last.starts_with(&prefix) && last.ends_with(" s"),
+        "summary line {last:?}, expected {prefix:?}… s"
+    );
+}
+
+/// `-` reads standard input, named `-` in the report, alone or next to a file.
+#[test]
+fn stdin_is_read_with_dash() {
+    let env = TestEnv::new();
+    let input = format!("{}\n\n{}\n{}\n", STORY[0], STORY[1], STORY_COPY[0]);
+    let run = env.run_stdin(&["scan", "-", "--format", "jsonl"], input.as_bytes());
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, |s| {
+        assert_eq!(s, "-");
+        input.as_bytes().to_vec()
+    });
+    assert_eq!(out.count("files"), 1);
+    assert_eq!(out.count("paragraphs"), 3);
+    assert!(
+        out.has_pair(("-", 1), ("-", 4)),
+        "pairs: {:#?}",
+        out.pairs()
+    );
+
+    env.write("copy.txt", format!("{}\n", STORY_COPY[1]));
+    let run = env.run_stdin(
+        &["scan", "copy.txt", "-", "--format", "jsonl"],
+        input.as_bytes(),
+    );
+    run.assert_code(0);
+    let out = run.jsonl();
+    assert_eq!(out.count("files"), 2);
+    assert!(
+        out.has_pair(("copy.txt", 1), ("-", 3)),
+        "pairs: {:#?}",
+        out.pairs()
+    );
+}
+
+/// `--split blank`: a paragraph is a blank-line separated block; its `line` is the block's
+/// first line, its `byte` its first non-blank byte, its `text` the block with inner newlines.
+/// Also with CRLF line endings and a byte order mark.
+#[test]
+fn split_blank_gives_block_start_lines() {
+    let env = TestEnv::new();
+    let [a, b] = STORY;
+    let lf = format!(
+        "\n{a}\n{b}\n\n   \t\n\
+         An unrelated block about the football league table and the transfer window.\n\n  {a}\n{b}\n"
+    );
+    env.write("lf.txt", &lf);
+    let crlf = format!(
+        "\u{feff}{a}\r\n{b}\r\n\r\nSomething else entirely, about a cake recipe with plums.\r\n\r\n{a}\r\n{b}\r\n"
+    );
+    env.write("crlf.txt", &crlf);
+
+    let run = env.run(&[
+        "scan", "lf.txt", "crlf.txt", "--split", "blank", "--format", "jsonl",
+    ]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(out.count("paragraphs"), 6, "summary: {}", out.summary);
+    assert_eq!(out.summary["params"]["split"], "blank");
+    // The two copies of the story in each file are one identical group of four paragraphs.
+    assert_eq!(out.clusters.len(), 1, "clusters: {:#?}", out.clusters);
+    let got: Vec<(Loc, u64, &str)> = out.clusters[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                Loc::of(m),
+                m["byte"].as_u64().unwrap(),
+                m["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let block_lf = format!("{a}\n{b}");
+    let block_crlf = format!("{a}\r\n{b}");
+    let second_lf = lf.find(&format!("  {a}")).unwrap() as u64 + 2;
+    let second_crlf = crlf.rfind(a).unwrap() as u64;
+    let loc = |s: &str, l| Loc {
+        source: s.into(),
+        line: l,
+    };
+    assert_eq!(
+        got,
+        vec![
+            (loc("lf.txt", 2), 1, block_lf.as_str()),
+            (loc("lf.txt", 8), second_lf, block_lf.as_str()),
+            (loc("crlf.txt", 1), 3, block_crlf.as_str()),
+            (loc("crlf.txt", 6), second_crlf, block_crlf.as_str()),
+        ]
+    );
+
+    // The same files split by line: each story line is its own paragraph.
+    let run = env.run(&["scan", "lf.txt", "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(out.count("paragraphs"), 5);
+    assert!(out.has_pair(("lf.txt", 2), ("lf.txt", 8)));
+    assert!(out.has_pair(("lf.txt", 3), ("lf.txt", 9)));
+}
+
+/// A paragraph that makes an identical group out of every file it is in.
+const SAME: &str =
+    "Officials said the storm closed every road into the valley on Tuesday and cut power to thousands.";
+
+fn sources_of_single_cluster(out: &Jsonl) -> Vec<String> {
+    assert_eq!(out.clusters.len(), 1, "clusters: {:#?}", out.clusters);
+    out.clusters[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["source"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Directories are walked recursively in sorted (byte) order and only `.txt`, `.text` and `.md`
+/// files in them are read: a gold.tsv, a .csv or an extensionless file is left out.
+#[test]
+fn directory_walk_is_sorted_and_filters_extensions() {
+    let env = TestEnv::new();
+    let line = format!("{SAME}\n");
+    // Created in reverse order, so the directory's own order is unlikely to be sorted.
+    for name in [
+        "d/notes.csv",
+        "d/gold.tsv",
+        "d/README",
+        "d/c.txt",
+        "d/b/y.text",
+        "d/b/x.md",
+        "d/a.txt",
+        "d/B.txt",
+        "d/9.txt",
+        "d/10.txt",
+    ] {
+        env.write(name, &line);
+    }
+    let run = env.run(&["scan", "d", "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    let expected = [
+        "d/10.txt",
+        "d/9.txt",
+        "d/B.txt",
+        "d/a.txt",
+        "d/b/x.md",
+        "d/b/y.text",
+        "d/c.txt",
+    ];
+    assert_eq!(sources_of_single_cluster(&out), expected);
+    assert_eq!(out.count("files"), expected.len() as u64);
+    assert_eq!(walk_expected(env.path(), "d"), expected);
+}
+
+/// A file named on the command line is read whatever its extension, in argument order; the
+/// same file inside a walked directory is not.
+#[test]
+fn named_file_of_any_extension_is_read() {
+    let env = TestEnv::new();
+    let line = format!("{SAME}\n");
+    for name in ["d/gold.tsv", "d/notes.csv", "d/a.txt", "d/README"] {
+        env.write(name, &line);
+    }
+    let run = env.run(&[
+        "scan",
+        "d/notes.csv",
+        "d/gold.tsv",
+        "d/README",
+        "d/a.txt",
+        "--format",
+        "jsonl",
+    ]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(
+        sources_of_single_cluster(&out),
+        ["d/notes.csv", "d/gold.tsv", "d/README", "d/a.txt"]
+    );
+
+    let run = env.run(&["scan", "d", "d/gold.tsv", "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    assert_eq!(sources_of_single_cluster(&out), ["d/a.txt", "d/gold.tsv"]);
+    assert_eq!(out.count("files"), 2);
+}
+
+/// `source` is the directory as given (relative, `./`-prefixed, with a trailing slash, or
+/// absolute) joined with the path below it.
+#[test]
+fn source_is_the_given_directory_joined_with_the_relative_path() {
+    let env = TestEnv::new();
+    let line = format!("{SAME}\n");
+    env.write("d/sub/a.txt", &line);
+    env.write("d/b.txt", &line);
+    let abs = env.join("d").display().to_string();
+    for (given, expected) in [
+        ("d", ["d/b.txt", "d/sub/a.txt"]),
+        ("d/", ["d/b.txt", "d/sub/a.txt"]),
+        ("./d", ["./d/b.txt", "./d/sub/a.txt"]),
+        ("d/sub/..", ["d/sub/../b.txt", "d/sub/../sub/a.txt"]),
+    ] {
+        let run = env.run(&["scan", given, "--format", "jsonl"]);
+        run.assert_code(0);
+        let out = run.jsonl();
+        check_clusters(&out, read_from(env.path()));
+        assert_eq!(sources_of_single_cluster(&out), expected, "given {given:?}");
+    }
+    let run = env.run(&["scan", &abs, "--format", "jsonl"]);
+    run.assert_code(0);
+    assert_eq!(
+        sources_of_single_cluster(&run.jsonl()),
+        [format!("{abs}/b.txt"), format!("{abs}/sub/a.txt")]
+    );
+}
