@@ -62,3 +62,8 @@ pub mod verify;
 pub use detect::{Detection, Detector, Pair};
 pub use error::{Error, Result};
 pub use params::{Params, Preset};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
