@@ -304,15 +304,20 @@ impl Detector {
             // candidate. They still count, with their small weight, in verification.
             let common = (nu / 20.0).max(64.0) as u32;
             let lookup = |t: &u64| vocab.binary_search(t).map(|k| df[k]).unwrap_or(1);
-            let weights: Vec<Vec<f32>> = unit_ok
+            // Weights flat, aligned with each unit's terms, and each unit's total.
+            let weights: Vec<f32> = unit_ok
                 .par_iter()
-                .map(|&u| {
-                    features
-                        .terms(u as usize)
-                        .iter()
-                        .map(|t| idf(lookup(t)))
-                        .collect()
-                })
+                .flat_map_iter(|&u| features.terms(u as usize).iter().map(|t| idf(lookup(t))))
+                .collect();
+            let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
+            weight_off.push(0usize);
+            for &u in &unit_ok {
+                let last = weight_off.last().copied().unwrap_or(0);
+                weight_off.push(last + features.terms(u as usize).len());
+            }
+            let weight = |k: usize| &weights[weight_off[k]..weight_off[k + 1]];
+            let totals: Vec<f64> = (0..unit_ok.len())
+                .map(|k| weight(k).iter().map(|&w| f64::from(w)).sum())
                 .collect();
             let sig_sets: Vec<Vec<u64>> = unit_ok
                 .par_iter()
@@ -339,11 +344,12 @@ impl Detector {
                     if pa == pb {
                         return None;
                     }
-                    let (score, shared) = verify::overlap(
+                    let (score, shared) = verify::overlap_with_totals(
                         features.terms(ux),
-                        &weights[x as usize],
+                        weight(x as usize),
+                        totals[x as usize],
                         features.terms(uy),
-                        &weights[y as usize],
+                        totals[y as usize],
                     );
                     if score < st || shared < p.min_shared_words {
                         return None;

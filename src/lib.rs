@@ -49,6 +49,7 @@ pub mod cluster;
 pub mod detect;
 pub mod error;
 pub mod eval;
+pub mod generate;
 pub mod input;
 pub mod lsh;
 pub mod minhash;

@@ -51,6 +51,14 @@ pub fn intersection_len(a: &[u64], b: &[u64]) -> usize {
 /// The weighted overlap score of two sorted, deduplicated term sets with per-term weights
 /// (`wa[i]` is the weight of `a[i]`), and the number of shared terms.
 pub fn overlap(a: &[u64], wa: &[f32], b: &[u64], wb: &[f32]) -> (f64, usize) {
+    let sa: f64 = wa.iter().map(|&w| f64::from(w)).sum();
+    let sb: f64 = wb.iter().map(|&w| f64::from(w)).sum();
+    overlap_with_totals(a, wa, sa, b, sb)
+}
+
+/// [`overlap`] with the total weights of both sets already known (`sa` of `a`, `sb` of `b`);
+/// only `a`'s weights are needed, since shared terms weigh the same in both.
+pub fn overlap_with_totals(a: &[u64], wa: &[f32], sa: f64, b: &[u64], sb: f64) -> (f64, usize) {
     let (mut i, mut j, mut shared) = (0, 0, 0usize);
     let mut inter = 0f64;
     while i < a.len() && j < b.len() {
@@ -65,8 +73,6 @@ pub fn overlap(a: &[u64], wa: &[f32], b: &[u64], wb: &[f32]) -> (f64, usize) {
             }
         }
     }
-    let sa: f64 = wa.iter().map(|&w| f64::from(w)).sum();
-    let sb: f64 = wb.iter().map(|&w| f64::from(w)).sum();
     let union = sa + sb - inter;
     let smaller = sa.min(sb);
     if inter <= 0.0 || union <= 0.0 || smaller <= 0.0 {

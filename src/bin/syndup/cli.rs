@@ -22,6 +22,9 @@ pub enum Command {
     Scan(crate::cmd::scan::ScanArgs),
     /// Score detection against a gold file: precision, recall, F1, misses, a threshold sweep.
     Eval(crate::cmd::eval::EvalArgs),
+    /// Write a synthetic syndicated corpus (copies with realistic edits, hard negatives) and its
+    /// ground truth, from news-like text.
+    Generate(crate::cmd::generate::GenerateArgs),
 }
 
 /// Input files and how to split them.
@@ -95,6 +98,9 @@ pub struct ParamArgs {
     /// Shared distinct words a sentence pair needs [5].
     #[arg(long)]
     pub min_shared_words: Option<usize>,
+    /// Sentences with fewer words take no part in sentence-level matching [5].
+    #[arg(long)]
+    pub min_sentence_words: Option<usize>,
     /// Paragraphs with fewer words are matched only when identical [5].
     #[arg(long)]
     pub min_words: Option<usize>,
@@ -134,6 +140,9 @@ impl ParamArgs {
         p.rows = self.rows;
         if let Some(v) = self.min_shared_words {
             p.min_shared_words = v;
+        }
+        if let Some(v) = self.min_sentence_words {
+            p.min_sentence_words = v;
         }
         if let Some(v) = self.min_words {
             p.min_words = v;
