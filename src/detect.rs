@@ -136,6 +136,9 @@ struct Features {
     unit_span: Vec<Span>,
     term_off: Vec<usize>,
     terms: Vec<u64>,
+    /// Aligned with `terms`: the term is a name (capitalized inside the sentence every time it
+    /// occurs, in a language that capitalizes only names).
+    names: Vec<bool>,
 }
 
 impl Features {
@@ -169,6 +172,11 @@ impl Features {
         self.term_off
             .extend(other.term_off[1..].iter().map(|o| o + base));
         self.terms.extend_from_slice(&other.terms);
+        self.names.extend_from_slice(&other.names);
+    }
+
+    fn names(&self, u: usize) -> &[bool] {
+        &self.names[self.term_off[u]..self.term_off[u + 1]]
     }
 }
 
@@ -305,9 +313,17 @@ impl Detector {
             let common = (nu / 20.0).max(64.0) as u32;
             let lookup = |t: &u64| vocab.binary_search(t).map(|k| df[k]).unwrap_or(1);
             // Weights flat, aligned with each unit's terms, and each unit's total.
+            let name_weight = p.name_weight as f32;
             let weights: Vec<f32> = unit_ok
                 .par_iter()
-                .flat_map_iter(|&u| features.terms(u as usize).iter().map(|t| idf(lookup(t))))
+                .flat_map_iter(|&u| {
+                    let u = u as usize;
+                    features
+                        .terms(u)
+                        .iter()
+                        .zip(features.names(u))
+                        .map(|(t, &name)| idf(lookup(t)) * if name { name_weight } else { 1.0 })
+                })
                 .collect();
             let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
             weight_off.push(0usize);
@@ -521,6 +537,8 @@ impl Detector {
                 let mut swords = Words::default();
                 let mut term_hasher: Option<(u32, TermHasher)> = None;
                 let mut buf: Vec<u64> = Vec::new();
+                let mut tagged: Vec<(u64, bool)> = Vec::new();
+                let mut names_marked = false;
                 for (k, para) in chunk.iter().enumerate() {
                     let text = corpus.text(para);
                     words.normalize(text);
@@ -538,6 +556,7 @@ impl Detector {
                     }
                     if term_hasher.as_ref().map(|(s, _)| *s) != Some(para.source) {
                         let lang = languages[para.source as usize];
+                        names_marked = lang.is_some_and(|l| l.marks_names_by_case());
                         term_hasher = Some((para.source, TermHasher::new(lang, p.seed ^ 0x7e)));
                     }
                     let Some((_, th)) = term_hasher.as_ref() else {
@@ -548,13 +567,21 @@ impl Detector {
                         if swords.len() < p.min_sentence_words {
                             continue;
                         }
-                        buf.clear();
-                        buf.extend(swords.iter().map(|w| th.hash(w)));
-                        buf.sort_unstable();
-                        buf.dedup();
+                        tagged.clear();
+                        tagged.extend(swords.iter().enumerate().map(|(i, w)| {
+                            (
+                                th.hash(w),
+                                names_marked && i > 0 && swords.is_capitalized(i),
+                            )
+                        }));
+                        // Sort by hash, names last among equal hashes, so the first of each run
+                        // says whether every occurrence is a name.
+                        tagged.sort_unstable();
+                        tagged.dedup_by_key(|e| e.0);
                         f.unit_para.push(k as u32);
                         f.unit_span.push(span);
-                        f.terms.extend_from_slice(&buf);
+                        f.terms.extend(tagged.iter().map(|e| e.0));
+                        f.names.extend(tagged.iter().map(|e| e.1));
                         f.term_off.push(f.terms.len());
                     }
                 }

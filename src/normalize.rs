@@ -24,13 +24,14 @@ use unicode_normalization::UnicodeNormalization;
 pub struct Words {
     buf: String,
     bounds: Vec<(u32, u32)>,
+    /// Whether each word started with an uppercase letter in the source text.
+    capitalized: Vec<bool>,
 }
 
 impl Words {
     /// Replaces the contents with the normalized words of `text`.
     pub fn normalize(&mut self, text: &str) {
-        self.buf.clear();
-        self.bounds.clear();
+        self.clear();
         self.push_text(text);
     }
 
@@ -43,6 +44,7 @@ impl Words {
                 if b.is_ascii_alphanumeric() {
                     if !in_word {
                         self.begin_word(&mut word_start);
+                        self.capitalized.push(b.is_ascii_uppercase());
                         in_word = true;
                     }
                     self.buf.push(b.to_ascii_lowercase() as char);
@@ -56,6 +58,7 @@ impl Words {
                 if is_word_char(c) {
                     if !in_word {
                         self.begin_word(&mut word_start);
+                        self.capitalized.push(c.is_uppercase());
                         in_word = true;
                     }
                     push_folded(&mut self.buf, c);
@@ -81,6 +84,13 @@ impl Words {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.bounds.clear();
+        self.capitalized.clear();
+    }
+
+    /// Whether the `i`-th word started with an uppercase letter in the source text (before
+    /// normalization lowercased it).
+    pub fn is_capitalized(&self, i: usize) -> bool {
+        self.capitalized[i]
     }
 
     /// The normalized words separated by single spaces.

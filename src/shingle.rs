@@ -125,6 +125,16 @@ impl Language {
         Some(Language(alg))
     }
 
+    /// Whether a capital letter inside a sentence marks a name in this language. True for the
+    /// cased languages syndup stems, except German, which capitalizes every noun; false for
+    /// scripts without case.
+    pub fn marks_names_by_case(self) -> bool {
+        !matches!(
+            self.0,
+            Algorithm::German | Algorithm::Arabic | Algorithm::Tamil
+        )
+    }
+
     /// The language's name in lowercase English.
     pub fn name(self) -> &'static str {
         match self.0 {

@@ -101,6 +101,9 @@ pub struct ParamArgs {
     /// Sentences with fewer words take no part in sentence-level matching [5].
     #[arg(long)]
     pub min_sentence_words: Option<usize>,
+    /// Weight of capitalized words (names) in the sentence score, 0 to 1 [0.5].
+    #[arg(long)]
+    pub name_weight: Option<f64>,
     /// Paragraphs with fewer words are matched only when identical [5].
     #[arg(long)]
     pub min_words: Option<usize>,
@@ -143,6 +146,9 @@ impl ParamArgs {
         }
         if let Some(v) = self.min_sentence_words {
             p.min_sentence_words = v;
+        }
+        if let Some(v) = self.name_weight {
+            p.name_weight = v;
         }
         if let Some(v) = self.min_words {
             p.min_words = v;
