@@ -22,6 +22,10 @@ pub enum Command {
     Scan(crate::cmd::scan::ScanArgs),
     /// Score detection against a gold file: precision, recall, F1, misses, a threshold sweep.
     Eval(crate::cmd::eval::EvalArgs),
+    /// CI gate: exit 1 when duplication is over budget (new findings vs a baseline, allow-lists,
+    /// `syndup.toml`), with text, JSONL, GitHub annotations or SARIF output.
+    #[command(mut_arg("paths", |a| a.required(false).required_unless_present("print_config")))]
+    Check(crate::cmd::check::CheckArgs),
 }
 
 /// Input files and how to split them.
@@ -31,12 +35,13 @@ pub struct InputArgs {
     /// .txt, .text and .md files are read); `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Paragraphs are non-empty lines (`line`) or blank-line separated blocks (`blank`).
-    #[arg(long, value_enum, default_value_t = Split::Line)]
-    pub split: Split,
-    /// Paragraphs longer than this many bytes are skipped and reported.
-    #[arg(long, default_value_t = 1 << 20)]
-    pub max_paragraph_bytes: usize,
+    /// Paragraphs are non-empty lines (`line`, the default) or blank-line separated blocks
+    /// (`blank`).
+    #[arg(long, value_enum)]
+    pub split: Option<Split>,
+    /// Paragraphs longer than this many bytes are skipped and reported [default: 1048576].
+    #[arg(long)]
+    pub max_paragraph_bytes: Option<usize>,
 }
 
 /// `--split` values.
@@ -71,9 +76,9 @@ pub enum StemArg {
 /// Detection parameters (a preset, then overrides).
 #[derive(Args, Debug, Clone)]
 pub struct ParamArgs {
-    /// Named trade-off; the flags below override its values.
-    #[arg(long, value_enum, default_value_t = PresetArg::Paraphrase)]
-    pub preset: PresetArg,
+    /// Named trade-off; the flags below override its values [default: paraphrase].
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
     /// Paragraph-level shingle Jaccard threshold [preset: exact 0.8, near/paraphrase 0.5].
     #[arg(long)]
     pub threshold: Option<f64>,
@@ -110,14 +115,25 @@ pub struct ParamArgs {
 }
 
 impl ParamArgs {
-    /// The library parameters these flags describe (validated by the library later).
-    pub fn to_params(&self, input: &InputArgs) -> Params {
-        let preset = match self.preset {
+    /// The preset named with `--preset`, if any.
+    pub fn preset(&self) -> Option<Preset> {
+        self.preset.map(|p| match p {
             PresetArg::Exact => Preset::Exact,
             PresetArg::Near => Preset::Near,
             PresetArg::Paraphrase => Preset::Paraphrase,
-        };
-        let mut p = Params::preset(preset);
+        })
+    }
+
+    /// The library parameters these flags describe (validated by the library later).
+    pub fn to_params(&self, input: &InputArgs) -> Params {
+        let mut p = Params::preset(self.preset().unwrap_or_default());
+        self.apply(input, &mut p);
+        p
+    }
+
+    /// Overwrites the fields of `p` that a flag sets explicitly (not the preset: layering it is
+    /// the caller's choice, see `syndup check`).
+    pub fn apply(&self, input: &InputArgs, p: &mut Params) {
         if let Some(v) = self.threshold {
             p.threshold = v;
         }
@@ -130,8 +146,12 @@ impl ParamArgs {
         if let Some(v) = self.num_hashes {
             p.num_hashes = v;
         }
-        p.bands = self.bands;
-        p.rows = self.rows;
+        if let Some(v) = self.bands {
+            p.bands = Some(v);
+        }
+        if let Some(v) = self.rows {
+            p.rows = Some(v);
+        }
         if let Some(v) = self.min_shared_words {
             p.min_shared_words = v;
         }
@@ -150,12 +170,15 @@ impl ParamArgs {
         if let Some(v) = self.max_bucket {
             p.max_bucket = v;
         }
-        p.split = match input.split {
-            Split::Line => SplitMode::Line,
-            Split::Blank => SplitMode::Blank,
-        };
-        p.max_paragraph_bytes = input.max_paragraph_bytes;
-        p
+        if let Some(v) = input.split {
+            p.split = match v {
+                Split::Line => SplitMode::Line,
+                Split::Blank => SplitMode::Blank,
+            };
+        }
+        if let Some(v) = input.max_paragraph_bytes {
+            p.max_paragraph_bytes = v;
+        }
     }
 }
 
