@@ -324,14 +324,14 @@ impl FindingKey {
     /// ```
     pub fn of(x: (&str, &str), y: (&str, &str)) -> FindingKey {
         let mut words = Words::default();
-        let mut side = |(name, text): (&str, &str)| {
-            words.normalize(text);
-            (source_key(name), xxh3_64(words.text().as_bytes()))
-        };
-        let (mut s, mut t) = (side(x), side(y));
-        if t < s {
-            std::mem::swap(&mut s, &mut t);
-        }
+        let mut side = |(name, text): (&str, &str)| (source_key(name), text_hash(&mut words, text));
+        let (s, t) = (side(x), side(y));
+        FindingKey::from_sides((&s.0, s.1), (&t.0, t.1))
+    }
+
+    /// The key of two sides given as (key name, [`text_hash`]); the names are used as they are.
+    fn from_sides(x: (&str, u64), y: (&str, u64)) -> FindingKey {
+        let (s, t) = if y < x { (y, x) } else { (x, y) };
         let mut buf = Vec::with_capacity(s.0.len() + t.0.len() + 18);
         for (name, hash) in [s, t] {
             buf.extend_from_slice(name.as_bytes());
@@ -340,6 +340,12 @@ impl FindingKey {
         }
         FindingKey(xxh3_128(&buf))
     }
+}
+
+/// The xxh3-64 hash of a text's normalized words.
+fn text_hash(words: &mut Words, text: &str) -> u64 {
+    words.normalize(text);
+    xxh3_64(words.text().as_bytes())
 }
 
 /// A source name as used in keys: leading `./` removed, `\` as `/`.
@@ -582,6 +588,15 @@ impl Check {
         summary.reference_paragraphs = n - summary.checked_paragraphs;
 
         let names = self.key_names(corpus);
+        // Each paragraph's text hash, computed once however many findings it is in.
+        let mut hashes: Vec<Option<u64>> = vec![None; n];
+        let mut words = Words::default();
+        let mut side = |i: u32| {
+            let p = &corpus.paragraphs[i as usize];
+            let hash =
+                *hashes[i as usize].get_or_insert_with(|| text_hash(&mut words, corpus.text(p)));
+            (names[p.source as usize].as_str(), hash)
+        };
         let mut findings: Vec<Finding> = Vec::new();
         for (k, q) in detection.pairs.iter().enumerate() {
             let (ra, rb) = (is_ref(q.a), is_ref(q.b));
@@ -594,16 +609,12 @@ impl Check {
             }
             // Report at the checked side of a checked~reference pair, else at the later one.
             let (at, other) = if rb { (q.a, q.b) } else { (q.b, q.a) };
-            let side = |i: u32| {
-                let p = &corpus.paragraphs[i as usize];
-                (names[p.source as usize].as_str(), corpus.text(p))
-            };
             findings.push(Finding {
                 pair: k,
                 at,
                 other,
                 repeats_reference: ra || rb,
-                key: FindingKey::of(side(at), side(other)),
+                key: FindingKey::from_sides(side(at), side(other)),
                 is_new: true,
             });
         }

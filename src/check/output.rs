@@ -26,6 +26,7 @@
 
 use std::io::Write;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{Finding, Outcome, Summary};
@@ -332,47 +333,44 @@ impl<'a> CheckReport<'a> {
         };
         let mut occurrence: std::collections::HashMap<super::FindingKey, usize> =
             Default::default();
-        let results: Vec<Value> = self
-            .shown()
-            .map(|f| {
-                let n = occurrence.entry(f.finding.key).or_default();
-                *n += 1;
-                let whose = if f.other_is_reference {
-                    " of the reference corpus"
-                } else {
-                    ""
-                };
-                let mut related = location(&f.other);
-                related["id"] = json!(1);
-                related["message"] = json!({"text": format!("repeated paragraph{whose}")});
-                let mut result = json!({
-                    "ruleId": RULE_ID,
-                    "ruleIndex": 0,
-                    "level": level,
-                    "message": {"text": format!(
-                        "This paragraph repeats [{}](1){whose} ({}): \"{}\"",
-                        f.other.loc(),
-                        Self::how(f.pair),
-                        snippet(f.at.matched, 200)
-                    )},
-                    "locations": [location(&f.at)],
-                    "relatedLocations": [related],
-                    "partialFingerprints": {
-                        "syndupFindingKey/v1": format!("{}:{n}", f.finding.key),
-                    },
-                    "properties": {
-                        "measure": f.pair.measure,
-                        "similarity": round4(f.pair.similarity),
-                        "jaccard": round4(f.pair.jaccard),
-                        "reference": f.other_is_reference,
-                    },
-                });
-                if let Some(s) = f.pair.sentence {
-                    result["properties"]["sentence"] = json!(round4(s));
-                }
-                result
-            })
-            .collect();
+        let results = self.shown().map(|f| {
+            let n = occurrence.entry(f.finding.key).or_default();
+            *n += 1;
+            let whose = if f.other_is_reference {
+                " of the reference corpus"
+            } else {
+                ""
+            };
+            let mut related = location(&f.other);
+            related["id"] = json!(1);
+            related["message"] = json!({"text": format!("repeated paragraph{whose}")});
+            let mut result = json!({
+                "ruleId": RULE_ID,
+                "ruleIndex": 0,
+                "level": level,
+                "message": {"text": format!(
+                    "This paragraph repeats [{}](1){whose} ({}): \"{}\"",
+                    f.other.loc(),
+                    Self::how(f.pair),
+                    snippet(f.at.matched, 200)
+                )},
+                "locations": [location(&f.at)],
+                "relatedLocations": [related],
+                "partialFingerprints": {
+                    "syndupFindingKey/v1": format!("{}:{n}", f.finding.key),
+                },
+                "properties": {
+                    "measure": f.pair.measure,
+                    "similarity": round4(f.pair.similarity),
+                    "jaccard": round4(f.pair.jaccard),
+                    "reference": f.other_is_reference,
+                },
+            });
+            if let Some(s) = f.pair.sentence {
+                result["properties"]["sentence"] = json!(round4(s));
+            }
+            result
+        });
         let notifications: Vec<Value> = self
             .corpus
             .skipped
@@ -394,39 +392,72 @@ impl<'a> CheckReport<'a> {
             })
             .collect();
         let version = env!("CARGO_PKG_VERSION");
-        let log = json!({
-            "$schema": SARIF_SCHEMA,
-            "version": SARIF_VERSION,
-            "runs": [{
-                "tool": {"driver": {
-                    "name": "syndup",
-                    "version": version,
-                    "semanticVersion": version,
-                    "rules": [{
-                        "id": RULE_ID,
-                        "name": "NearDuplicateParagraph",
-                        "shortDescription": {"text": "A paragraph repeats another paragraph."},
-                        "fullDescription": {"text": "The paragraph is a near-duplicate of \
-                            another one (the related location): identical after normalization, \
-                            similar word shingles, or a restated sentence."},
-                        "help": {"text": "Rewrite or remove the copy; if it is boilerplate, add \
-                            a pattern to the allow-list (--allow or [check].allow in \
-                            syndup.toml); to accept existing findings, record a baseline with \
-                            --write-baseline."},
-                        "defaultConfiguration": {"level": "error"},
-                        "properties": {"tags": ["duplication", "content"]},
-                    }],
-                }},
-                "invocations": [{
-                    "executionSuccessful": self.corpus.skipped.is_empty(),
-                    "toolExecutionNotifications": notifications,
-                }],
-                "results": results,
-                "properties": {"check": self.summary()},
+        let tool = json!({"driver": {
+            "name": "syndup",
+            "version": version,
+            "semanticVersion": version,
+            "rules": [{
+                "id": RULE_ID,
+                "name": "NearDuplicateParagraph",
+                "shortDescription": {"text": "A paragraph repeats another paragraph."},
+                "fullDescription": {"text": "The paragraph is a near-duplicate of \
+                    another one (the related location): identical after normalization, \
+                    similar word shingles, or a restated sentence."},
+                "help": {"text": "Rewrite or remove the copy; if it is boilerplate, add \
+                    a pattern to the allow-list (--allow or [check].allow in \
+                    syndup.toml); to accept existing findings, record a baseline with \
+                    --write-baseline."},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {"tags": ["duplication", "content"]},
             }],
-        });
+        }});
+        let invocations = json!([{
+            "executionSuccessful": self.corpus.skipped.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }]);
+        // Results are serialized one by one as they are made: a run with many findings does
+        // not hold them all as JSON values.
+        let log = SarifLog {
+            schema: SARIF_SCHEMA,
+            version: SARIF_VERSION,
+            runs: [SarifRun {
+                tool,
+                invocations,
+                results: Lazy(std::cell::RefCell::new(Some(results))),
+                properties: json!({"check": self.summary()}),
+            }],
+        };
         serde_json::to_writer_pretty(&mut *out, &log).map_err(std::io::Error::other)?;
         writeln!(out)
+    }
+}
+
+/// The top of a SARIF log, in the order the specification lists its properties.
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct SarifLog<I: Iterator<Item = Value>> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [SarifRun<I>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct SarifRun<I: Iterator<Item = Value>> {
+    tool: Value,
+    invocations: Value,
+    results: Lazy<I>,
+    properties: Value,
+}
+
+/// A sequence serialized from an iterator, consumed on first use.
+struct Lazy<I>(std::cell::RefCell<Option<I>>);
+
+impl<I: Iterator<Item = Value>> Serialize for Lazy<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let items = self.0.borrow_mut().take();
+        s.collect_seq(items.into_iter().flatten())
     }
 }
 
