@@ -37,6 +37,47 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A configuration file (`syndup.toml`) does not parse or holds an unusable value.
+    #[error("{}: {reason}", .path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong (with the line and column where the parser knows them).
+        reason: String,
+    },
+    /// A `check` baseline file is not one, or has an unknown version.
+    #[error("{}: {reason}", .path.display())]
+    Baseline {
+        /// The baseline file.
+        path: PathBuf,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
+    /// An allow-list pattern is not a valid regular expression.
+    #[error("allow pattern `{pattern}`: {reason}")]
+    Allow {
+        /// The pattern as given.
+        pattern: String,
+        /// The regex compiler's explanation.
+        reason: String,
+    },
+    /// A reference corpus for `check --against` cannot be used.
+    #[error("{}: {reason}", .path.display())]
+    Reference {
+        /// The path given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A file could not be written.
+    #[error("{}: cannot write", .path.display())]
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// Writing output failed.
     #[error("cannot write output")]
     Write(#[source] std::io::Error),

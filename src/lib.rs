@@ -21,7 +21,8 @@
 //! 9. [`report`]: clusters → text or JSON Lines.
 //!
 //! [`Detector`] drives them over a whole corpus; [`eval`] scores a detection against a gold
-//! file.
+//! file; [`check`] turns a detection into a CI verdict (budgets, baselines, allow-lists,
+//! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF.
 //!
 //! ## Example
 //!
@@ -45,6 +46,7 @@
 //! number of threads.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod cluster;
 pub mod detect;
 pub mod error;

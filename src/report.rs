@@ -42,6 +42,7 @@ pub struct Report<'a> {
     detection: &'a Detection,
     params: &'a Params,
     seconds: f64,
+    summary_extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A cluster member in the JSONL contract.
@@ -142,6 +143,15 @@ pub struct SummaryOut<'a> {
     pub sentences: usize,
 }
 
+/// The summary with a command's own fields after the contract's.
+#[derive(Serialize)]
+struct SummaryWithExtra<'a, 'b> {
+    #[serde(flatten)]
+    summary: SummaryOut<'a>,
+    #[serde(flatten)]
+    extra: &'b serde_json::Map<String, serde_json::Value>,
+}
+
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize> {
     #[serde(rename = "type")]
@@ -166,7 +176,22 @@ impl<'a> Report<'a> {
             detection,
             params,
             seconds,
+            summary_extra: serde_json::Map::new(),
         }
+    }
+
+    /// Adds a field to the JSONL summary record, after the contract's fields (a command's own
+    /// verdict, such as `check`'s `check` object). Contract fields are never replaced: a name
+    /// the summary already has is ignored, so the contract holds whatever a caller adds.
+    pub fn with_summary_field(mut self, name: &str, value: serde_json::Value) -> Report<'a> {
+        let taken = serde_json::to_value(self.summary())
+            .ok()
+            .and_then(|v| v.get(name).map(|_| ()))
+            .is_some();
+        if !taken {
+            self.summary_extra.insert(name.to_string(), value);
+        }
+        self
     }
 
     /// The clusters in contract form.
@@ -266,7 +291,15 @@ impl<'a> Report<'a> {
         for s in &self.corpus.skipped {
             line(&mut out, "skipped", s)?;
         }
-        line(&mut out, "summary", self.summary())?;
+        if self.summary_extra.is_empty() {
+            line(&mut out, "summary", self.summary())?;
+        } else {
+            let summary = SummaryWithExtra {
+                summary: self.summary(),
+                extra: &self.summary_extra,
+            };
+            line(&mut out, "summary", summary)?;
+        }
         out.flush()
     }
 

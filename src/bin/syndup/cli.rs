@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use syndup::check::config::DetectConfig;
 use syndup::params::{SplitMode, StemMode};
 use syndup::{Params, Preset};
 
@@ -25,6 +26,10 @@ pub enum Command {
     /// Write a synthetic syndicated corpus (copies with realistic edits, hard negatives) and its
     /// ground truth, from news-like text.
     Generate(crate::cmd::generate::GenerateArgs),
+    /// CI gate: exit 1 when duplication is over budget (new findings vs a baseline, allow-lists,
+    /// `syndup.toml`), with text, JSONL, GitHub annotations or SARIF output.
+    #[command(mut_arg("paths", |a| a.required(false).required_unless_present("print_config")))]
+    Check(crate::cmd::check::CheckArgs),
 }
 
 /// Input files and how to split them.
@@ -34,12 +39,13 @@ pub struct InputArgs {
     /// .txt, .text and .md files are read); `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Paragraphs are non-empty lines (`line`) or blank-line separated blocks (`blank`).
-    #[arg(long, value_enum, default_value_t = Split::Line)]
-    pub split: Split,
-    /// Paragraphs longer than this many bytes are skipped and reported.
-    #[arg(long, default_value_t = 1 << 20)]
-    pub max_paragraph_bytes: usize,
+    /// Paragraphs are non-empty lines (`line`, the default) or blank-line separated blocks
+    /// (`blank`).
+    #[arg(long, value_enum)]
+    pub split: Option<Split>,
+    /// Paragraphs longer than this many bytes are skipped and reported [default: 1048576].
+    #[arg(long)]
+    pub max_paragraph_bytes: Option<usize>,
 }
 
 /// `--split` values.
@@ -74,9 +80,9 @@ pub enum StemArg {
 /// Detection parameters (a preset, then overrides).
 #[derive(Args, Debug, Clone)]
 pub struct ParamArgs {
-    /// Named trade-off; the flags below override its values.
-    #[arg(long, value_enum, default_value_t = PresetArg::Paraphrase)]
-    pub preset: PresetArg,
+    /// Named trade-off; the flags below override its values [default: paraphrase].
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
     /// Paragraph-level shingle Jaccard threshold [preset: exact 0.8, near/paraphrase 0.5].
     #[arg(long)]
     pub threshold: Option<f64>,
@@ -119,58 +125,50 @@ pub struct ParamArgs {
 }
 
 impl ParamArgs {
-    /// The library parameters these flags describe (validated by the library later).
-    pub fn to_params(&self, input: &InputArgs) -> Params {
-        let preset = match self.preset {
+    /// The preset named with `--preset`, if any.
+    pub fn preset(&self) -> Option<Preset> {
+        self.preset.map(|p| match p {
             PresetArg::Exact => Preset::Exact,
             PresetArg::Near => Preset::Near,
             PresetArg::Paraphrase => Preset::Paraphrase,
-        };
-        let mut p = Params::preset(preset);
-        if let Some(v) = self.threshold {
-            p.threshold = v;
-        }
-        if let Some(v) = self.sentence_threshold {
-            p.sentence_threshold = (v != 0.0).then_some(v);
-        }
-        if let Some(v) = self.shingle_words {
-            p.shingle_words = v;
-        }
-        if let Some(v) = self.num_hashes {
-            p.num_hashes = v;
-        }
-        p.bands = self.bands;
-        p.rows = self.rows;
-        if let Some(v) = self.min_shared_words {
-            p.min_shared_words = v;
-        }
-        if let Some(v) = self.min_sentence_words {
-            p.min_sentence_words = v;
-        }
-        if let Some(v) = self.name_weight {
-            p.name_weight = v;
-        }
-        if let Some(v) = self.min_words {
-            p.min_words = v;
-        }
-        if let Some(v) = self.stem {
-            p.stem = match v {
+        })
+    }
+
+    /// The library parameters these flags describe (validated by the library later).
+    pub fn to_params(&self, input: &InputArgs) -> Params {
+        let overrides = self.overrides(input);
+        let mut p = Params::preset(overrides.preset.unwrap_or_default());
+        overrides.apply(&mut p);
+        p
+    }
+
+    /// The values these flags set explicitly, as one layer of overrides (`syndup check` puts it
+    /// over its config file; the other commands over the preset's values).
+    pub fn overrides(&self, input: &InputArgs) -> DetectConfig {
+        DetectConfig {
+            preset: self.preset(),
+            threshold: self.threshold,
+            sentence_threshold: self.sentence_threshold,
+            shingle_words: self.shingle_words,
+            num_hashes: self.num_hashes,
+            bands: self.bands,
+            rows: self.rows,
+            min_shared_words: self.min_shared_words,
+            min_words: self.min_words,
+            min_sentence_words: self.min_sentence_words,
+            name_weight: self.name_weight,
+            stem: self.stem.map(|s| match s {
                 StemArg::Auto => StemMode::Auto,
                 StemArg::None => StemMode::None,
-            };
+            }),
+            seed: self.seed,
+            max_bucket: self.max_bucket,
+            split: input.split.map(|s| match s {
+                Split::Line => SplitMode::Line,
+                Split::Blank => SplitMode::Blank,
+            }),
+            max_paragraph_bytes: input.max_paragraph_bytes,
         }
-        if let Some(v) = self.seed {
-            p.seed = v;
-        }
-        if let Some(v) = self.max_bucket {
-            p.max_bucket = v;
-        }
-        p.split = match input.split {
-            Split::Line => SplitMode::Line,
-            Split::Blank => SplitMode::Blank,
-        };
-        p.max_paragraph_bytes = input.max_paragraph_bytes;
-        p
     }
 }
 

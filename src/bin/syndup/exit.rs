@@ -5,7 +5,9 @@
 pub enum Exit {
     /// 0: done, and every input was used.
     Clean = 0,
-    /// 1: `eval` only: a `--min-recall`/`--min-precision` gate failed.
+    /// 1: a gate failed: `check` found new duplication over its budget (the findings are
+    /// printed), or `eval`'s `--min-recall`/`--min-precision` was not met. An error outranks
+    /// it: a run with skipped input exits 2 even when over budget.
     Findings = 1,
     /// 2: an error, bad usage, or some input was skipped (and listed).
     Error = 2,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod check;
 pub mod eval;
 pub mod generate;
 pub mod scan;
@@ -13,5 +14,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Scan(args) => scan::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Check(args) => check::run(args),
     }
 }

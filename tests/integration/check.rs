@@ -1,0 +1,1032 @@
+//! `syndup check`: exit codes 0/1/2, budgets, `--against`, baselines, allow-lists, the config
+//! file and flag precedence, every output format, and the CI recipes kept in the repository
+//! (`.github/workflows/syndup-check.example.yml`, `.pre-commit-hooks.yaml`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{
+    assert_same_output, blank_seconds, check_clusters, read_from, repo_root, run_in, run_repo, Run,
+    TestEnv, BIN, STORY, STORY_COPY,
+};
+
+const SEED_FILE: &str = "corpus/seed/000_eabddb1ef9b5a4a1.txt";
+
+/// Distinct paragraphs that repeat nothing (and each other in no way the default preset sees).
+const OTHER: [&str; 6] = [
+    "The city council approved a larger budget for public libraries after a long debate on Thursday evening.",
+    "Local farmers reported an early apple harvest thanks to unusually warm spring weather in the northern valleys.",
+    "A museum exhibition of medieval maps opens next month with loans from three private collections abroad.",
+    "Engineers began testing a tram line that will connect the airport with the central railway station by 2027.",
+    "The national football team announced its squad for the autumn qualifiers, including two young forwards.",
+    "Scientists described a newly discovered species of beetle found in mountain forests far to the south.",
+];
+
+/// `news/a.txt` holds the story's first paragraph and `news/b.txt` its copy, each with two
+/// unrelated paragraphs: one finding (`news/b.txt:1` repeats `news/a.txt:1`), one cluster, two
+/// of six paragraphs in it.
+fn one_duplicate(env: &TestEnv) {
+    env.write(
+        "news/a.txt",
+        format!("{}\n{}\n{}\n", STORY[0], OTHER[0], OTHER[1]),
+    );
+    env.write(
+        "news/b.txt",
+        format!("{}\n{}\n{}\n", STORY_COPY[0], OTHER[2], OTHER[3]),
+    );
+}
+
+/// A parsed workflow command, `::level props::message`, unescaped.
+#[derive(Debug)]
+struct Annotation {
+    level: String,
+    props: BTreeMap<String, String>,
+    message: String,
+}
+
+impl Annotation {
+    fn file_line(&self) -> (String, u64) {
+        (
+            self.props.get("file").cloned().unwrap_or_default(),
+            self.props
+                .get("line")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0),
+        )
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("%0A", "\n")
+        .replace("%0D", "\r")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+}
+
+/// Every line of `out` must be a workflow command; returns them parsed.
+#[track_caller]
+fn annotations(run: &Run) -> Vec<Annotation> {
+    run.stdout_str()
+        .lines()
+        .map(|line| {
+            let rest = line
+                .strip_prefix("::")
+                .unwrap_or_else(|| panic!("not a workflow command: {line}\n{}", run.describe()));
+            let (head, message) = rest
+                .split_once("::")
+                .unwrap_or_else(|| panic!("no `::` before the message: {line}"));
+            assert!(
+                !message.contains('\n') && !message.contains('\r'),
+                "raw newline in {line}"
+            );
+            let (level, props) = head.split_once(' ').unwrap_or((head, ""));
+            let props = props
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p
+                        .split_once('=')
+                        .unwrap_or_else(|| panic!("property without `=`: {p} in {line}"));
+                    assert!(!v.contains(':'), "unescaped `:` in property {p}");
+                    (k.to_string(), unescape(v))
+                })
+                .collect();
+            Annotation {
+                level: level.to_string(),
+                props,
+                message: unescape(message),
+            }
+        })
+        .collect()
+}
+
+/// The annotations that are findings (they name a file and line).
+fn findings(anns: &[Annotation]) -> Vec<&Annotation> {
+    anns.iter()
+        .filter(|a| a.props.contains_key("line"))
+        .collect()
+}
+
+/// The issue's bar: the seed article fails, with its three `must` pairs as annotations, each
+/// at the later paragraph and naming the earlier one.
+#[test]
+fn seed_fails_with_the_must_pairs_as_github_annotations() {
+    let run = run_repo(&["check", "corpus/seed", "--format", "github"]);
+    run.assert_code(1);
+    let anns = annotations(&run);
+    let found: Vec<_> = findings(&anns);
+    for (later, earlier) in [(6, 4), (7, 5), (31, 15)] {
+        let hit = found
+            .iter()
+            .find(|a| a.file_line() == (SEED_FILE.into(), later));
+        let hit = hit.unwrap_or_else(|| {
+            panic!(
+                "no annotation at line {later}; got {found:#?}\n{}",
+                run.describe()
+            )
+        });
+        assert_eq!(hit.level, "error");
+        assert!(
+            hit.message
+                .starts_with(&format!("repeats {SEED_FILE}:{earlier} (")),
+            "{hit:?}"
+        );
+        assert_eq!(hit.props["title"], "near-duplicate paragraph");
+    }
+    let last = anns.last().expect("a verdict");
+    assert_eq!(last.level, "error");
+    assert_eq!(last.props["title"], "syndup check failed");
+}
+
+/// The text format of the same run: one `source:line: repeats source:line` line per finding,
+/// then the counts and the verdict.
+#[test]
+fn seed_text_lists_findings_and_the_verdict() {
+    let run = run_repo(&["check", "corpus/seed"]);
+    run.assert_code(1);
+    let out = run.stdout_str();
+    for (later, earlier) in [(6, 4), (7, 5), (31, 15)] {
+        let head = format!("{SEED_FILE}:{later}: repeats {SEED_FILE}:{earlier} (");
+        assert!(out.lines().any(|l| l.starts_with(&head)), "{head}\n{out}");
+    }
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[lines.len() - 1].starts_with("check failed: 3 new findings"),
+        "{out}"
+    );
+    assert!(
+        lines[lines.len() - 2].starts_with("3 new findings in 3 clusters; 6 of 32 checked"),
+        "{out}"
+    );
+}
+
+/// Exit 0 without duplication; exit 1 with it (the default budget is "any finding").
+#[test]
+fn exit_codes_0_and_1() {
+    let env = TestEnv::new();
+    env.write("clean/a.txt", format!("{}\n{}\n", OTHER[0], OTHER[1]));
+    env.write("clean/b.txt", format!("{}\n{}\n", OTHER[2], OTHER[3]));
+    let run = env.run(&["check", "clean"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout_str()
+            .ends_with("check passed: within budget (fail_on = \"any\")\n"),
+        "{}",
+        run.describe()
+    );
+    one_duplicate(&env);
+    let run = env.run(&["check", "news"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout_str()
+            .starts_with("news/b.txt:1: repeats news/a.txt:1 (shingle similarity"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// Exit 2 on every kind of error, and an error outranks findings (1).
+#[test]
+fn errors_exit_2_and_outrank_findings() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("news/binary.txt", b"abc\0def");
+    env.write("bad.toml", "[check]\nmax_clusters = 'many'\n");
+    env.write("index.bin", b"SYNDUPIX\x01\x00\x00\x00rest");
+    env.write("not-a-baseline.json", "{\"findings\": []}\n");
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "news"], "news/binary.txt"),
+        (&["check", "news/a.txt", "missing.txt"], "missing.txt"),
+        (
+            &["check", "news/a.txt", "--allow", "("],
+            "allow pattern `(`",
+        ),
+        (
+            &["check", "news/a.txt", "--config", "bad.toml"],
+            "bad.toml: ",
+        ),
+        (
+            &["check", "news/a.txt", "--config", "nope.toml"],
+            "nope.toml",
+        ),
+        (
+            &["check", "news/a.txt", "--baseline", "nope.json"],
+            "--write-baseline",
+        ),
+        (
+            &["check", "news/a.txt", "--baseline", "not-a-baseline.json"],
+            "not a syndup baseline",
+        ),
+        (
+            &["check", "news/a.txt", "--against", "index.bin"],
+            "saved syndup index",
+        ),
+        (
+            &["check", "news/a.txt", "--max-duplicate-ratio", "1.5"],
+            "max_duplicate_ratio",
+        ),
+        (&["check", "news/a.txt", "--threshold", "2"], "threshold"),
+        (
+            &["check", "news/a.txt", "--fail-on", "sometimes"],
+            "sometimes",
+        ),
+    ];
+    for (args, says) in cases {
+        let run = env.run(args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(says),
+            "stderr lacks {says:?}\n{}",
+            run.describe()
+        );
+    }
+    // Findings are still printed when input is skipped.
+    let run = env.run(&["check", "news", "--format", "github"]);
+    run.assert_code(2);
+    let anns = annotations(&run);
+    assert!(anns
+        .iter()
+        .any(|a| a.file_line() == ("news/b.txt".into(), 1)));
+    assert!(anns.iter().any(|a| a.props.get("file").map(String::as_str)
+        == Some("news/binary.txt")
+        && a.props["title"] == "syndup: input skipped"));
+}
+
+/// `--max-clusters` and `--max-duplicate-ratio` switch the policy to the limits; `--fail-on`
+/// overrides it either way.
+#[test]
+fn each_budget_decides() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    // One cluster; 2 of 6 paragraphs (0.333) in it.
+    let cases: &[(&[&str], i32)] = &[
+        (&[], 1),
+        (&["--fail-on", "any"], 1),
+        (&["--fail-on", "never"], 0),
+        (&["--max-clusters", "1"], 0),
+        (&["--max-clusters", "0"], 1),
+        (&["--max-duplicate-ratio", "0.34"], 0),
+        (&["--max-duplicate-ratio", "0.33"], 1),
+        (&["--max-clusters", "1", "--max-duplicate-ratio", "0.1"], 1),
+        (&["--max-clusters", "5", "--fail-on", "any"], 1),
+        (&["--max-clusters", "0", "--fail-on", "never"], 0),
+    ];
+    for (flags, code) in cases {
+        let mut args = vec!["check", "news", "--format", "jsonl"];
+        args.extend_from_slice(flags);
+        let run = env.run(&args);
+        run.assert_code(*code);
+        let out = run.jsonl();
+        let check = &out.summary["check"];
+        assert_eq!(check["new_clusters"], 1, "{check}");
+        assert_eq!(check["duplicate_paragraphs"], 2, "{check}");
+        assert_eq!(check["checked_paragraphs"], 6, "{check}");
+        assert_eq!(check["over_budget"], *code == 1, "{flags:?}: {check}");
+        if *code == 1 {
+            assert!(!check["reasons"].as_array().unwrap().is_empty());
+        }
+    }
+}
+
+/// `--against`: new~old and new~new pairs are findings, at the new paragraph; old~old never;
+/// a file given on both sides is not reported as repeating itself.
+#[test]
+fn against_reports_new_vs_old_and_new_vs_new_only() {
+    let env = TestEnv::new();
+    // The published corpus repeats itself (old~old): never a finding.
+    env.write("old/a.txt", format!("{}\n{}\n", STORY[0], OTHER[0]));
+    env.write("old/b.txt", format!("{}\n{}\n", STORY_COPY[0], OTHER[1]));
+    // A clean new batch passes, whatever the old corpus holds.
+    env.write("new/clean.txt", format!("{}\n", OTHER[2]));
+    let run = env.run(&["check", "new", "--against", "old"]);
+    run.assert_code(0);
+    // A new file that repeats the old corpus and itself.
+    env.write(
+        "new/x.txt",
+        format!("{}\n{}\n{}\n", STORY_COPY[1], OTHER[3], STORY[1]),
+    );
+    env.write("old/c.txt", format!("{}\n", STORY[1]));
+    let run = env.run(&["check", "new", "--against", "old", "--format", "github"]);
+    run.assert_code(1);
+    let anns = annotations(&run);
+    let mut got: Vec<(String, u64, String)> = findings(&anns)
+        .iter()
+        .map(|a| {
+            let (f, l) = a.file_line();
+            let other = a
+                .message
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
+            (f, l, other)
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("new/x.txt".to_string(), 1, "old/c.txt:1".to_string()),
+            ("new/x.txt".to_string(), 3, "new/x.txt:1".to_string()),
+            ("new/x.txt".to_string(), 3, "old/c.txt:1".to_string()),
+        ],
+        "{}",
+        run.describe()
+    );
+    assert!(anns[0].message.contains("(reference corpus)"), "{anns:?}");
+    // JSONL: the checked and reference paragraph counts, and the contract holds.
+    let run = env.run(&["check", "new", "--against", "old", "--format", "jsonl"]);
+    run.assert_code(1);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(out.summary["check"]["checked_paragraphs"], 4);
+    assert_eq!(out.summary["check"]["reference_paragraphs"], 5);
+    // The same file on both sides is not a finding against itself.
+    let run = env.run(&[
+        "check",
+        "new/x.txt",
+        "--against",
+        "new",
+        "--format",
+        "github",
+    ]);
+    run.assert_code(1);
+    let anns = annotations(&run);
+    let got: Vec<_> = findings(&anns).iter().map(|a| a.file_line()).collect();
+    assert_eq!(got, [("new/x.txt".to_string(), 3)], "{}", run.describe());
+    let run = env.run(&["check", "new/clean.txt", "--against", "new/clean.txt"]);
+    run.assert_code(0);
+}
+
+/// Write a baseline, pass with it, survive line shifts, then fail on exactly the added
+/// duplicate.
+#[test]
+fn baseline_round_trip() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    let run = env.run(&["check", "news", "--write-baseline", "base.json"]);
+    run.assert_code(0);
+    assert!(run
+        .stderr
+        .contains("wrote 1 accepted finding(s) to base.json"));
+    let text = std::fs::read_to_string(env.join("base.json")).unwrap();
+    let base: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(base["format"], "syndup-check-baseline");
+    assert_eq!(base["version"], 1);
+    assert_eq!(base["findings"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(base["findings"][0]["at"], "news/b.txt:1");
+    assert_eq!(base["findings"][0]["key"].as_str().unwrap().len(), 32);
+
+    env.run(&["check", "news", "--baseline", "base.json"])
+        .assert_code(0);
+    // Lines added above and between the paragraphs, and case/punctuation edits, keep the key.
+    env.write(
+        "news/a.txt",
+        format!("{}\n\n{}\n{}\n{}\n", OTHER[4], STORY[0], OTHER[0], OTHER[1]),
+    );
+    env.write(
+        "news/b.txt",
+        format!(
+            "{}\n{}\n{}\n{}\n",
+            OTHER[5],
+            STORY_COPY[0].to_uppercase(),
+            OTHER[2],
+            OTHER[3]
+        ),
+    );
+    let run = env.run(&["check", "news", "--baseline", "base.json"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout_str().contains("1 accepted by the baseline"),
+        "{}",
+        run.describe()
+    );
+    // A new duplicate fails, and only it is reported.
+    env.write("news/c.txt", format!("{}\n", STORY_COPY[1]));
+    env.write(
+        "news/a.txt",
+        format!(
+            "{}\n\n{}\n{}\n{}\n{}\n",
+            OTHER[4], STORY[0], OTHER[0], OTHER[1], STORY[1]
+        ),
+    );
+    let run = env.run(&[
+        "check",
+        "news",
+        "--baseline",
+        "base.json",
+        "--format",
+        "github",
+    ]);
+    run.assert_code(1);
+    let anns = annotations(&run);
+    let found: Vec<_> = findings(&anns).iter().map(|a| a.file_line()).collect();
+    assert_eq!(found, [("news/c.txt".to_string(), 1)], "{}", run.describe());
+    assert!(findings(&anns)[0]
+        .message
+        .starts_with("repeats news/a.txt:6 ("));
+    // Pasting a known paragraph once more is new too: the baseline counts findings per key.
+    env.write("news/c.txt", format!("{}\n", STORY_COPY[0]));
+    env.write(
+        "news/a.txt",
+        format!("{}\n\n{}\n{}\n{}\n", OTHER[4], STORY[0], OTHER[0], OTHER[1]),
+    );
+    let run = env.run(&[
+        "check",
+        "news",
+        "--baseline",
+        "base.json",
+        "--format",
+        "jsonl",
+    ]);
+    run.assert_code(1);
+    let check = &run.jsonl().summary["check"];
+    assert_eq!(
+        (check["baselined"].as_u64(), check["new_findings"].as_u64()),
+        (Some(1), Some(2)),
+        "{check}"
+    );
+}
+
+/// Allow patterns from the flag and from the config file both apply; a pair with an allowed
+/// paragraph is never a finding.
+#[test]
+fn allow_lists_from_flags_and_config() {
+    let env = TestEnv::new();
+    let share = "Share this article on social media with your friends and family.";
+    let byline = "By Jane Doe";
+    env.write(
+        "news/a.txt",
+        format!("{byline}\n{}\n{share}\n{}\n", STORY[0], OTHER[0]),
+    );
+    env.write(
+        "news/b.txt",
+        format!("{byline}\n{}\n{share}\n{}\n", STORY_COPY[0], OTHER[1]),
+    );
+    let count = |args: &[&str]| -> u64 {
+        let mut all = vec!["check", "news", "--format", "jsonl"];
+        all.extend_from_slice(args);
+        let run = env.run(&all);
+        run.jsonl().summary["check"]["new_findings"]
+            .as_u64()
+            .expect("new_findings")
+    };
+    assert_eq!(count(&[]), 3);
+    assert_eq!(count(&["--allow", "^Share this"]), 2);
+    assert_eq!(
+        count(&["--allow", "^Share this", "--allow", "^By [A-Z]"]),
+        1
+    );
+    env.write("syndup.toml", "[check]\nallow = ['^Share this']\n");
+    assert_eq!(count(&[]), 2);
+    assert_eq!(count(&["--allow", "(?i)^by jane"]), 1);
+    assert_eq!(count(&["--no-config"]), 3);
+    let run = env.run(&["check", "news", "--allow", "^By [A-Z]"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout_str().contains("2 allowed pairs"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// `syndup.toml` is found upwards from the working directory; flags override it; `--config`
+/// names another; `--no-config` ignores it; `--print-config` shows the layering as TOML that
+/// reads back to the same settings.
+#[test]
+fn config_file_and_flag_precedence() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write(
+        "syndup.toml",
+        "[detect]\npreset = 'near'\nthreshold = 0.6\n\n[check]\nmax_clusters = 1\nbaseline = 'base.json'\n",
+    );
+    env.write("strict.toml", "[check]\nfail_on = 'any'\n");
+    let sub = env.mkdir("sub");
+    let run_sub = |args: &[&str]| run_in(&sub, args, None);
+
+    // Print: found in the parent; the file's values; the baseline relative to the file.
+    let run = run_sub(&["check", "--print-config", "--no-baseline"]);
+    run.assert_code(0);
+    let text = run.stdout_str();
+    assert!(text.contains("# Config file: ../syndup.toml"), "{text}");
+    let conf: toml_lite::Doc = toml_lite::parse(text);
+    assert_eq!(conf.get("detect", "preset"), Some("\"near\""));
+    assert_eq!(conf.get("detect", "threshold"), Some("0.6"));
+    assert_eq!(conf.get("detect", "sentence_threshold"), Some("0.0"));
+    assert_eq!(conf.get("check", "max_clusters"), Some("1"));
+    assert_eq!(conf.get("check", "fail_on"), Some("\"budget\""));
+    assert_eq!(conf.get("check", "baseline"), None);
+    let run = run_sub(&["check", "--print-config"]);
+    let conf = toml_lite::parse(run.stdout_str());
+    assert_eq!(conf.get("check", "baseline"), Some("\"../base.json\""));
+
+    // Flags win; the preset comes first, explicit values of the file still apply.
+    let run = run_sub(&[
+        "check",
+        "--print-config",
+        "--preset",
+        "exact",
+        "--max-clusters",
+        "0",
+        "--allow",
+        "^x",
+    ]);
+    let conf = toml_lite::parse(run.stdout_str());
+    assert_eq!(conf.get("detect", "preset"), Some("\"exact\""));
+    assert_eq!(conf.get("detect", "threshold"), Some("0.6"));
+    assert_eq!(conf.get("check", "max_clusters"), Some("0"));
+    assert_eq!(conf.get("check", "allow"), Some("[\"^x\"]"));
+
+    // The printed settings read back as a config file to the same settings (saved in the
+    // working directory: printed paths are relative to it).
+    env.write("sub/printed.toml", run.stdout_str());
+    let again = run_sub(&["check", "--print-config", "--config", "printed.toml"]);
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("# Config file:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_same_output(
+        "print-config round trip",
+        "first",
+        &strip(run.stdout_str()),
+        "again",
+        &strip(again.stdout_str()),
+    );
+
+    // Behaviour: the file's baseline must exist (it names base.json, which does not).
+    let run = run_sub(&["check", "../news"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("../base.json"), "{}", run.describe());
+    // Within the file's budget (one cluster allowed).
+    run_sub(&["check", "../news", "--no-baseline"]).assert_code(0);
+    // A flag tightens it.
+    run_sub(&["check", "../news", "--no-baseline", "--max-clusters", "0"]).assert_code(1);
+    // --config replaces the file found upwards; --no-config ignores all files.
+    run_sub(&["check", "../news", "--config", "../strict.toml"]).assert_code(1);
+    run_sub(&["check", "../news", "--no-config"]).assert_code(1);
+    // Writing the configured baseline from the parent, then the file's settings pass.
+    env.run(&["check", "news", "--write-baseline", "base.json"])
+        .assert_code(0);
+    run_sub(&["check", "../news", "--max-clusters", "0"]).assert_code(0);
+}
+
+/// A tiny reader for the flat TOML that `--print-config` writes (`[table]` and `key = value`
+/// lines), so the test does not need a TOML crate of its own.
+mod toml_lite {
+    use std::collections::BTreeMap;
+
+    pub struct Doc(BTreeMap<(String, String), String>);
+
+    pub fn parse(text: &str) -> Doc {
+        let mut table = String::new();
+        let mut map = BTreeMap::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(t) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                table = t.to_string();
+                continue;
+            }
+            let (k, v) = line
+                .split_once(" = ")
+                .unwrap_or_else(|| panic!("not `key = value`: {line}"));
+            map.insert((table.clone(), k.to_string()), v.to_string());
+        }
+        Doc(map)
+    }
+
+    impl Doc {
+        pub fn get(&self, table: &str, key: &str) -> Option<&str> {
+            self.0
+                .get(&(table.to_string(), key.to_string()))
+                .map(String::as_str)
+        }
+    }
+}
+
+/// JSONL is the scan contract: with nothing filtered, every line but the summary is
+/// byte-identical to `scan`'s, and the summary is scan's plus a `check` object.
+#[test]
+fn jsonl_is_the_scan_contract() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("news/c.txt", format!("{}\n{}\n", STORY[1], STORY_COPY[1]));
+    let scan = env.run(&["scan", "news", "--format", "jsonl"]);
+    scan.assert_code(0);
+    let check = env.run(&["check", "news", "--format", "jsonl"]);
+    check.assert_code(1);
+    let out = check.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    let body = |r: &Run| -> Vec<String> {
+        r.stdout_str()
+            .lines()
+            .filter(|l| !l.starts_with(r#"{"type":"summary""#))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(body(&scan), body(&check));
+    let mut scan_summary = scan.jsonl().summary;
+    let mut summary = out.summary.clone();
+    let extra = summary
+        .as_object_mut()
+        .and_then(|o| o.remove("check"))
+        .expect("summary.check");
+    scan_summary["seconds"] = Value::from(0);
+    summary["seconds"] = Value::from(0);
+    assert_eq!(summary, scan_summary);
+    for key in [
+        "checked_paragraphs",
+        "reference_paragraphs",
+        "allowed_paragraphs",
+        "allowed_pairs",
+        "findings",
+        "baselined",
+        "new_findings",
+        "baseline_unmatched",
+        "new_clusters",
+        "duplicate_paragraphs",
+        "duplicate_ratio",
+        "fail_on",
+        "max_clusters",
+        "max_duplicate_ratio",
+        "over_budget",
+        "reasons",
+    ] {
+        assert!(
+            extra.get(key).is_some(),
+            "summary.check.{key} missing: {extra}"
+        );
+    }
+    // The summary's added field comes after every contract field.
+    let line = check
+        .stdout_str()
+        .lines()
+        .last()
+        .expect("summary line")
+        .to_string();
+    assert!(
+        line.contains(r#""sentences":"#) && line.find(r#""check":"#) > line.find(r#""sentences":"#)
+    );
+    // Baselined findings leave the clusters; the contract still holds.
+    env.run(&["check", "news", "--write-baseline", "base.json"])
+        .assert_code(0);
+    env.write("news/d.txt", format!("{}\n", OTHER[5]));
+    env.write("news/e.txt", format!("{}\n", OTHER[5]));
+    let run = env.run(&[
+        "check",
+        "news",
+        "--baseline",
+        "base.json",
+        "--format",
+        "jsonl",
+    ]);
+    run.assert_code(1);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(out.clusters.len(), 1);
+    assert_eq!(out.count("pairs"), 1);
+}
+
+/// GitHub workflow commands escape `%`, newlines, and `:`/`,` in properties.
+#[test]
+fn github_format_escapes() {
+    let env = TestEnv::new();
+    let text =
+        "Turnout reached 100% in the village of Kellbach, the election commission said: a record.";
+    env.write("d/x,y:z.txt", format!("{text}\n"));
+    env.write("d/w.txt", format!("{text}\n"));
+    let run = env.run(&["check", "d", "--format", "github"]);
+    run.assert_code(1);
+    let raw = run.stdout_str();
+    assert!(raw.starts_with("::error file=d/x%2Cy%3Az.txt,line=1,endLine=1,title=near-duplicate paragraph::repeats d/w.txt:1 (identical text)%0Ahere:  Turnout reached 100%25 in"), "{raw}");
+    let anns = annotations(&run);
+    assert_eq!(anns[0].props["file"], "d/x,y:z.txt");
+    assert!(anns[0].message.contains("100% in the village"));
+    // Within a tolerant budget the findings are warnings and the verdict a notice.
+    let run = env.run(&["check", "d", "--format", "github", "--max-clusters", "1"]);
+    run.assert_code(0);
+    let anns = annotations(&run);
+    assert_eq!(anns[0].level, "warning");
+    assert_eq!(anns.last().map(|a| a.level.as_str()), Some("notice"));
+}
+
+/// Checks a SARIF log against the required fields and value constraints of the SARIF 2.1.0
+/// schema for the objects syndup writes.
+#[track_caller]
+fn check_sarif(log: &Value) {
+    let obj = |v: &Value, what: &str| {
+        assert!(v.is_object(), "{what} is not an object: {v}");
+    };
+    let string = |v: &Value, what: &str| {
+        assert!(v.is_string(), "{what} is not a string: {v}");
+    };
+    let message = |m: &Value, what: &str| {
+        obj(m, what);
+        assert!(
+            m["text"].is_string() || m["id"].is_string(),
+            "{what}: a message needs `text` or `id`: {m}"
+        );
+    };
+    let location = |l: &Value, what: &str| {
+        obj(l, what);
+        if let Some(id) = l.get("id") {
+            assert!(id.as_i64().is_some_and(|i| i >= -1), "{what}.id: {id}");
+        }
+        let p = &l["physicalLocation"];
+        obj(p, &format!("{what}.physicalLocation"));
+        assert!(
+            p.get("artifactLocation").is_some() || p.get("address").is_some(),
+            "{what}: physicalLocation needs artifactLocation or address"
+        );
+        string(&p["artifactLocation"]["uri"], "artifactLocation.uri");
+        if let Some(r) = p.get("region") {
+            for k in ["startLine", "endLine"] {
+                if let Some(n) = r.get(k) {
+                    assert!(n.as_u64().is_some_and(|n| n >= 1), "{what}.region.{k}: {n}");
+                }
+            }
+        }
+        if let Some(m) = l.get("message") {
+            message(m, &format!("{what}.message"));
+        }
+    };
+    obj(log, "log");
+    assert_eq!(log["version"], "2.1.0");
+    string(&log["$schema"], "$schema");
+    let runs = log["runs"].as_array().expect("runs is an array");
+    assert_eq!(runs.len(), 1);
+    for run in runs {
+        let driver = &run["tool"]["driver"];
+        obj(driver, "tool.driver");
+        string(&driver["name"], "driver.name");
+        assert_eq!(driver["name"], "syndup");
+        string(&driver["version"], "driver.version");
+        let rules = driver["rules"].as_array().expect("rules");
+        for r in rules {
+            string(&r["id"], "rule.id");
+        }
+        for inv in run["invocations"].as_array().expect("invocations") {
+            assert!(
+                inv["executionSuccessful"].is_boolean(),
+                "executionSuccessful"
+            );
+            for n in inv["toolExecutionNotifications"]
+                .as_array()
+                .expect("notifications")
+            {
+                message(&n["message"], "notification.message");
+                for l in n["locations"].as_array().into_iter().flatten() {
+                    location(l, "notification.location");
+                }
+            }
+        }
+        for (i, res) in run["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .enumerate()
+        {
+            let what = format!("results[{i}]");
+            message(&res["message"], &what);
+            string(&res["ruleId"], "ruleId");
+            assert!(
+                rules.iter().any(|r| r["id"] == res["ruleId"]),
+                "{what}: ruleId names no rule"
+            );
+            let idx = res["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[idx]["id"], res["ruleId"]);
+            assert!(
+                ["none", "note", "warning", "error"].contains(&res["level"].as_str().unwrap_or("")),
+                "{what}.level"
+            );
+            let locs = res["locations"].as_array().expect("locations");
+            assert_eq!(locs.len(), 1);
+            for l in locs {
+                location(l, &format!("{what}.location"));
+            }
+            for l in res["relatedLocations"]
+                .as_array()
+                .expect("relatedLocations")
+            {
+                location(l, &format!("{what}.relatedLocation"));
+            }
+            for (_, v) in res["partialFingerprints"]
+                .as_object()
+                .expect("fingerprints")
+            {
+                string(v, "fingerprint");
+            }
+        }
+    }
+}
+
+/// SARIF: parsed and checked against the schema's required fields; the seed's findings point
+/// at the later paragraph with the earlier one as related location.
+#[test]
+fn sarif_output_has_the_schema_required_fields() {
+    let run = run_repo(&["check", "corpus/seed", "--format", "sarif"]);
+    run.assert_code(1);
+    let log: Value = serde_json::from_str(run.stdout_str()).expect("SARIF is JSON");
+    check_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let lines: Vec<(u64, u64)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+                r["relatedLocations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [(6, 4), (7, 5), (31, 15)]);
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        SEED_FILE
+    );
+    assert_eq!(results[0]["level"], "error");
+    assert_eq!(
+        log["runs"][0]["invocations"][0]["executionSuccessful"],
+        true
+    );
+
+    // Skipped input becomes a notification and an unsuccessful execution; names are URIs.
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("news/bin ary.txt", b"\0");
+    let run = env.run(&["check", "news", "--format", "sarif", "--max-clusters", "3"]);
+    run.assert_code(2);
+    let log: Value = serde_json::from_str(run.stdout_str()).expect("SARIF is JSON");
+    check_sarif(&log);
+    let inv = &log["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert_eq!(
+        inv["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]
+            ["artifactLocation"]["uri"],
+        "news/bin%20ary.txt"
+    );
+    assert_eq!(log["runs"][0]["results"][0]["level"], "warning");
+}
+
+/// Every format gives the same bytes with 1 and 2 threads (JSONL but for `seconds`).
+#[test]
+fn output_is_deterministic() {
+    for format in ["text", "jsonl", "github", "sarif"] {
+        let outs: Vec<String> = ["1", "2"]
+            .iter()
+            .map(|j| {
+                let run = run_repo(&["check", "corpus/", "--format", format, "-j", j]);
+                assert!(run.code == Some(1), "{}", run.describe());
+                blank_seconds(run.stdout_str())
+            })
+            .collect();
+        assert_same_output(format, "-j1", &outs[0], "-j2", &outs[1]);
+    }
+}
+
+/// A fixture for the CI recipes: `content/` repeats itself once, `incoming/new.txt` repeats
+/// `content/a.txt`.
+fn ci_fixture(env: &TestEnv) {
+    env.write(
+        "content/a.txt",
+        format!("{}\n{}\n{}\n", STORY[0], OTHER[0], STORY[1]),
+    );
+    env.write(
+        "content/b.txt",
+        format!("{}\n{}\n", STORY_COPY[0], OTHER[1]),
+    );
+    env.write(
+        "incoming/new.txt",
+        format!("{}\n{}\n", OTHER[2], STORY_COPY[1]),
+    );
+}
+
+/// Runs a command line of a CI recipe (`syndup check ... [> file]`) in `dir`.
+fn run_recipe(dir: &Path, line: &str) -> (Run, Option<String>) {
+    assert!(
+        !line.contains(['"', '\'', '$', '|', '&', ';']),
+        "the recipe must stay a plain command line: {line}"
+    );
+    let (cmd, redirect) = match line.split_once('>') {
+        Some((c, f)) => (c, Some(f.trim().to_string())),
+        None => (line, None),
+    };
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(words.first(), Some(&"syndup"), "{line}");
+    let run = run_in(dir, &words[1..], None);
+    (run, redirect)
+}
+
+/// Every `run: syndup check ...` line of the GitHub Actions example runs as written.
+#[test]
+fn workflow_example_commands_run() {
+    let workflow =
+        std::fs::read_to_string(repo_root().join(".github/workflows/syndup-check.example.yml"))
+            .expect("the workflow example");
+    let lines: Vec<&str> = workflow
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("run: "))
+        .filter(|l| l.starts_with("syndup "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let env = TestEnv::new();
+    ci_fixture(&env);
+    for line in lines {
+        let (run, redirect) = run_recipe(env.path(), line);
+        assert!(
+            matches!(run.code, Some(0 | 1)),
+            "{line}: exit code\n{}",
+            run.describe()
+        );
+        if line.contains("--format github") {
+            let anns = annotations(&run);
+            assert!(!findings(&anns).is_empty(), "{line}: no annotation");
+            if line.contains("--against") {
+                run.assert_code(1);
+                assert!(findings(&anns)
+                    .iter()
+                    .all(|a| a.file_line().0 == "incoming/new.txt"));
+            }
+        }
+        if line.contains("--format sarif") {
+            run.assert_code(0);
+            assert!(redirect.is_some(), "{line}: SARIF goes to a file");
+            let log: Value = serde_json::from_slice(&run.stdout).expect("SARIF");
+            check_sarif(&log);
+        }
+    }
+}
+
+/// The pre-commit hook's `entry` and `args`, with staged file names appended as pre-commit
+/// does, fail on duplicated files and pass clean ones.
+#[test]
+fn pre_commit_hook_runs_its_entry() {
+    let hooks = std::fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml"))
+        .expect(".pre-commit-hooks.yaml");
+    let field = |name: &str| -> String {
+        let prefix = format!("{name}: ");
+        let found: Vec<&str> = hooks
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| {
+                l.trim_start()
+                    .trim_start_matches("- ")
+                    .strip_prefix(&prefix)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "one `{name}` in .pre-commit-hooks.yaml");
+        found[0].to_string()
+    };
+    assert_eq!(field("id"), "syndup-check");
+    assert_eq!(field("language"), "rust");
+    let entry = field("entry");
+    let args = field("args");
+    let args: Vec<String> = args
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let mut words: Vec<String> = entry.split_whitespace().map(str::to_string).collect();
+    assert_eq!(words.first().map(String::as_str), Some("syndup"));
+    words.remove(0);
+    words.extend(args);
+
+    let env = TestEnv::new();
+    ci_fixture(&env);
+    let staged = |files: &[&str]| {
+        let mut all: Vec<&str> = words.iter().map(String::as_str).collect();
+        all.extend_from_slice(files);
+        env.run(&all)
+    };
+    staged(&["content/a.txt", "content/b.txt"]).assert_code(1);
+    staged(&["incoming/new.txt"]).assert_code(0);
+    // And the binary the hook names is this one.
+    assert!(Path::new(BIN).ends_with("syndup"));
+}
+
+/// `--print-config` needs no paths; a check needs at least one.
+#[test]
+fn print_config_needs_no_paths() {
+    let env = TestEnv::new();
+    let run = env.run(&["check", "--print-config", "--no-config"]);
+    run.assert_code(0);
+    assert!(run
+        .stdout_str()
+        .contains("[detect]\npreset = \"paraphrase\""));
+    let run = env.run(&["check"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("<PATHS>"), "{}", run.describe());
+}
