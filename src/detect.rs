@@ -335,15 +335,27 @@ impl Detector {
             let totals: Vec<f64> = (0..unit_ok.len())
                 .map(|k| weight(k).iter().map(|&w| f64::from(w)).sum())
                 .collect();
-            let sig_sets: Vec<Vec<u64>> = unit_ok
-                .par_iter()
-                .map(|&u| {
-                    features
-                        .terms(u as usize)
-                        .iter()
-                        .copied()
-                        .filter(|t| lookup(t) <= common)
-                        .collect()
+            // Weighted MinHash by repetition: a term of weight w enters the signature set
+            // round(w) times (as distinct salted copies), so the signatures estimate the
+            // IDF-weighted Jaccard rather than the plain one. Sentences that share only frequent
+            // words then rarely become candidates, while restatements, which share rare words,
+            // still do.
+            let sig_sets: Vec<Vec<u64>> = (0..unit_ok.len())
+                .into_par_iter()
+                .map(|k| {
+                    let u = unit_ok[k] as usize;
+                    let mut set = Vec::new();
+                    for (t, &w) in features.terms(u).iter().zip(weight(k)) {
+                        if lookup(t) > common {
+                            continue;
+                        }
+                        let copies = w.round().max(1.0) as u64;
+                        set.extend(
+                            (0..copies)
+                                .map(|c| t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))),
+                        );
+                    }
+                    set
                 })
                 .collect();
             let signed: Vec<u32> = (0..unit_ok.len() as u32)
@@ -503,7 +515,7 @@ impl Detector {
         }
     }
 
-    /// The stemming language of each source, detected on its first few kilobytes.
+    /// The stemming language of each source, detected on its first kilobyte.
     fn languages(&self, corpus: &Corpus) -> Vec<Option<Language>> {
         if self.params.stem == StemMode::None || self.params.sentence_threshold.is_none() {
             return vec![None; corpus.sources.len()];
@@ -513,7 +525,7 @@ impl Detector {
             .par_iter()
             .map(|s| {
                 let bytes = s.bytes();
-                let head = &bytes[..bytes.len().min(4096)];
+                let head = &bytes[..bytes.len().min(1024)];
                 let text = match std::str::from_utf8(head) {
                     Ok(t) => t,
                     Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
