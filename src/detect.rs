@@ -250,7 +250,7 @@ impl Detector {
         let mut rep_pairs: Vec<Pair> = Vec::new();
 
         // Paragraph level.
-        let hasher = MinHasher::new(p.num_hashes, p.seed);
+        let hasher = MinHasher::with_scheme(p.num_hashes, p.seed, p.signature);
         let para_sets: Vec<&[u64]> = long_reps
             .iter()
             .map(|&i| features.shingles(i as usize))

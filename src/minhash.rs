@@ -26,11 +26,35 @@
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+/// How a signature's `k` values are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// `k` independent hash functions: `k` hash evaluations per element.
+    #[default]
+    Independent,
+    /// One-permutation hashing: one hash per element picks a bin and a value; empty bins are
+    /// filled by optimal densification (Shrivastava, ICML 2017). About `k` times less hashing.
+    Oph,
+}
+
 /// A family of `k` MinHash functions.
 #[derive(Clone, Debug)]
 pub struct MinHasher {
     lo: Vec<u32>,
     hi: Vec<u32>,
+    scheme: Scheme,
+    seed: u64,
+}
+
+#[inline(always)]
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h
 }
 
 #[inline(always)]
@@ -44,13 +68,20 @@ fn fmix32(mut h: u32) -> u32 {
 }
 
 impl MinHasher {
-    /// `k` hash functions drawn from `seed`.
+    /// `k` independent hash functions drawn from `seed`.
     pub fn new(k: usize, seed: u64) -> MinHasher {
+        MinHasher::with_scheme(k, seed, Scheme::Independent)
+    }
+
+    /// `k` values per signature computed with `scheme`, hash functions drawn from `seed`.
+    pub fn with_scheme(k: usize, seed: u64, scheme: Scheme) -> MinHasher {
         let draw =
             |i: usize, salt: u64| xxh3_64_with_seed(&(i as u64).to_le_bytes(), seed ^ salt) as u32;
         MinHasher {
             lo: (0..k).map(|i| draw(i, 0x9e37_79b9)).collect(),
             hi: (0..k).map(|i| draw(i, 0x7f4a_7c15)).collect(),
+            scheme,
+            seed,
         }
     }
 
@@ -68,6 +99,55 @@ impl MinHasher {
     /// An empty set gives all `u32::MAX`; callers never sign empty sets (see
     /// [`crate::Params::min_words`]).
     pub fn sign(&self, set: &[u64], out: &mut [u32]) {
+        match self.scheme {
+            Scheme::Independent => self.sign_independent(set, out),
+            Scheme::Oph => self.sign_oph(set, out),
+        }
+    }
+
+    fn sign_oph(&self, set: &[u64], out: &mut [u32]) {
+        out.fill(u32::MAX);
+        let k = out.len().min(self.lo.len());
+        if k == 0 || set.is_empty() {
+            return;
+        }
+        let out = &mut out[..k];
+        let mut filled = vec![false; k];
+        for &x in set {
+            let h = fmix64(x ^ self.seed);
+            // Upper half picks the bin (multiply-shift range reduction), lower half is the value.
+            let bin = (((h >> 32) * k as u64) >> 32) as usize;
+            let v = h as u32;
+            if v <= out[bin] {
+                out[bin] = v;
+                filled[bin] = true;
+            }
+        }
+        if filled.iter().all(|&f| f) {
+            return;
+        }
+        // Optimal densification: an empty bin takes the value of the first filled bin in its
+        // own pseudo-random probe sequence, which depends only on the bin and the seed, so two
+        // sets with the same filled bins densify alike.
+        let original: Vec<u32> = out.to_vec();
+        for (i, o) in out.iter_mut().enumerate() {
+            if filled[i] {
+                continue;
+            }
+            let mut attempt = 1u64;
+            loop {
+                let r = fmix64(self.seed ^ ((i as u64) << 32) ^ attempt);
+                let j = (((r >> 32) * k as u64) >> 32) as usize;
+                if filled[j] {
+                    *o = original[j];
+                    break;
+                }
+                attempt += 1;
+            }
+        }
+    }
+
+    fn sign_independent(&self, set: &[u64], out: &mut [u32]) {
         out.fill(u32::MAX);
         let k = out.len().min(self.lo.len());
         let (out, lo_s, hi_s) = (&mut out[..k], &self.lo[..k], &self.hi[..k]);
@@ -156,7 +236,7 @@ mod tests {
         #[test]
         fn estimate_is_within_documented_error(
             common in 0usize..200, only_a in 0usize..200, only_b in 0usize..200,
-            offset in any::<u64>(), seed in any::<u64>(),
+            offset in any::<u64>(), seed in any::<u64>(), oph in any::<bool>(),
         ) {
             prop_assume!(common + only_a + only_b > 0);
             let base = offset.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -167,12 +247,16 @@ mod tests {
                 .map(hash)
                 .collect();
             let exact = common as f64 / (common + only_a + only_b) as f64;
-            let h = MinHasher::new(128, seed);
+            let scheme = if oph { Scheme::Oph } else { Scheme::Independent };
+            let h = MinHasher::with_scheme(128, seed, scheme);
             let (mut sa, mut sb) = (vec![0; 128], vec![0; 128]);
             h.sign(&a, &mut sa);
             h.sign(&b, &mut sb);
             let est = estimate(&sa, &sb);
-            prop_assert!((est - exact).abs() <= bound(exact, 128), "est {} exact {}", est, exact);
+            prop_assert!(
+                (est - exact).abs() <= bound(exact, 128),
+                "{:?}: est {} exact {}", scheme, est, exact
+            );
         }
     }
 
@@ -199,8 +283,14 @@ mod tests {
 
     #[test]
     fn mean_error_is_small() {
+        for scheme in [Scheme::Independent, Scheme::Oph] {
+            mean_error_is_small_with(scheme);
+        }
+    }
+
+    fn mean_error_is_small_with(scheme: Scheme) {
         // Over many pairs with J = 0.5 the mean estimate is unbiased within 0.01.
-        let h = MinHasher::new(128, 3);
+        let h = MinHasher::with_scheme(128, 3, scheme);
         let mut total = 0.0;
         for t in 0..200u64 {
             let a: Vec<u64> = (0..100)

@@ -87,6 +87,10 @@ pub struct Params {
     /// MinHash values per signature. More: steadier estimates and better LSH recall, more time
     /// and memory (4 bytes per value per unit).
     pub num_hashes: usize,
+    /// How signature values are computed: `independent` (k hash functions, k evaluations per
+    /// shingle) or `oph` (one-permutation hashing with optimal densification, one evaluation
+    /// per shingle). Same expected estimate; see [`crate::minhash`].
+    pub signature: crate::minhash::Scheme,
     /// LSH bands for paragraph signatures; `None` derives them from `threshold`.
     pub bands: Option<usize>,
     /// Rows per LSH band; `None` derives them from `threshold`.
@@ -141,6 +145,7 @@ impl Params {
             threshold,
             shingle_words: 3,
             num_hashes: 128,
+            signature: crate::minhash::Scheme::Independent,
             bands: None,
             rows: None,
             sentence_threshold,

@@ -77,6 +77,9 @@ pub struct DetectConfig {
     /// See [`Params::num_hashes`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_hashes: Option<usize>,
+    /// See [`Params::signature`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::minhash::Scheme>,
     /// See [`Params::bands`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bands: Option<usize>,
@@ -142,6 +145,7 @@ impl DetectConfig {
             sentence_threshold: Some(p.sentence_threshold.unwrap_or(0.0)),
             shingle_words: Some(p.shingle_words),
             num_hashes: Some(p.num_hashes),
+            signature: Some(p.signature),
             bands: p.bands,
             rows: p.rows,
             min_shared_words: Some(p.min_shared_words),
@@ -165,6 +169,7 @@ impl DetectConfig {
             threshold,
             shingle_words,
             num_hashes,
+            signature,
             min_shared_words,
             min_words,
             min_sentence_words,
@@ -197,6 +202,7 @@ impl DetectConfig {
             sentence_threshold,
             shingle_words,
             num_hashes,
+            signature,
             bands,
             rows,
             min_shared_words,

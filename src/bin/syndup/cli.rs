@@ -68,6 +68,15 @@ pub enum PresetArg {
     Paraphrase,
 }
 
+/// `--signature` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SignatureArg {
+    /// k independent hash functions.
+    Independent,
+    /// One-permutation hashing with optimal densification.
+    Oph,
+}
+
 /// `--stem` values.
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum StemArg {
@@ -95,6 +104,9 @@ pub struct ParamArgs {
     /// MinHash values per signature [128].
     #[arg(long)]
     pub num_hashes: Option<usize>,
+    /// Signature scheme: k independent hashes, or one-permutation hashing [independent].
+    #[arg(long, value_enum)]
+    pub signature: Option<SignatureArg>,
     /// LSH bands (default: derived from the threshold).
     #[arg(long)]
     pub bands: Option<usize>,
@@ -151,6 +163,10 @@ impl ParamArgs {
             sentence_threshold: self.sentence_threshold,
             shingle_words: self.shingle_words,
             num_hashes: self.num_hashes,
+            signature: self.signature.map(|s| match s {
+                SignatureArg::Independent => syndup::minhash::Scheme::Independent,
+                SignatureArg::Oph => syndup::minhash::Scheme::Oph,
+            }),
             bands: self.bands,
             rows: self.rows,
             min_shared_words: self.min_shared_words,
