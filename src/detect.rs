@@ -259,10 +259,12 @@ impl Detector {
         let units: Vec<u32> = (0..long_reps.len() as u32).collect();
         let cands = lsh::candidate_pairs(&sigs, &units, p.banding(), p.seed, p.max_bucket);
         stats.candidates += cands.len();
-        let texts = |i: u32| corpus.text(&corpus.paragraphs[i as usize]).len();
-        let whole = |i: u32| Span {
-            start: 0,
-            end: texts(i),
+        let whole = |i: u32| {
+            let para = &corpus.paragraphs[i as usize];
+            Span {
+                start: 0,
+                end: (para.end - para.start) as usize,
+            }
         };
         rep_pairs.par_extend(cands.par_iter().filter_map(|&(x, y)| {
             let (a, b) = (long_reps[x as usize], long_reps[y as usize]);
