@@ -49,6 +49,7 @@ pub mod cluster;
 pub mod detect;
 pub mod error;
 pub mod eval;
+pub mod index;
 pub mod input;
 pub mod lsh;
 pub mod minhash;
@@ -61,4 +62,5 @@ pub mod verify;
 
 pub use detect::{Detection, Detector, Pair};
 pub use error::{Error, Result};
+pub use index::{Index, Seen};
 pub use params::{Params, Preset};

@@ -22,6 +22,8 @@ pub enum Command {
     Scan(crate::cmd::scan::ScanArgs),
     /// Score detection against a gold file: precision, recall, F1, misses, a threshold sweep.
     Eval(crate::cmd::eval::EvalArgs),
+    /// Build, extend, query or inspect a persistent paragraph index (for crawlers).
+    Index(crate::cmd::index::IndexArgs),
 }
 
 /// Input files and how to split them.

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod eval;
+pub mod index;
 pub mod scan;
 
 use crate::cli::{Cli, Command};
@@ -11,5 +12,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Index(args) => index::run(args),
     }
 }
