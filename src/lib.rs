@@ -21,7 +21,8 @@
 //! 9. [`report`]: clusters → text or JSON Lines.
 //!
 //! [`Detector`] drives them over a whole corpus; [`eval`] scores a detection against a gold
-//! file.
+//! file. [`Index`] ([`index`]) applies the paragraph level incrementally, for crawlers: a
+//! persistent, thread-safe set of seen paragraphs.
 //!
 //! ## Example
 //!
@@ -36,6 +37,30 @@
 //! assert_eq!(found.pairs.len(), 1);
 //! assert!(found.pairs[0].similarity > 0.3);
 //! # Ok::<(), syndup::Error>(())
+//! ```
+//!
+//! ## Incremental index, for crawlers
+//!
+//! A crawler asks for each paragraph of each page, from many threads: "have I seen this, or
+//! something close to it, before?" [`Index`] answers atomically ([`Index::observe`]) and
+//! survives restarts ([`Index::save`], [`Index::open_or_create`]). `examples/crawler.rs` runs
+//! the whole cycle: threads, save, reopen, continue.
+//!
+//! ```
+//! use syndup::{Index, Params, Seen};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("seen.syndup");
+//! let index = Index::open_or_create(&path, Params::default())?;
+//! let page = "Rescue teams searched the flooded valley on Tuesday for three hikers who went missing on Sunday, officials said.\n\
+//!             Subscribe to our newsletter\n";
+//! for p in index.observe_document("https://site-a.example/1", page) {
+//!     assert!(p.seen.is_new());
+//! }
+//! let copy = "Rescue teams searched the flooded valley on Tuesday for three hikers who went missing on Sunday, police said.";
+//! assert!(matches!(index.observe("https://site-b.example/7", copy), Seen::Duplicate { .. }));
+//! index.save(&path)?; // temporary file, fsync, rename: a crash never leaves half a file
+//! assert_eq!(Index::open(&path)?.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! ## Determinism

@@ -58,7 +58,7 @@
 //!
 //! Per stored paragraph (default parameters: 128 hashes, 25 bands × 5 rows): 96 bytes of
 //! signature, 16 of origin (source number, line, byte), and one 4-byte slot per band in tables
-//! kept between 75 % and 90 % full, about 125 bytes: some 240 bytes in all, plus each distinct
+//! kept between 70 % and 90 % full, about 125 bytes: some 240 bytes in all, plus each distinct
 //! key (source name) once. With a [capacity](Index::set_capacity) the oldest paragraphs are
 //! evicted first, so a crawl of weeks stays within a fixed size.
 //!
@@ -920,7 +920,14 @@ impl Inner {
             }
             Prepared::Long { sig, bands } => {
                 let mut cands: Vec<u64> = Vec::new();
-                for (t, &h) in self.bands.iter().zip(bands) {
+                let mut homes = [0u32; 64];
+                for ((t, &h), home) in self.bands.iter().zip(bands).zip(homes.iter_mut()) {
+                    *home = t.home_slot(h);
+                }
+                for (b, (t, &h)) in self.bands.iter().zip(bands).enumerate() {
+                    if homes.get(b) == Some(&0) {
+                        continue;
+                    }
                     t.probe(self.codec, h, live, |local| cands.push(local));
                 }
                 cands.sort_unstable();

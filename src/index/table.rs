@@ -10,7 +10,7 @@
 //!   `32 - idbits` bits are the top bits of the hash, the low `idbits` bits the entry's id
 //!   relative to a base (`0` is an empty slot, all ones a tombstone). Most non-matching slots are
 //!   rejected on the fingerprint without touching the entry. A sub-table grows (by rehashing only
-//!   itself) when it is 90 % full, to 75 %, so growth never stalls the whole index.
+//!   itself) when it is 90 % full, to 70 %, so growth never stalls the whole index.
 
 /// Bits kept of each MinHash value.
 pub(crate) const SIG_BITS: u32 = 6;
@@ -312,7 +312,7 @@ impl Table {
         Placed::Yes
     }
 
-    /// Rebuilds sub-table `s` with its live entries only, sized for 75 % load (plus `extra`).
+    /// Rebuilds sub-table `s` with its live entries only, sized for 70 % load (plus `extra`).
     fn grow(
         &mut self,
         s: usize,
@@ -327,10 +327,23 @@ impl Table {
             .filter_map(|&slot| codec.local(slot))
             .filter(|&l| is_live(l))
             .collect();
-        let len = ((live.len() + extra + 1) * 4 / 3 + 1).max(MIN_SUB);
+        // All hashes first: their signature reads are independent, so the CPU overlaps the
+        // cache misses instead of taking them one by one between placements.
+        let hashes: Vec<u64> = live.iter().map(|&l| rehash(l)).collect();
+        let len = ((live.len() + extra + 1) * 10 / 7 + 1).max(MIN_SUB);
         self.subs[s] = Sub::with_len(len);
-        for l in live {
-            self.place(s, codec, rehash(l), l);
+        for (&l, &h) in live.iter().zip(&hashes) {
+            self.place(s, codec, h, l);
+        }
+    }
+
+    /// The slot at the home position of `hash` (0 if there is none): reading it for every band
+    /// before probing any lets the CPU fetch the tables' cache lines in parallel.
+    #[inline]
+    pub(crate) fn home_slot(&self, hash: u64) -> u32 {
+        match self.subs.get((hash as usize) & (SUBS - 1)) {
+            Some(sub) if !sub.slots.is_empty() => sub.slots[home(hash, sub.slots.len()).1],
+            _ => 0,
         }
     }
 
@@ -352,7 +365,7 @@ impl Table {
         }
     }
 
-    /// Makes sure every sub-table holds `entries / SUBS` entries below 75 % load.
+    /// Makes sure every sub-table holds `entries / SUBS` entries below 70 % load.
     pub(crate) fn presize(
         &mut self,
         codec: Codec,
@@ -360,10 +373,10 @@ impl Table {
         is_live: impl Fn(u64) -> bool,
         rehash: impl Fn(u64) -> u64,
     ) {
-        let want = (entries / SUBS + 1) * 4 / 3 + 1;
+        let want = (entries / SUBS + 1) * 10 / 7 + 1;
         for s in 0..SUBS {
             if self.subs[s].slots.len() < want {
-                let extra = want * 3 / 4;
+                let extra = (entries / SUBS + 1).saturating_sub(self.subs[s].occupied);
                 self.grow(s, codec, extra, &is_live, &rehash);
             }
         }

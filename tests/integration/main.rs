@@ -5,5 +5,7 @@
 mod bad_input;
 mod determinism;
 mod gold;
+mod index_api;
+mod index_cli;
 mod scan;
 mod util;
