@@ -1,10 +1,11 @@
 //! Benchmark of [`syndup::Index`] at one million indexed paragraphs.
 //!
-//! Prints, for 1 and 2 threads: inserts per second while building a 1M-paragraph index,
-//! observes per second, and queries per second against the full index (half of the queries are
-//! lightly edited copies of indexed paragraphs, half are new); then bytes per indexed paragraph
-//! in memory and on disk, and the time to save and to open the file. Criterion then measures
-//! the query rate at 1 and 2 threads with its usual statistics.
+//! Prints, for 1 and 2 threads: inserts per second while building a 1M-paragraph index (and,
+//! for 1 thread, into an index reserved for 1M with [`Index::reserve`]), observes per second,
+//! and queries per second against the full index (half of the queries are lightly edited
+//! copies of indexed paragraphs, half are new); then bytes per indexed paragraph in memory and
+//! on disk, and the time to save and to open the file. Criterion then measures the query rate
+//! at 1 and 2 threads with its usual statistics.
 //!
 //! Paragraphs are synthesized deterministically: 30–70 words (about 330 bytes, the size of a
 //! news paragraph) drawn with a Zipf-like law from 20,000 made-up words, so that common words
@@ -163,15 +164,27 @@ fn bench(c: &mut Criterion) {
          (128 hashes, 25 bands x 5 rows, threshold 0.5)"
     );
 
-    // Build with 1 thread, then with 2 (into separate indexes), and observe with 1 and 2.
+    // Build with 1 thread, then with 2 (into separate indexes), growing the tables as they
+    // fill; then with 1 thread into an index reserved for n paragraphs (no table growth).
     let mut built = None;
-    for threads in [1, 2] {
+    for (threads, reserved) in [(1, false), (2, false), (1, true)] {
         let index = Index::new(Params::default()).expect("default params are valid");
+        if reserved {
+            index.reserve(n);
+        }
         let d = timed(n, threads, |i| {
             black_box(index.insert(Origin::new("bench").at(i as u64, 0), texts.get(i)));
         });
-        println!("insert  {threads} thread(s): {}", rate(n, d));
-        if threads == 1 {
+        println!(
+            "insert  {threads} thread(s): {}{}",
+            rate(n, d),
+            if reserved {
+                " (tables reserved for all paragraphs)"
+            } else {
+                " (tables grow as they fill)"
+            }
+        );
+        if threads == 1 && !reserved {
             built = Some(index);
         }
     }

@@ -10,7 +10,8 @@
 //!   `32 - idbits` bits are the top bits of the hash, the low `idbits` bits the entry's id
 //!   relative to a base (`0` is an empty slot, all ones a tombstone). Most non-matching slots are
 //!   rejected on the fingerprint without touching the entry. A sub-table grows (by rehashing only
-//!   itself) when it is 90 % full, to 70 %, so growth never stalls the whole index.
+//!   itself) when it is 90 % full, to 66–74 % (depending on the sub-table, so that they do not
+//!   all grow at once), so growth never stalls the whole index.
 
 /// Bits kept of each MinHash value.
 pub(crate) const SIG_BITS: u32 = 6;
@@ -312,7 +313,7 @@ impl Table {
         Placed::Yes
     }
 
-    /// Rebuilds sub-table `s` with its live entries only, sized for 70 % load (plus `extra`).
+    /// Rebuilds sub-table `s` with its live entries only, sized for 66–74 % load (plus `extra`).
     fn grow(
         &mut self,
         s: usize,
@@ -330,7 +331,10 @@ impl Table {
         // All hashes first: their signature reads are independent, so the CPU overlaps the
         // cache misses instead of taking them one by one between placements.
         let hashes: Vec<u64> = live.iter().map(|&l| rehash(l)).collect();
-        let len = ((live.len() + extra + 1) * 10 / 7 + 1).max(MIN_SUB);
+        // Sub-tables regrow to between 66 % and 74 % load, depending on their number, so that
+        // they do not all grow at the same moment and the load over a table stays near 80 %.
+        let target = 66 + s % 8;
+        let len = ((live.len() + extra + 1) * 100 / target + 1).max(MIN_SUB);
         self.subs[s] = Sub::with_len(len);
         for (&l, &h) in live.iter().zip(&hashes) {
             self.place(s, codec, h, l);
