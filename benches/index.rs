@@ -5,7 +5,9 @@
 //! and queries per second against the full index (half of the queries are lightly edited
 //! copies of indexed paragraphs, half are new); then bytes per indexed paragraph in memory and
 //! on disk, and the time to save and to open the file. Criterion then measures the query rate
-//! at 1 and 2 threads with its usual statistics.
+//! at 1 and 2 threads with its usual statistics. Next to each wall-clock rate the bench
+//! prints the rate per CPU-second of the process (from `/proc/self/stat`): on a machine shared
+//! with other work, that is the per-core figure.
 //!
 //! Paragraphs are synthesized deterministically: 30–70 words (about 330 bytes, the size of a
 //! news paragraph) drawn with a Zipf-like law from 20,000 made-up words, so that common words
@@ -128,8 +130,39 @@ fn queries(vocab: &[String], indexed: &Texts, n: usize) -> Texts {
     t
 }
 
+/// CPU seconds used by this process so far (user + system, from `/proc/self/stat`; Linux
+/// only, `None` elsewhere). On a machine shared with other work, operations per CPU-second
+/// is the per-core rate that wall-clock time cannot show.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // Clock ticks are 1/100 s on Linux.
+    Some((utime + stime) / 100.0)
+}
+
+thread_local! {
+    static CPU: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
+
+/// The CPU seconds the last [`timed`] call used.
+fn last_cpu() -> Option<f64> {
+    CPU.with(|c| c.get())
+}
+
 /// Runs `f(i)` for `i in 0..n` on `threads` threads (interleaved), returning the wall time.
 fn timed<F: Fn(usize) + Sync>(n: usize, threads: usize, f: F) -> Duration {
+    let cpu_start = cpu_seconds();
+    let d = timed_wall(n, threads, f);
+    let cpu = cpu_start.zip(cpu_seconds()).map(|(a, b)| b - a);
+    CPU.with(|c| c.set(cpu));
+    d
+}
+
+fn timed_wall<F: Fn(usize) + Sync>(n: usize, threads: usize, f: F) -> Duration {
     let start = Instant::now();
     std::thread::scope(|s| {
         for t in 0..threads {
@@ -146,8 +179,13 @@ fn timed<F: Fn(usize) + Sync>(n: usize, threads: usize, f: F) -> Duration {
     start.elapsed()
 }
 
+/// Operations per wall-clock second, and per CPU-second of the last [`timed`] call.
 fn rate(n: usize, d: Duration) -> String {
-    format!("{:>9.0}/s", n as f64 / d.as_secs_f64())
+    let wall = format!("{:>9.0}/s", n as f64 / d.as_secs_f64());
+    match last_cpu() {
+        Some(cpu) if cpu > 0.0 => format!("{wall} wall, {:>9.0} per CPU-second", n as f64 / cpu),
+        _ => wall,
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -256,7 +294,7 @@ fn bench(c: &mut Criterion) {
             |b, &threads| {
                 b.iter_custom(|iters| {
                     let iters = iters as usize;
-                    timed(iters, threads, |i| {
+                    timed_wall(iters, threads, |i| {
                         black_box(index.query(qs.get(i % qs.len())));
                     })
                 })

@@ -20,7 +20,7 @@ pub(crate) const SIG_BITS: u32 = 6;
 pub(crate) const SUBS: usize = 64;
 
 /// Smallest sub-table.
-const MIN_SUB: usize = 16;
+const MIN_SUB: usize = 4;
 
 /// Bytes of a packed signature of `k` values.
 pub(crate) fn sig_bytes(k: usize) -> usize {
