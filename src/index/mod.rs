@@ -629,6 +629,14 @@ impl Index {
         }
         if n < self.params.min_words {
             let exact = xxh3_64_with_seed(s.words.text().as_bytes(), self.shape.exact_seed);
+            // Stored in the signature's bytes: keep only as many as there are (fewer than 8
+            // only with fewer than 11 hash functions).
+            let bits = (self.shape.sig_bytes * 8).min(64);
+            let exact = if bits == 64 {
+                exact
+            } else {
+                exact & ((1u64 << bits) - 1)
+            };
             return Prepared::Short { exact };
         }
         s.shingles.clear();

@@ -109,6 +109,27 @@ fn observe_new_duplicate_empty_short_too_long() {
 }
 
 #[test]
+fn few_hash_functions_still_match_short_paragraphs() {
+    let params = Params {
+        num_hashes: 8,
+        bands: Some(4),
+        rows: Some(2),
+        ..Params::default()
+    };
+    let index = Index::new(params).unwrap();
+    assert!(index.observe("a", "Photo: AFP").is_new());
+    assert_eq!(
+        index.observe("b", "photo  afp"),
+        Seen::Duplicate {
+            of: EntryId(0),
+            similarity: 1.0
+        }
+    );
+    let back = decode_bytes(&save_bytes(&index)).unwrap();
+    assert_eq!(back.query("PHOTO: AFP").len(), 1);
+}
+
+#[test]
 fn query_is_sorted_by_similarity_then_id_and_read_only() {
     let index = Index::new(Params::default()).unwrap();
     let a = words(7, 80);
