@@ -81,6 +81,50 @@ pub enum Error {
     /// Writing output failed.
     #[error("cannot write output")]
     Write(#[source] std::io::Error),
+    /// The file is not a syndup index (its first bytes are not the index magic).
+    #[error("{}: not a syndup index (no SYNDUPIX magic bytes)", .path.display())]
+    NotAnIndex {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The index file was written in another format version.
+    #[error(
+        "{}: index format v{got}, this syndup reads v{expected}; rebuild it with `syndup index build`",
+        .path.display()
+    )]
+    IndexVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version this syndup reads.
+        expected: u32,
+        /// The file's version.
+        got: u32,
+    },
+    /// The index file is damaged: truncated, checksum mismatch, or inconsistent contents.
+    #[error("{}: corrupt index: {reason}", .path.display())]
+    IndexCorrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The index was built with other parameters than the ones asked for.
+    #[error("{}: the index was built with other parameters: {differences}", .path.display())]
+    ParamsMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Each differing parameter, as `name: index VALUE, given VALUE`, separated by `; `.
+        differences: String,
+    },
+    /// Writing an index file failed (the previous file, if any, is left as it was).
+    #[error("{}: cannot write the index", .path.display())]
+    IndexWrite {
+        /// The file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The library's result type.

@@ -142,16 +142,8 @@ pub struct GenConfig {
     pub min_dup_words: usize,
     /// Documents planned and written per block (default 1000); groups never span blocks.
     pub block_docs: usize,
-    /// Most word forms of the common vocabulary of synthetic text (default 1500): the most
-    /// frequent word forms of the input that are not names, which synthetic text keeps as they
-    /// are (with every word of the synonym and spelling tables); all other words are replaced
-    /// by pseudo-words.
-    pub common_words: usize,
-    /// Share of the input's words the common vocabulary may cover at most (default 0.6); it
-    /// stops at [`GenConfig::common_words`] forms or at this coverage, whichever comes first.
-    /// Lower gives synthetic text more pseudo-words and more usable source sentences (see the
-    /// module documentation).
-    pub common_coverage: f64,
+    /// Most input stories the Markov chain for synthetic text is trained on (default 2000).
+    pub model_stories: usize,
 }
 
 impl Default for GenConfig {
@@ -178,8 +170,7 @@ impl Default for GenConfig {
             boilerplate_cap: 8,
             min_dup_words: 8,
             block_docs: 1000,
-            common_words: 1500,
-            common_coverage: 0.6,
+            model_stories: 2000,
         }
     }
 }
@@ -1155,7 +1146,7 @@ fn caption_subject(story: &SrcStory) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Source stories
+// Source stories and the Markov chain
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -1270,7 +1261,8 @@ fn load_stories(stories: &[Story]) -> Vec<SrcStory> {
     out
 }
 
-/// Fixed-size blocked Bloom filter (two bits in one 64-bit word) of hashes of synthetic text.
+/// Fixed-size blocked Bloom filter (two bits in one 64-bit word) of 5-word runs of
+/// synthesised text.
 struct Bloom {
     words: Vec<u64>,
     mask: u64,
@@ -1303,848 +1295,346 @@ impl Bloom {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Synthetic text: real sentences, re-lexicalized
-// ---------------------------------------------------------------------------------------------
-
-/// Least share of a synthetic sentence's words that differ from its source sentence. Every
-/// input sentence is also published as it is (real originals use every input story when
-/// synthesis is needed at all), so any two renderings of one source sentence, and a rendering
-/// and the source itself, differ in at least this share of word positions: more than the 30%
-/// of the loosest duplicate label.
-const MIN_FRESH: f64 = 0.4;
-/// Fewest words of a source sentence used for synthetic text.
-const MIN_SENT_WORDS: usize = 4;
-/// Most tokens of a source sentence used for synthetic text.
-const MAX_SENT_TOKENS: usize = 70;
-/// Most share of a synthetic sentence's 5-word runs that contain a replaced word and already
-/// occur in the text of other stories (a pseudo-word collision; in practice never).
-const MAX_KNOWN_RUNS: f64 = 0.15;
-/// Random stories looked at when choosing donor stories of synthetic text.
-const DONOR_SAMPLE: usize = 24;
-/// Donor stories added at a time (the most topic-similar of the sample).
-const DONORS: usize = 4;
-/// Most stories whose topic words are cached.
-const CONTENT_CACHE: usize = 50_000;
-const TAG_SENT: u64 = 0x5E47;
-const TAG_DIGITS: u64 = 0xD161;
-
-/// Capitalised words that are not names (kept when frequent).
-#[rustfmt::skip]
-const NOT_NAMES: &[&str] = &[
-    "i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-    "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
-];
-
-/// The `s` of `it's`, `n't` and the like: letters after an apostrophe that are no word.
-const CLITICS: &[&str] = &["s", "t", "d", "m", "ll", "re", "ve"];
-
-#[rustfmt::skip]
-const ONSETS: &[&str] = &[
-    "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z",
-    "br", "ch", "cl", "cr", "dr", "fr", "gr", "kl", "pl", "pr", "sh", "sk", "sl", "sp", "st",
-    "th", "tr", "vr",
-];
-/// How many of [`ONSETS`] are single letters (the only onsets after a closed syllable).
-const SIMPLE_ONSETS: usize = 18;
-#[rustfmt::skip]
-const NUCLEI: &[&str] = &[
-    "a", "e", "i", "o", "u", "a", "e", "i", "o", "ai", "ea", "ei", "ou", "ia", "au", "oa",
-];
-#[rustfmt::skip]
-const CODAS: &[&str] = &[
-    "", "", "", "", "", "", "n", "r", "l", "s", "m", "n", "r", "nd", "rt", "st", "lk", "x", "th",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Piece {
-    Letters,
-    Digits,
-    Other,
+struct Markov {
+    words: Vec<String>,
+    /// Each word as written in synthetic text: without quotes and brackets; empty when it has no
+    /// letter or digit.
+    clean: Vec<String>,
+    hashes: Vec<u64>,
+    ids: FastMap<String, u32>,
+    terminal: Vec<bool>,
+    next1: Vec<Vec<u32>>,
+    /// Order-2 successors, kept only for contexts with at least two distinct successors.
+    next2: FastMap<u64, Vec<u32>>,
+    /// Order-3 successors, likewise.
+    next3: FastMap<u64, Vec<u32>>,
+    starts: Vec<u32>,
+    shingles: FastSet<u64>,
 }
 
-fn piece_kind(c: char) -> Piece {
-    if c.is_ascii_digit() {
-        Piece::Digits
-    } else if c.is_alphabetic() {
-        Piece::Letters
-    } else {
-        Piece::Other
-    }
+fn pair_key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
 }
 
-/// Calls `f(kind, text, clitic)` for each run of letters, ASCII digits or other characters of a
-/// token; `clitic` marks letters after an apostrophe that belong to the word before (`'s`).
-fn for_pieces<'a>(tok: &'a str, mut f: impl FnMut(Piece, &'a str, bool)) {
-    let mut rest = tok;
-    let mut prev: [Option<(Piece, &str)>; 2] = [None, None];
-    while let Some(c) = rest.chars().next() {
-        let kind = piece_kind(c);
-        let end = rest
-            .char_indices()
-            .find(|&(_, x)| piece_kind(x) != kind)
-            .map_or(rest.len(), |(i, _)| i);
-        let (text, tail) = rest.split_at(end);
-        rest = tail;
-        let clitic = kind == Piece::Letters
-            && matches!(prev[1], Some((Piece::Other, "'" | "’")))
-            && matches!(prev[0], Some((Piece::Letters, _)))
-            && CLITICS.iter().any(|c| c.eq_ignore_ascii_case(text));
-        f(kind, text, clitic);
-        prev = [prev[1], Some((kind, text))];
-    }
-}
+const TOPIC_BIAS: f64 = 0.75;
 
-/// Key of a digit run (kept apart from word keys).
-fn digits_key(text: &str) -> u64 {
-    mix2(xxh3_64(text.as_bytes()), TAG_DIGITS)
-}
-
-/// The input's word forms (keys: [`core_hash`] of lowercase letter runs).
-struct Vocab {
-    /// Word forms kept as they are in synthetic text.
-    common: FastSet<u64>,
-    /// Every word form of the input (pseudo-words avoid them).
-    all: FastSet<u64>,
-}
-
-impl Vocab {
-    /// The most frequent word forms that are not names, until `max_words` forms or `coverage` of
-    /// the input's words, plus every word of the synonym and spelling tables.
-    fn build(stories: &[SrcStory], max_words: usize, coverage: f64) -> Self {
-        #[derive(Default)]
-        struct Count {
-            total: u64,
-            inner: u64,
-            capital: u64,
-            word: String,
+impl Markov {
+    fn train(stories: &[SrcStory], cap: usize) -> Self {
+        let mut m = Self {
+            words: Vec::new(),
+            clean: Vec::new(),
+            hashes: Vec::new(),
+            ids: FastMap::default(),
+            terminal: Vec::new(),
+            next1: Vec::new(),
+            next2: FastMap::default(),
+            next3: FastMap::default(),
+            starts: Vec::new(),
+            shingles: FastSet::default(),
+        };
+        if stories.is_empty() || cap == 0 {
+            return m;
         }
-        let mut counts: FastMap<u64, Count> = FastMap::default();
-        let mut total_words = 0u64;
-        for story in stories {
+        let step = stories.len().div_ceil(cap).max(1);
+        for story in stories.iter().step_by(step) {
+            let mut p3: Option<u32> = None;
+            let mut p2: Option<u32> = None;
+            let mut p1: Option<u32> = None;
             for para in &story.paras {
+                let hs: Vec<u64> = para.toks.iter().map(|t| core_hash(t)).collect();
+                for w in hs.windows(SHINGLE) {
+                    m.shingles.insert(shingle_hash(w));
+                }
                 for (i, tok) in para.toks.iter().enumerate() {
-                    let initial = para.starts.binary_search(&i).is_ok();
-                    for_pieces(tok, |kind, text, clitic| {
-                        if kind != Piece::Letters || clitic {
-                            return;
-                        }
-                        total_words += 1;
-                        let c = counts.entry(core_hash(text)).or_default();
-                        if c.word.is_empty() {
-                            c.word = text.to_lowercase();
-                        }
-                        c.total += 1;
-                        if !initial {
-                            c.inner += 1;
-                            if text.starts_with(char::is_uppercase) {
-                                c.capital += 1;
+                    let id = m.intern(tok);
+                    let idx = id as usize;
+                    if para.starts.binary_search(&i).is_ok() {
+                        m.starts.push(id);
+                    }
+                    let sentence_end =
+                        i + 1 == para.toks.len() || para.starts.binary_search(&(i + 1)).is_ok();
+                    if sentence_end
+                        && tok
+                            .trim_end_matches(CLOSERS)
+                            .ends_with(['.', '!', '?'].as_slice())
+                    {
+                        m.terminal[idx] = true;
+                    }
+                    if let Some(a) = p1 {
+                        m.next1[a as usize].push(id);
+                        if let Some(b) = p2 {
+                            m.next2.entry(pair_key(b, a)).or_default().push(id);
+                            if let Some(c) = p3 {
+                                m.next3
+                                    .entry(mix2(pair_key(c, b), u64::from(a)))
+                                    .or_default()
+                                    .push(id);
                             }
                         }
-                    });
+                    }
+                    p3 = p2;
+                    p2 = p1;
+                    p1 = Some(id);
                 }
             }
         }
-        let mut ranked: Vec<(u64, &Count)> = counts
-            .iter()
-            .filter(|(_, c)| {
-                let name = c.inner > 0 && c.capital * 2 >= c.inner;
-                !name || NOT_NAMES.contains(&c.word.as_str()) || ABBREVIATIONS.contains(&c.word.as_str())
-            })
-            .map(|(&k, c)| (k, c))
+        for map in [&mut m.next2, &mut m.next3] {
+            map.retain(|_, v| v.first().is_some_and(|&f| v.iter().any(|&x| x != f)));
+        }
+        m
+    }
+
+    fn intern(&mut self, tok: &str) -> u32 {
+        if let Some(&id) = self.ids.get(tok) {
+            return id;
+        }
+        let id = self.words.len() as u32;
+        self.words.push(tok.to_owned());
+        let cleaned: String = tok
+            .chars()
+            .filter(|c| !matches!(c, '"' | '“' | '”' | '(' | ')' | '[' | ']' | '‘' | '«' | '»'))
             .collect();
-        ranked.sort_unstable_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| a.1.word.cmp(&b.1.word)));
-        let mut common = FastSet::default();
-        let limit = coverage * total_words as f64;
-        let mut covered = 0u64;
-        for (k, c) in ranked {
-            if common.len() >= max_words || covered as f64 >= limit {
-                break;
-            }
-            common.insert(k);
-            covered += c.total;
-        }
-        let table = SYNONYMS
-            .iter()
-            .flat_map(|&(a, b)| [a, b])
-            .chain(SPELLINGS.iter().flat_map(|&(a, b, _)| [a, b]));
-        for w in table {
-            for_pieces(w, |kind, text, _| {
-                if kind == Piece::Letters {
-                    common.insert(core_hash(text));
-                }
-            });
-        }
-        Self {
-            common,
-            all: counts.into_keys().collect(),
-        }
-    }
-
-    /// Words (tokens with a letter or digit) of `toks` and how many of them hold a word that is
-    /// not common or a number.
-    fn fresh_words<S: AsRef<str>>(&self, toks: &[S]) -> (usize, usize) {
-        let (mut words, mut fresh) = (0, 0);
-        for tok in toks {
-            let (mut word, mut new) = (false, false);
-            for_pieces(tok.as_ref(), |kind, text, clitic| match kind {
-                Piece::Digits => (word, new) = (true, true),
-                Piece::Letters if !clitic => {
-                    word = true;
-                    new |= !self.common.contains(&core_hash(text));
-                }
-                _ => {}
-            });
-            words += usize::from(word);
-            fresh += usize::from(new);
-        }
-        (words, fresh)
-    }
-
-    /// Sorted distinct 32-bit keys of the story's longer non-common words (its topic).
-    fn content(&self, story: &SrcStory) -> Vec<u32> {
-        let mut out = Vec::new();
-        for para in &story.paras {
-            for tok in &para.toks {
-                for_pieces(tok, |kind, text, _| {
-                    if kind == Piece::Letters && text.chars().count() >= 4 {
-                        let h = core_hash(text);
-                        if !self.common.contains(&h) {
-                            out.push(h as u32);
-                        }
-                    }
-                });
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    /// Keys of the story's non-common words and numbers (kept as they are by the lexicon of
-    /// text on a real story's topic).
-    fn own_words(&self, story: &SrcStory) -> FastSet<u64> {
-        let mut out = FastSet::default();
-        for para in &story.paras {
-            for tok in &para.toks {
-                for_pieces(tok, |kind, text, clitic| match kind {
-                    Piece::Digits => {
-                        out.insert(digits_key(text));
-                    }
-                    Piece::Letters if !clitic => {
-                        let h = core_hash(text);
-                        if !self.common.contains(&h) {
-                            out.insert(h);
-                        }
-                    }
-                    _ => {}
-                });
-            }
-        }
-        out
-    }
-}
-
-/// A source sentence usable for synthetic text.
-#[derive(Debug, Clone, Copy)]
-struct SentRef {
-    story: u32,
-    para: u32,
-    sent: u32,
-}
-
-/// The source sentences with enough non-common words to be re-lexicalized.
-struct Catalog {
-    refs: Vec<SentRef>,
-    /// Catalogue ids of each story's usable sentences, in reading order.
-    by_story: Vec<Vec<u32>>,
-    /// How often each sentence was used in synthetic text.
-    uses: Vec<u32>,
-    /// Stories with at least one usable sentence.
-    rich: Vec<u32>,
-}
-
-impl Catalog {
-    fn build(stories: &[SrcStory], vocab: &Vocab) -> Self {
-        let mut cat = Self {
-            refs: Vec::new(),
-            by_story: Vec::with_capacity(stories.len()),
-            uses: Vec::new(),
-            rich: Vec::new(),
-        };
-        for (si, story) in stories.iter().enumerate() {
-            let mut ids = Vec::new();
-            for (pi, para) in story.paras.iter().enumerate() {
-                for s in 0..para.nsent() {
-                    let (lo, hi) = para.range(s);
-                    if hi - lo > MAX_SENT_TOKENS {
-                        continue;
-                    }
-                    let (words, fresh) = vocab.fresh_words(&para.toks[lo..hi]);
-                    if words >= MIN_SENT_WORDS && fresh as f64 >= MIN_FRESH * words as f64 {
-                        ids.push(cat.refs.len() as u32);
-                        cat.refs.push(SentRef {
-                            story: si as u32,
-                            para: pi as u32,
-                            sent: s as u32,
-                        });
-                    }
-                }
-            }
-            if !ids.is_empty() {
-                cat.rich.push(si as u32);
-            }
-            cat.by_story.push(ids);
-        }
-        cat.uses = vec![0; cat.refs.len()];
-        cat
-    }
-}
-
-/// One story's mapping of non-common words to pseudo-words (and numbers to numbers).
-struct Lexicon {
-    seed: u64,
-    /// Keys kept as they are: a real story's own words, for text on its topic.
-    keep: FastSet<u64>,
-    /// Key → lowercase pseudo-word or digits.
-    map: FastMap<u64, String>,
-}
-
-impl Lexicon {
-    fn new(seed: u64, keep: FastSet<u64>) -> Self {
-        Self {
-            seed,
-            keep,
-            map: FastMap::default(),
-        }
-    }
-}
-
-/// The synthetic text of one group: its lexicon, donor stories and used sentences.
-struct GroupText {
-    lex: Lexicon,
-    /// Topic words of the story the group's text is about.
-    content: Vec<u32>,
-    /// The group's own story, never a donor.
-    exclude: Option<usize>,
-    /// Donor stories not yet exhausted, most similar first.
-    donors: Vec<usize>,
-    cursor: usize,
-    /// Stories ever chosen as donors.
-    seen: FastSet<usize>,
-    /// Catalogue sentences the group used or tried: never used twice in one group.
-    used: FastSet<u32>,
-    /// Sentences of the base story kept for hard negatives.
-    reserved: Vec<u32>,
-    /// 5-word runs of the group's synthetic text.
-    runs: FastSet<u64>,
-}
-
-impl GroupText {
-    fn new(lex: Lexicon, content: Vec<u32>, exclude: Option<usize>) -> Self {
-        Self {
-            lex,
-            content,
-            exclude,
-            donors: Vec::new(),
-            cursor: 0,
-            seen: FastSet::default(),
-            used: FastSet::default(),
-            reserved: Vec::new(),
-            runs: FastSet::default(),
-        }
-    }
-}
-
-/// A pronounceable pseudo-word of about the length of a `len`-letter word.
-fn syllable_word(rng: &mut Rng, len: usize) -> String {
-    let n = match len {
-        0..=4 => 2,
-        5..=8 => 2 + rng.below(2),
-        _ => 3 + rng.below(2),
-    };
-    let mut w = String::new();
-    let mut closed = false;
-    for k in 0..n {
-        if !(k == 0 && rng.chance(0.15)) {
-            let onsets = if closed {
-                &ONSETS[..SIMPLE_ONSETS]
+        let cleaned = cleaned.trim_start_matches(['\'', '’'].as_slice());
+        self.clean
+            .push(if cleaned.chars().any(char::is_alphanumeric) {
+                cleaned.to_owned()
             } else {
-                ONSETS
-            };
-            w.push_str(rng.pick(onsets).copied().unwrap_or("t"));
-        }
-        w.push_str(rng.pick(NUCLEI).copied().unwrap_or("a"));
-        let coda = rng.pick(CODAS).copied().unwrap_or("");
-        closed = !coda.is_empty();
-        w.push_str(coda);
-    }
-    w
-}
-
-/// The synthetic-text machinery shared by all groups.
-struct Synth {
-    vocab: Vocab,
-    catalog: Catalog,
-    /// Pseudo-words handed out so far.
-    pseudo: Bloom,
-    /// Whole-sentence hashes of all story text, and 5-word runs of synthetic text that contain
-    /// a replaced word.
-    made: Bloom,
-    content: FastMap<usize, Vec<u32>>,
-}
-
-impl Synth {
-    fn new(stories: &[SrcStory], cfg: &GenConfig) -> Self {
-        let vocab = Vocab::build(stories, cfg.common_words, cfg.common_coverage);
-        let catalog = Catalog::build(stories, &vocab);
-        let docs = cfg.docs as u64;
-        let mut made = Bloom::with_bits(docs.saturating_mul(2048));
-        for story in stories {
-            for para in &story.paras {
-                for s in 0..para.nsent() {
-                    let (lo, hi) = para.range(s);
-                    made.insert(sentence_hash(&para.toks[lo..hi]));
-                }
-            }
-        }
-        Self {
-            vocab,
-            catalog,
-            pseudo: Bloom::with_bits(docs.saturating_mul(1024)),
-            made,
-            content: FastMap::default(),
-        }
+                String::new()
+            });
+        self.hashes.push(core_hash(tok));
+        self.terminal.push(false);
+        self.next1.push(Vec::new());
+        self.ids.insert(tok.to_owned(), id);
+        id
     }
 
-    fn content_of(&mut self, stories: &[SrcStory], i: usize) -> Vec<u32> {
-        if let Some(c) = self.content.get(&i) {
-            return c.clone();
-        }
-        let c = stories
-            .get(i)
-            .map(|s| self.vocab.content(s))
-            .unwrap_or_default();
-        if self.content.len() < CONTENT_CACHE {
-            self.content.insert(i, c.clone());
-        }
-        c
+    fn is_empty(&self) -> bool {
+        self.starts.is_empty()
     }
 
-    /// The text machinery of a group about a real story (`own`, at index `index`): pseudo-words
-    /// for every non-common word except the story's own, so its hard negatives and new leads
-    /// share its names.
-    fn real_group(&mut self, stories: &[SrcStory], index: usize, seed: u64) -> GroupText {
-        let keep = stories
-            .get(index)
-            .map(|s| self.vocab.own_words(s))
-            .unwrap_or_default();
-        let content = self.content_of(stories, index);
-        GroupText::new(Lexicon::new(seed, keep), content, Some(index))
-    }
-
-    /// A new lowercase pseudo-word (or uppercase letters for a short acronym) for `text`.
-    fn new_pseudo(&mut self, seed: u64, key: u64, text: &str) -> String {
-        let len = text.chars().count();
-        let acronym = (2..=4).contains(&len) && text.chars().all(char::is_uppercase);
-        let mut rng = Rng::new(mix2(seed, key));
-        if len == 1 {
-            let c = b"bcdfghjklmnprstvwz"[rng.below(18)];
-            return char::from(c).to_string();
-        }
-        let lower = text.to_lowercase();
-        let suffix = if len >= 6 && text.chars().all(char::is_lowercase) {
-            ["ing", "ed", "ly", "s"]
-                .into_iter()
-                .find(|s| lower.ends_with(s) && !lower.ends_with("ss"))
-                .unwrap_or("")
-        } else {
-            ""
-        };
-        let mut word = String::new();
-        for attempt in 0..16 {
-            word = if acronym {
-                (0..len)
-                    .map(|_| char::from(b'a' + rng.below(26) as u8))
-                    .collect()
-            } else {
-                let mut w = syllable_word(&mut rng, len);
-                w.push_str(suffix);
-                w
-            };
-            let h = core_hash(&word);
-            if attempt == 15 || (!self.pseudo.contains(h) && !self.vocab.all.contains(&h)) {
-                self.pseudo.insert(h);
-                break;
-            }
-        }
-        word
-    }
-
-    /// Digits of the same shape as `text` (years stay in their century), not `text` itself
-    /// unless it is a single zero.
-    fn new_number(seed: u64, key: u64, text: &str) -> String {
-        let mut rng = Rng::new(mix2(seed, key));
-        let b = text.as_bytes();
-        let year = b.len() == 4 && (b.starts_with(b"19") || b.starts_with(b"20"));
-        let mut out = String::new();
-        for _ in 0..8 {
-            out.clear();
-            for (i, &d) in b.iter().enumerate() {
-                let c = if year && i < 2 {
-                    d
-                } else if i == 0 && d != b'0' {
-                    b'1' + rng.below(9) as u8
-                } else if i == 0 {
-                    b'0'
-                } else {
-                    b'0' + rng.below(10) as u8
-                };
-                out.push(char::from(c));
-            }
-            if out != text {
-                break;
-            }
-        }
-        out
-    }
-
-    /// The replacement of one letter or digit run, `None` to keep it.
-    fn replace(&mut self, lex: &mut Lexicon, kind: Piece, text: &str) -> Option<String> {
-        let key = match kind {
-            Piece::Letters => {
-                let key = core_hash(text);
-                if self.vocab.common.contains(&key) {
-                    return None;
-                }
-                key
-            }
-            Piece::Digits => digits_key(text),
-            Piece::Other => return None,
-        };
-        if lex.keep.contains(&key) {
-            return None;
-        }
-        let base = match lex.map.get(&key) {
-            Some(b) => b.clone(),
-            None => {
-                let b = if kind == Piece::Digits {
-                    Self::new_number(lex.seed, key, text)
-                } else {
-                    self.new_pseudo(lex.seed, key, text)
-                };
-                lex.map.insert(key, b.clone());
-                b
-            }
-        };
-        Some(if kind == Piece::Digits {
-            base
-        } else {
-            with_case(text, &base)
-        })
-    }
-
-    /// Catalogue sentence `id` through the group's lexicon, if it passes the checks: at least
-    /// [`MIN_FRESH`] of its words changed, not equal to any sentence seen before, and few 5-word
-    /// runs with a replaced word known from other stories. Records it as used.
-    fn render(&mut self, stories: &[SrcStory], gt: &mut GroupText, id: u32) -> Option<String> {
-        let r = *self.catalog.refs.get(id as usize)?;
-        let para = stories
-            .get(r.story as usize)?
-            .paras
-            .get(r.para as usize)?;
-        let (lo, hi) = para.range(r.sent as usize);
-        let toks = balance_quotes(&para.toks[lo..hi]);
-        let mut out: Vec<String> = Vec::with_capacity(toks.len());
-        // Hash of each word token and whether it changed.
-        let mut hs: Vec<u64> = Vec::with_capacity(toks.len());
-        let mut changed_at: Vec<bool> = Vec::with_capacity(toks.len());
-        let (mut words, mut changed) = (0usize, 0usize);
-        for tok in &toks {
-            let mut text = String::with_capacity(tok.len() + 4);
-            let (mut word, mut new) = (false, false);
-            for_pieces(tok, |kind, piece, clitic| {
-                if kind != Piece::Other && !clitic {
-                    word = true;
-                    if let Some(rep) = self.replace(&mut gt.lex, kind, piece) {
-                        new |= rep != piece;
-                        text.push_str(&rep);
-                        return;
+    /// Sorted vocabulary ids of the story's longer words.
+    fn topic(&self, story: &SrcStory) -> Vec<u32> {
+        let mut set = Vec::new();
+        for para in &story.paras {
+            for t in &para.toks {
+                let (_, core, _) = split_core(t);
+                if core.chars().count() >= 4 {
+                    if let Some(&id) = self.ids.get(t.as_str()) {
+                        set.push(id);
                     }
                 }
-                text.push_str(piece);
-            });
-            words += usize::from(word);
-            changed += usize::from(new);
-            if word {
-                hs.push(core_hash(&text));
-                changed_at.push(new);
             }
-            out.push(text);
         }
-        if words < MIN_SENT_WORDS || (changed as f64) < MIN_FRESH * words as f64 {
-            return None;
-        }
-        let whole = sentence_hash(&out);
-        if self.made.contains(whole) {
-            return None;
-        }
-        let mut runs = Vec::new();
-        let mut known = 0usize;
-        for (k, w) in hs.windows(SHINGLE).enumerate() {
-            if changed_at.get(k..k + SHINGLE).is_some_and(|c| c.contains(&true)) {
-                let h = shingle_hash(w);
-                if self.made.contains(h) && !gt.runs.contains(&h) {
-                    known += 1;
+        set.sort_unstable();
+        set.dedup();
+        set
+    }
+
+    fn pick_biased(&self, rng: &mut Rng, cands: &[u32], topic: &[u32]) -> Option<u32> {
+        let mut choice = *rng.pick(cands)?;
+        if !topic.is_empty() && rng.chance(TOPIC_BIAS) {
+            for _ in 0..4 {
+                if topic.binary_search(&choice).is_ok() {
+                    break;
                 }
-                runs.push(h);
+                choice = *rng.pick(cands)?;
             }
         }
-        if known as f64 > MAX_KNOWN_RUNS * runs.len() as f64 {
-            return None;
-        }
-        self.made.insert(whole);
-        for h in runs {
-            self.made.insert(h);
-            gt.runs.insert(h);
-        }
-        if let Some(u) = self.catalog.uses.get_mut(id as usize) {
-            *u += 1;
-        }
-        Some(out.join(" "))
+        Some(choice)
     }
 
-    /// Adds the most topic-similar of a random sample of unseen stories as donors.
-    fn add_donors(&mut self, stories: &[SrcStory], rng: &mut Rng, gt: &mut GroupText) {
-        let mut cands: Vec<(f64, usize)> = Vec::new();
-        for _ in 0..DONOR_SAMPLE {
-            let Some(&c) = rng.pick(&self.catalog.rich) else {
-                return;
-            };
-            let c = c as usize;
-            if Some(c) == gt.exclude || gt.seen.contains(&c) || cands.iter().any(|x| x.1 == c) {
-                continue;
-            }
-            let content = self.content_of(stories, c);
-            let shared = content
-                .iter()
-                .filter(|h| gt.content.binary_search(h).is_ok())
-                .count();
-            cands.push((shared as f64 / (content.len().max(1) as f64).sqrt(), c));
+    /// Hash of the 5-word run ending the walk so far.
+    fn run_hash(&self, ids: &[u32]) -> u64 {
+        let mut hs = [0u64; SHINGLE];
+        for (h, &id) in hs.iter_mut().zip(ids) {
+            *h = self.hashes.get(id as usize).copied().unwrap_or(0);
         }
-        cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        for &(_, c) in cands.iter().take(DONORS) {
-            gt.seen.insert(c);
-            gt.donors.push(c);
-        }
+        shingle_hash(&hs)
     }
 
-    /// The least-used sentence of donor `d` the group has not used (ties broken at random).
-    fn pick_sentence(&self, rng: &mut Rng, gt: &GroupText, d: usize) -> Option<u32> {
-        let ids = self.catalog.by_story.get(d)?;
-        let free = |id: &&u32| !gt.used.contains(id) && !gt.reserved.contains(id);
-        let least = ids
-            .iter()
-            .filter(free)
-            .map(|&id| self.catalog.uses.get(id as usize).copied().unwrap_or(0))
-            .min()?;
-        let best: Vec<u32> = ids
-            .iter()
-            .filter(free)
-            .copied()
-            .filter(|&id| self.catalog.uses.get(id as usize).copied().unwrap_or(0) == least)
-            .collect();
-        rng.pick(&best).copied()
-    }
-
-    /// Appends up to `want` rendered sentences from the group's donors to `out`.
-    fn fill(
-        &mut self,
-        stories: &[SrcStory],
+    /// One random walk of 6–40 words ending at a sentence end if possible. Also gives how many
+    /// of its 5-word runs are already known; gives up early once more than `give_up` are.
+    fn walk(
+        &self,
         rng: &mut Rng,
-        gt: &mut GroupText,
-        want: usize,
-        out: &mut Vec<String>,
-    ) {
-        let goal = out.len() + want;
-        let mut tries = 0;
-        while out.len() < goal && tries < 8 * want + 16 {
-            tries += 1;
-            if gt.donors.is_empty() {
-                self.add_donors(stories, rng, gt);
-                if gt.donors.is_empty() {
+        topic: &[u32],
+        known: &dyn Fn(u64) -> bool,
+        give_up: usize,
+        out: &mut Vec<u32>,
+    ) -> Option<usize> {
+        let first = self.pick_biased(rng, &self.starts, topic)?;
+        out.clear();
+        out.push(first);
+        let mut bad = 0;
+        while out.len() < 40 {
+            let n = out.len();
+            let last = out[n - 1];
+            let order1 = self
+                .next1
+                .get(last as usize)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let order2 = if n >= 2 {
+                self.next2
+                    .get(&pair_key(out[n - 2], last))
+                    .map_or(order1, Vec::as_slice)
+            } else {
+                order1
+            };
+            let cands = if n >= 3 {
+                self.next3
+                    .get(&mix2(pair_key(out[n - 3], out[n - 2]), u64::from(last)))
+                    .map_or(order2, Vec::as_slice)
+            } else {
+                order2
+            };
+            let Some(next) = self.pick_biased(rng, cands, topic) else {
+                break;
+            };
+            out.push(next);
+            if out.len() >= SHINGLE && known(self.run_hash(&out[out.len() - SHINGLE..])) {
+                bad += 1;
+                if bad > give_up {
                     break;
                 }
             }
-            let k = gt.cursor % gt.donors.len();
-            let d = gt.donors[k];
-            let Some(id) = self.pick_sentence(rng, gt, d) else {
-                gt.donors.remove(k);
-                gt.cursor = k;
-                continue;
-            };
-            gt.used.insert(id);
-            if let Some(s) = self.render(stories, gt, id) {
-                out.push(s);
-            }
-            gt.cursor = k + 1;
-        }
-    }
-
-    /// Renders the given catalogue sentences (skipping those that fail the checks), up to
-    /// `want` in all.
-    fn take(
-        &mut self,
-        stories: &[SrcStory],
-        gt: &mut GroupText,
-        ids: &[u32],
-        want: usize,
-        out: &mut Vec<String>,
-    ) {
-        for &id in ids {
-            if out.len() >= want {
-                break;
-            }
-            if gt.used.insert(id) {
-                if let Some(s) = self.render(stories, gt, id) {
-                    out.push(s);
+            if self.terminal.get(next as usize).copied().unwrap_or(false) {
+                if out.len() >= 6 {
+                    break;
+                }
+                if give_up != usize::MAX {
+                    // A short sentence inside the walk could repeat elsewhere word for word.
+                    bad = give_up.saturating_add(1);
+                    break;
                 }
             }
         }
+        Some(bad)
     }
 
-    /// A synthetic story: some of a random base story's sentences, then sentences of similar
-    /// stories, all through a new lexicon. With `negatives` planned, part of the base story's
-    /// sentences are kept back for them.
-    fn original(
-        &mut self,
-        stories: &[SrcStory],
+    /// A new sentence (as vocabulary ids) sharing at most 15% of its 5-word runs with the
+    /// training text, `avoid` and earlier synthesised text (`made`, to which its runs are
+    /// added). When no attempt succeeds: the best attempt if `lenient`, else `None`.
+    fn sentence(
+        &self,
         rng: &mut Rng,
-        lex_seed: u64,
-        negatives: usize,
-    ) -> (SrcStory, GroupText) {
-        let empty = SrcStory {
-            paras: Vec::new(),
-            input: None,
-        };
-        let Some(&base) = rng.pick(&self.catalog.rich) else {
-            let gt = GroupText::new(Lexicon::new(lex_seed, FastSet::default()), Vec::new(), None);
-            return (empty, gt);
-        };
-        let base = base as usize;
-        let content = self.content_of(stories, base);
-        let mut gt = GroupText::new(
-            Lexicon::new(lex_seed, FastSet::default()),
-            content,
-            Some(base),
-        );
-        let mut ids = self.catalog.by_story.get(base).cloned().unwrap_or_default();
-        if negatives > 0 && ids.len() >= 2 {
-            let mine = (ids.len() * 3).div_ceil(5).clamp(1, ids.len() - 1);
-            let mut rest = ids.split_off(1);
-            rng.shuffle(&mut rest);
-            let mut reserved = rest.split_off(mine - 1);
-            ids.extend(rest);
-            ids.sort_unstable();
-            reserved.sort_unstable();
-            gt.reserved = reserved;
-        }
-        let nsent: usize = stories
-            .get(base)
-            .map_or(0, |s| s.paras.iter().map(SrcPara::nsent).sum());
-        let want = (nsent.clamp(4, 16) + rng.below(5)).saturating_sub(2).max(3);
-        let mut sents = Vec::new();
-        self.take(stories, &mut gt, &ids, want, &mut sents);
-        let more = want.saturating_sub(sents.len());
-        self.fill(stories, rng, &mut gt, more, &mut sents);
-        let story = SrcStory {
-            paras: paragraphs_of(&sents, rng),
-            input: None,
-        };
-        (story, gt)
-    }
-
-    /// A hard negative of a group: sentences its story did not use, through its lexicon.
-    fn negative(
-        &mut self,
-        stories: &[SrcStory],
-        rng: &mut Rng,
-        gt: &mut GroupText,
-        want: usize,
-    ) -> SrcStory {
-        let want = want.max(2);
-        let n = gt.reserved.len().min(want.div_ceil(2));
-        let reserved: Vec<u32> = gt.reserved.drain(..n).collect();
-        let mut sents = Vec::new();
-        self.take(stories, gt, &reserved, want, &mut sents);
-        let more = want.saturating_sub(sents.len());
-        self.fill(stories, rng, gt, more, &mut sents);
-        SrcStory {
-            paras: paragraphs_of(&sents, rng),
-            input: None,
-        }
-    }
-}
-
-/// Hash of a sentence's words (lowercase letters and digits only).
-fn sentence_hash<S: AsRef<str>>(toks: &[S]) -> u64 {
-    let hs: Vec<u64> = toks
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|t| t.chars().any(char::is_alphanumeric))
-        .map(core_hash)
-        .collect();
-    mix2(shingle_hash(&hs), TAG_SENT)
-}
-
-/// The tokens without double quotes or brackets when those do not pair up within the sentence
-/// (a quotation spanning several sentences), dropping tokens left empty.
-fn balance_quotes(toks: &[String]) -> Vec<Cow<'_, str>> {
-    let count = |c: char| toks.iter().map(|t| t.matches(c).count()).sum::<usize>();
-    let mut strip: Vec<char> = Vec::new();
-    if count('"') % 2 == 1 {
-        strip.push('"');
-    }
-    if count('“') != count('”') {
-        strip.extend(['“', '”']);
-    }
-    if count('(') != count(')') {
-        strip.extend(['(', ')']);
-    }
-    if strip.is_empty() {
-        return toks.iter().map(|t| Cow::Borrowed(t.as_str())).collect();
-    }
-    toks.iter()
-        .map(|t| {
-            if t.contains(strip.as_slice()) {
-                Cow::Owned(t.replace(strip.as_slice(), ""))
-            } else {
-                Cow::Borrowed(t.as_str())
+        topic: &[u32],
+        avoid: &FastSet<u64>,
+        made: &mut Bloom,
+        lenient: bool,
+    ) -> Option<Vec<u32>> {
+        let mut best: Option<(f64, Vec<u32>)> = None;
+        {
+            let known =
+                |h: u64| self.shingles.contains(&h) || avoid.contains(&h) || made.contains(h);
+            let give_up = if lenient { usize::MAX } else { 3 };
+            let mut ids = Vec::with_capacity(40);
+            for _ in 0..12 {
+                let Some(bad) = self.walk(rng, topic, &known, give_up, &mut ids) else {
+                    break;
+                };
+                let runs = ids.len().saturating_sub(SHINGLE - 1).max(1);
+                let ratio = bad as f64 / runs as f64;
+                if ratio <= 0.15 && ids.len() >= 6 {
+                    best = Some((-1.0, ids));
+                    break;
+                }
+                if lenient {
+                    let score = ratio + if ids.len() < 6 { 1.0 } else { 0.0 };
+                    let better = match &best {
+                        None => true,
+                        Some((s, _)) => score < *s,
+                    };
+                    if better {
+                        best = Some((score, ids.clone()));
+                    }
+                }
             }
-        })
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-/// Groups sentences into paragraphs of 1–3 sentences (at most about 60 words).
-fn paragraphs_of(sents: &[String], rng: &mut Rng) -> Vec<SrcPara> {
-    let mut paras = Vec::new();
-    let mut s = 0;
-    while s < sents.len() {
-        let want = 1 + rng.weighted(&[0.35, 0.45, 0.2]);
-        let mut end = s;
-        let mut words = 0;
-        while end < sents.len() && end - s < want && (end == s || words < 60) {
-            words += sents[end].split_whitespace().count();
-            end += 1;
         }
-        if let Some(p) = SrcPara::from_text(&sents[s..end].join(" ")) {
-            paras.push(p);
+        let (_, ids) = best?;
+        for w in ids.windows(SHINGLE) {
+            made.insert(self.run_hash(w));
         }
-        s = end;
+        Some(ids)
     }
-    paras
+
+    fn render(&self, ids: &[u32]) -> String {
+        let mut out = String::new();
+        for &id in ids {
+            let Some(w) = self.clean.get(id as usize) else {
+                continue;
+            };
+            if w.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        let keep = out
+            .trim_end_matches([',', ';', ':', '-', '–', '—', '\''].as_slice())
+            .len();
+        out.truncate(keep);
+        if !out.is_empty() && !out.ends_with(['.', '!', '?'].as_slice()) {
+            out.push('.');
+        }
+        match out.get_mut(0..1) {
+            Some(first) => {
+                first.make_ascii_uppercase();
+                out
+            }
+            None => capitalize(&out),
+        }
+    }
+
+    fn paragraph(
+        &self,
+        rng: &mut Rng,
+        topic: &[u32],
+        avoid: &FastSet<u64>,
+        nsent: usize,
+        made: &mut Bloom,
+        lenient: bool,
+    ) -> Option<String> {
+        let mut parts = Vec::new();
+        for _ in 0..nsent.max(1) {
+            if let Some(ids) = self.sentence(rng, topic, avoid, made, lenient) {
+                let s = self.render(&ids);
+                if !s.is_empty() {
+                    parts.push(s);
+                }
+            }
+        }
+        if parts.is_empty() {
+            None
+        } else {
+            Some(parts.join(" "))
+        }
+    }
+
+    /// A synthetic story of about `nparas` paragraphs on `topic`.
+    fn story(
+        &self,
+        rng: &mut Rng,
+        topic: &[u32],
+        avoid: &FastSet<u64>,
+        nparas: usize,
+        made: &mut Bloom,
+    ) -> SrcStory {
+        let mut paras = Vec::new();
+        for k in 0..nparas.max(1) {
+            let nsent = 1 + rng.weighted(&[0.35, 0.45, 0.2]);
+            let lenient = k + 1 == nparas.max(1) && paras.is_empty();
+            if let Some(p) = self
+                .paragraph(rng, topic, avoid, nsent, made, lenient)
+                .and_then(|t| SrcPara::from_text(&t))
+            {
+                paras.push(p);
+            }
+        }
+        SrcStory { paras, input: None }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2514,7 +2004,6 @@ fn sanitize(cfg: &GenConfig) -> GenConfig {
         &mut c.dateline_prob,
         &mut c.byline_prob,
         &mut c.boilerplate_prob,
-        &mut c.common_coverage,
     ] {
         *p = prob(*p);
     }

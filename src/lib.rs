@@ -22,7 +22,9 @@
 //!
 //! [`Detector`] drives them over a whole corpus; [`eval`] scores a detection against a gold
 //! file; [`check`] turns a detection into a CI verdict (budgets, baselines, allow-lists,
-//! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF.
+//! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF. [`Index`]
+//! ([`index`]) applies the paragraph level incrementally, for crawlers: a
+//! persistent, thread-safe set of seen paragraphs.
 //!
 //! ## Example
 //!
@@ -39,6 +41,30 @@
 //! # Ok::<(), syndup::Error>(())
 //! ```
 //!
+//! ## Incremental index, for crawlers
+//!
+//! A crawler asks for each paragraph of each page, from many threads: "have I seen this, or
+//! something close to it, before?" [`Index`] answers atomically ([`Index::observe`]) and
+//! survives restarts ([`Index::save`], [`Index::open_or_create`]). `examples/crawler.rs` runs
+//! the whole cycle: threads, save, reopen, continue.
+//!
+//! ```
+//! use syndup::{Index, Params, Seen};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("seen.syndup");
+//! let index = Index::open_or_create(&path, Params::default())?;
+//! let page = "Rescue teams searched the flooded valley on Tuesday for three hikers who went missing on Sunday, officials said.\n\
+//!             Subscribe to our newsletter\n";
+//! for p in index.observe_document("https://site-a.example/1", page) {
+//!     assert!(p.seen.is_new());
+//! }
+//! let copy = "Rescue teams searched the flooded valley on Tuesday for three hikers who went missing on Sunday, police said.";
+//! assert!(matches!(index.observe("https://site-b.example/7", copy), Seen::Duplicate { .. }));
+//! index.save(&path)?; // temporary file, fsync, rename: a crash never leaves half a file
+//! assert_eq!(Index::open(&path)?.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Determinism
 //!
 //! Every hash is seeded from [`Params::seed`]; parallel stages keep input order and every list
@@ -52,6 +78,7 @@ pub mod detect;
 pub mod error;
 pub mod eval;
 pub mod generate;
+pub mod index;
 pub mod input;
 pub mod lsh;
 pub mod minhash;
@@ -64,6 +91,7 @@ pub mod verify;
 
 pub use detect::{Detection, Detector, Pair};
 pub use error::{Error, Result};
+pub use index::{Index, Seen};
 pub use params::{Params, Preset};
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -6,5 +6,7 @@ mod bad_input;
 mod check;
 mod determinism;
 mod gold;
+mod index_api;
+mod index_cli;
 mod scan;
 mod util;

@@ -30,6 +30,8 @@ pub enum Command {
     /// `syndup.toml`), with text, JSONL, GitHub annotations or SARIF output.
     #[command(mut_arg("paths", |a| a.required(false).required_unless_present("print_config")))]
     Check(crate::cmd::check::CheckArgs),
+    /// Build, extend, query or inspect a persistent paragraph index (for crawlers).
+    Index(crate::cmd::index::IndexArgs),
 }
 
 /// Input files and how to split them.

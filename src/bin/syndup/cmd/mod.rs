@@ -3,6 +3,7 @@
 pub mod check;
 pub mod eval;
 pub mod generate;
+pub mod index;
 pub mod scan;
 
 use crate::cli::{Cli, Command};
@@ -15,5 +16,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Eval(args) => eval::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Check(args) => check::run(args),
+        Command::Index(args) => index::run(args),
     }
 }
