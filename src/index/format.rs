@@ -84,7 +84,7 @@ impl Index {
     /// `params` ([`Error::ParamsMismatch`] lists what differs), or creates an empty index with
     /// `params` (written by the first [`Index::save`]).
     ///
-    /// Compared: `threshold`, `shingle_words`, `num_hashes`, the banding, `min_words`, `seed`,
+    /// Compared: `threshold`, `shingle_words`, `num_hashes`, `signature`, the banding, `min_words`, `seed`,
     /// `max_bucket`, `split` and `max_paragraph_bytes`. Not compared: `preset` (a label) and the
     /// sentence-level fields, which the index does not use.
     pub fn open_or_create(path: impl AsRef<Path>, params: Params) -> Result<Index> {
@@ -129,6 +129,11 @@ pub(crate) fn differences(stored: &Params, given: &Params) -> Vec<String> {
         "num_hashes",
         stored.num_hashes.to_string(),
         given.num_hashes.to_string(),
+    );
+    cmp(
+        "signature",
+        format!("{:?}", stored.signature).to_lowercase(),
+        format!("{:?}", given.signature).to_lowercase(),
     );
     let (sb, sr) = stored.banding();
     let (gb, gr) = given.banding();

@@ -540,7 +540,7 @@ impl Index {
 
     fn from_parts(params: Params, shape: Shape, inner: Inner) -> Index {
         Index {
-            hasher: MinHasher::new(params.num_hashes, params.seed),
+            hasher: MinHasher::with_scheme(params.num_hashes, params.seed, params.signature),
             shingler: Shingler::new(params.shingle_words, params.seed),
             params,
             shape,
