@@ -364,7 +364,8 @@ impl Detector {
                 .filter(|&k| !sig_sets[k as usize].is_empty())
                 .collect();
             let ssigs = Signatures::compute(&hasher, &sig_sets);
-            let scands = lsh::candidate_pairs(&ssigs, &signed, banding, p.seed ^ 1, p.max_bucket);
+            let scands =
+                lsh::candidate_pairs(&ssigs, &signed, banding, p.seed ^ 1, p.max_sentence_bucket);
             stats.candidates += scands.len();
             let mut spairs: Vec<Pair> = scands
                 .par_iter()

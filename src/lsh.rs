@@ -48,40 +48,71 @@ pub fn candidate_pairs(
     max_bucket: usize,
 ) -> Vec<(u32, u32)> {
     let (bands, rows) = banding;
-    let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
+    // Bands run in parallel; each worker folds its bands' pairs into one list that it sorts
+    // and deduplicates whenever it grows past a bound, so memory holds distinct pairs (plus
+    // one band's worth), not one copy per band that proposed them.
+    const COMPACT_AT: usize = 1 << 22;
+    let compact = |v: &mut Vec<(u32, u32)>| {
+        v.sort_unstable();
+        v.dedup();
+    };
+    let mut all = (0..bands)
         .into_par_iter()
-        .map(|band| {
-            let mut entries: Vec<(u64, u32)> = units
-                .iter()
-                .map(|&u| (band_key(sigs.row(u as usize), band, rows, seed), u))
-                .collect();
-            entries.sort_unstable();
-            let mut pairs = Vec::new();
-            let mut i = 0;
-            while i < entries.len() {
-                let mut j = i + 1;
-                while j < entries.len() && entries[j].0 == entries[i].0 {
-                    j += 1;
-                }
-                let run = &entries[i..j];
-                if run.len() <= max_bucket {
-                    for (x, &(_, a)) in run.iter().enumerate() {
-                        for &(_, b) in &run[x + 1..] {
-                            pairs.push((a, b));
-                        }
-                    }
-                } else {
-                    pairs.extend(run.windows(2).map(|w| (w[0].1, w[1].1)));
-                }
-                i = j;
+        .fold(Vec::new, |mut acc, band| {
+            band_pairs(sigs, units, band, rows, seed, max_bucket, &mut acc);
+            if acc.len() > COMPACT_AT {
+                compact(&mut acc);
             }
-            pairs
+            acc
         })
-        .collect();
-    let mut all: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
+        .reduce(Vec::new, |mut a, mut b| {
+            if a.len() < b.len() {
+                std::mem::swap(&mut a, &mut b);
+            }
+            a.append(&mut b);
+            if a.len() > COMPACT_AT {
+                compact(&mut a);
+            }
+            a
+        });
     all.par_sort_unstable();
     all.dedup();
     all
+}
+
+/// Appends the pairs that share a bucket of `band` to `out`.
+fn band_pairs(
+    sigs: &Signatures,
+    units: &[u32],
+    band: usize,
+    rows: usize,
+    seed: u64,
+    max_bucket: usize,
+    out: &mut Vec<(u32, u32)>,
+) {
+    let mut entries: Vec<(u64, u32)> = units
+        .iter()
+        .map(|&u| (band_key(sigs.row(u as usize), band, rows, seed), u))
+        .collect();
+    entries.sort_unstable();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        let run = &entries[i..j];
+        if run.len() <= max_bucket {
+            for (x, &(_, a)) in run.iter().enumerate() {
+                for &(_, b) in &run[x + 1..] {
+                    out.push((a, b));
+                }
+            }
+        } else {
+            out.extend(run.windows(2).map(|w| (w[0].1, w[1].1)));
+        }
+        i = j;
+    }
 }
 
 #[cfg(test)]

@@ -120,6 +120,11 @@ pub struct Params {
     /// LSH buckets with more members than this are not expanded into all their pairs (which
     /// would cost quadratic time on boilerplate); only neighbouring members are paired.
     pub max_bucket: usize,
+    /// The same bound for the sentence-level index. Its buckets gather sentences that share a
+    /// pair of (weighted) words; a big one is a topic, not a restatement, and a restatement
+    /// usually shares several buckets, some of them small. Lower is faster and may list fewer
+    /// of the pairs inside big groups of copies (they stay connected through the chain).
+    pub max_sentence_bucket: usize,
     /// How text is split into paragraphs.
     pub split: SplitMode,
     /// Paragraphs longer than this many bytes are skipped and reported.
@@ -156,6 +161,7 @@ impl Params {
             stem: StemMode::Auto,
             seed: 0x5eed_d0b1_e5a1_2024,
             max_bucket: 512,
+            max_sentence_bucket: 64,
             split: SplitMode::Line,
             max_paragraph_bytes: 1 << 20,
         }
@@ -206,7 +212,7 @@ impl Params {
                 reason: format!("{} is not in [0, 1]", self.name_weight),
             });
         }
-        if self.max_bucket < 2 {
+        if self.max_bucket < 2 || self.max_sentence_bucket < 2 {
             return Err(Error::Param {
                 name: "max_bucket",
                 reason: "must be at least 2".into(),

@@ -107,6 +107,9 @@ pub struct DetectConfig {
     /// See [`Params::max_bucket`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bucket: Option<usize>,
+    /// See [`Params::max_sentence_bucket`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sentence_bucket: Option<usize>,
     /// See [`Params::split`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<SplitMode>,
@@ -155,6 +158,7 @@ impl DetectConfig {
             stem: Some(p.stem),
             seed: Some(p.seed),
             max_bucket: Some(p.max_bucket),
+            max_sentence_bucket: Some(p.max_sentence_bucket),
             split: Some(p.split),
             max_paragraph_bytes: Some(p.max_paragraph_bytes),
         }
@@ -177,6 +181,7 @@ impl DetectConfig {
             stem,
             seed,
             max_bucket,
+            max_sentence_bucket,
             split,
             max_paragraph_bytes
         );
@@ -212,6 +217,7 @@ impl DetectConfig {
             stem,
             seed,
             max_bucket,
+            max_sentence_bucket,
             split,
             max_paragraph_bytes
         )

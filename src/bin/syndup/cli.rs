@@ -136,6 +136,9 @@ pub struct ParamArgs {
     /// LSH buckets above this size are chained instead of fully paired [512].
     #[arg(long)]
     pub max_bucket: Option<usize>,
+    /// The same for the sentence-level index [64].
+    #[arg(long)]
+    pub max_sentence_bucket: Option<usize>,
 }
 
 impl ParamArgs {
@@ -181,6 +184,7 @@ impl ParamArgs {
             }),
             seed: self.seed,
             max_bucket: self.max_bucket,
+            max_sentence_bucket: self.max_sentence_bucket,
             split: input.split.map(|s| match s {
                 Split::Line => SplitMode::Line,
                 Split::Blank => SplitMode::Blank,

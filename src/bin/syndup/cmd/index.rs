@@ -29,7 +29,7 @@ pub struct IndexArgs {
 #[derive(Subcommand, Debug)]
 pub enum IndexCommand {
     /// Create INDEX (replacing any file there) from every paragraph of PATH...
-    Build(BuildArgs),
+    Build(Box<BuildArgs>),
     /// Add every paragraph of PATH... to the existing INDEX (with the parameters stored in it).
     Add(AddArgs),
     /// For each paragraph of PATH..., the indexed paragraphs it matches (INDEX is not changed).
@@ -95,7 +95,7 @@ pub struct StatsArgs {
 /// Runs an `index` subcommand.
 pub fn run(args: IndexArgs) -> anyhow::Result<Exit> {
     match args.command {
-        IndexCommand::Build(a) => build(a),
+        IndexCommand::Build(a) => build(*a),
         IndexCommand::Add(a) => add(a),
         IndexCommand::Query(a) => query(a),
         IndexCommand::Stats(a) => stats(a),
