@@ -315,17 +315,9 @@ impl Detector {
             let common = (nu / 20.0).max(64.0) as u32;
             let lookup = |t: &u64| vocab.binary_search(t).map(|k| df[k]).unwrap_or(1);
             // Weights flat, aligned with each unit's terms, and each unit's total.
-            let name_weight = p.name_weight as f32;
             let weights: Vec<f32> = unit_ok
                 .par_iter()
-                .flat_map_iter(|&u| {
-                    let u = u as usize;
-                    features
-                        .terms(u)
-                        .iter()
-                        .zip(features.names(u))
-                        .map(|(t, &name)| idf(lookup(t)) * if name { name_weight } else { 1.0 })
-                })
+                .flat_map_iter(|&u| features.terms(u as usize).iter().map(|t| idf(lookup(t))))
                 .collect();
             let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
             weight_off.push(0usize);
@@ -375,12 +367,20 @@ impl Detector {
                     if pa == pb {
                         return None;
                     }
-                    let (score, shared) = verify::overlap_with_totals(
-                        features.terms(ux),
-                        weight(x as usize),
-                        totals[x as usize],
-                        features.terms(uy),
-                        totals[y as usize],
+                    let (score, shared) = verify::overlap_with_names(
+                        verify::Side {
+                            terms: features.terms(ux),
+                            weights: weight(x as usize),
+                            names: features.names(ux),
+                            total: totals[x as usize],
+                        },
+                        verify::Side {
+                            terms: features.terms(uy),
+                            weights: weight(y as usize),
+                            names: features.names(uy),
+                            total: totals[y as usize],
+                        },
+                        p.name_weight,
                     );
                     if score < st || shared < p.min_shared_words {
                         return None;

@@ -16,12 +16,56 @@
 //! * **hard negatives** are same-topic documents that contain no paragraph derived from the story
 //!   they imitate.
 //!
-//! Every input story is used at most once. When more source stories are needed than given, new
-//! ones are synthesised by a word-level Markov chain trained on the input (biased towards the
-//! topic's vocabulary and checked not to reproduce 5-word runs of the source). The same stories
-//! and config always give byte-identical output. Use [`generate`] for an in-memory result, or
-//! [`write_corpus`] / [`Generator`] to stream large corpora block by block
-//! ([`GenConfig::block_docs`] documents at a time; a group never spans two blocks).
+//! Every input story is used at most once as it is. The same stories and config always give
+//! byte-identical output. Use [`generate`] for an in-memory result, or [`write_corpus`] /
+//! [`Generator`] to stream large corpora block by block ([`GenConfig::block_docs`] documents at
+//! a time; a group never spans two blocks).
+//!
+//! ## Synthetic stories: real sentences, re-lexicalized
+//!
+//! When more stories are needed than given (and for the new leads of copies), new text is made
+//! from real input sentences whose words are swapped for pseudo-words:
+//!
+//! * **Vocabulary.** The *common* words are the [`GenConfig::common_words`] most frequent word
+//!   forms of the input (case-insensitive) that are not names (a form capitalised in half or
+//!   more of its occurrences inside sentences is a name), plus every word of the synonym and
+//!   UK/US spelling tables. The most frequent of them ([`PROTECTED_WORDS`], at most
+//!   [`PROTECTED_SHARE`] of the input's words: the function words) are always kept; the other
+//!   common words are kept unless a sentence needs more changes (table words last, so synonym
+//!   substitution and spelling edits still find words to change). Every other word is a name or
+//!   a rare word and is always replaced.
+//! * **Lexicon.** Each synthetic story has its own bijection from replaced words to
+//!   pseudo-words: pronounceable syllable words ("Stoumibai", "klaunsel") of about the source
+//!   word's length, with its case pattern (lower, Capitalised, UPPER) and a kept `-ing`, `-ed`,
+//!   `-ly` or `-s`; never a word of the input, and never one handed out to another story (a
+//!   Bloom filter of all pseudo-words). Numbers become other numbers of the same shape (years
+//!   stay in their century); punctuation, the `'s` of possessives and letters right after
+//!   digits (`1960s`, `4pm`) stay.
+//! * **Story.** A synthetic original takes part of a random base story's sentences (the rest
+//!   are kept for its hard negatives), then sentences of topic-similar donor stories, least-used
+//!   sentences first, all through its lexicon, grouped into paragraphs of 1–3 sentences. Its
+//!   **hard negatives** use the same lexicon (so they share its names and topic words) but only
+//!   sentences the story did not use: they restate nothing (when a small input leaves a group
+//!   without unused sentences, the rest of a hard negative comes through a new lexicon). New
+//!   leads of copies come from the same pool. For a group whose original is a real input
+//!   story, the lexicon keeps that story's own names and words (so hard negatives made when no
+//!   real story is left, and new leads, share its entities) and replaces the rest. Real
+//!   originals get real hard negatives while unused input stories remain.
+//! * **Guarantees.** A story uses a source sentence at most once. A rendering is kept only if
+//!   at least [`MIN_FRESH`] (40%) of its words changed and its estimated sentence-level overlap
+//!   score with its source (IDF-weighted over the words they still share) is at most
+//!   [`MAX_SKELETON`] (0.2, below the detector's 0.30). Two renderings of one sentence under
+//!   different lexicons share only those words and score lower still, so reusing a sentence
+//!   never makes a restatement; sentences that cannot get there (mostly always-kept words) are
+//!   never used. A rendering equal (lowercase letters and digits) to any input sentence or
+//!   earlier synthetic sentence is dropped. Because pseudo-words are unique to their story, two
+//!   unrelated synthetic stories share no word outside the common vocabulary (apart from
+//!   numbers and one-letter initials), hence no word run containing one.
+//!
+//! When the input is small compared with the corpus (300 stories for 10,000 documents), each
+//! usable sentence is reused some 30 times (under different lexicons), and about half of the
+//! words of synthetic text are pseudo-words: that is the price of reusing a sentence without
+//! the copies looking like restatements of each other.
 //!
 //! Truth labels are listed in [`LABELS`]; `docs/<file>:<line>` pairs are written by
 //! [`Generated::write_to`] and [`write_corpus`] in the project's gold format.
@@ -142,8 +186,14 @@ pub struct GenConfig {
     pub min_dup_words: usize,
     /// Documents planned and written per block (default 1000); groups never span blocks.
     pub block_docs: usize,
-    /// Most input stories the Markov chain for synthetic text is trained on (default 2000).
-    pub model_stories: usize,
+    /// Size of the common vocabulary of synthetic text (default 1500): the most frequent word
+    /// forms of the input that are not names, to which every word of the synonym and spelling
+    /// tables is added. Synthetic text (made when the input has too few stories, and for new
+    /// leads) keeps the most frequent of them ([`PROTECTED_WORDS`]) always, the others unless a
+    /// sentence needs more changed words, and replaces every other word by a pseudo-word (see
+    /// the module documentation). Larger keeps more real words but leaves fewer sentences
+    /// usable.
+    pub common_words: usize,
 }
 
 impl Default for GenConfig {
@@ -170,7 +220,7 @@ impl Default for GenConfig {
             boilerplate_cap: 8,
             min_dup_words: 8,
             block_docs: 1000,
-            model_stories: 2000,
+            common_words: 1500,
         }
     }
 }
@@ -581,17 +631,6 @@ fn core_hash(tok: &str) -> u64 {
 fn shingle_hash(w: &[u64]) -> u64 {
     w.iter()
         .fold(0x7A3B_5C1D_u64, |acc, &x| mix2(acc.rotate_left(7), x))
-}
-
-fn shingles_of(story: &SrcStory) -> FastSet<u64> {
-    let mut set = FastSet::default();
-    for para in &story.paras {
-        let hs: Vec<u64> = para.toks.iter().map(|t| core_hash(t)).collect();
-        for w in hs.windows(SHINGLE) {
-            set.insert(shingle_hash(w));
-        }
-    }
-    set
 }
 
 /// Splits a token into (leading punctuation, alphabetic core, rest).
@@ -1146,7 +1185,7 @@ fn caption_subject(story: &SrcStory) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Source stories and the Markov chain
+// Source stories
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -1261,8 +1300,7 @@ fn load_stories(stories: &[Story]) -> Vec<SrcStory> {
     out
 }
 
-/// Fixed-size blocked Bloom filter (two bits in one 64-bit word) of 5-word runs of
-/// synthesised text.
+/// Fixed-size blocked Bloom filter (two bits in one 64-bit word) of hashes of synthetic text.
 struct Bloom {
     words: Vec<u64>,
     mask: u64,
@@ -1295,346 +1333,1092 @@ impl Bloom {
     }
 }
 
-struct Markov {
-    words: Vec<String>,
-    /// Each word as written in synthetic text: without quotes and brackets; empty when it has no
-    /// letter or digit.
-    clean: Vec<String>,
-    hashes: Vec<u64>,
-    ids: FastMap<String, u32>,
-    terminal: Vec<bool>,
-    next1: Vec<Vec<u32>>,
-    /// Order-2 successors, kept only for contexts with at least two distinct successors.
-    next2: FastMap<u64, Vec<u32>>,
-    /// Order-3 successors, likewise.
-    next3: FastMap<u64, Vec<u32>>,
-    starts: Vec<u32>,
-    shingles: FastSet<u64>,
+// ---------------------------------------------------------------------------------------------
+// Synthetic text: real sentences, re-lexicalized
+// ---------------------------------------------------------------------------------------------
+
+/// Most common word forms that synthetic text always keeps: the most frequent ones.
+pub const PROTECTED_WORDS: usize = 150;
+/// Share of the input's words the [`PROTECTED_WORDS`] cover at most (fewer forms for a small
+/// input, where 150 forms would be most of its words).
+pub const PROTECTED_SHARE: f64 = 0.45;
+/// Least share of the words of a synthetic sentence that are changed from its source sentence.
+/// Every input sentence is also published as it is (whenever synthesis is needed, every input
+/// story is a real original), so any two renderings of one source sentence, and a rendering and
+/// the source itself, differ in at least this share of word positions: more than the 30% of
+/// the loosest duplicate label (`sub20-30`).
+pub const MIN_FRESH: f64 = 0.4;
+/// Most estimated sentence-level overlap score (as in [`crate::verify::overlap`], IDF-weighted
+/// with the input's sentence frequencies, names weighed half) between a synthetic sentence and
+/// its source sentence. Two renderings of one source sentence share exactly its unchanged
+/// words and score lower still: well below the detector's default sentence threshold (0.30).
+pub const MAX_SKELETON: f64 = 0.2;
+/// Weight factor of names in [`Vocab::skeleton_score`] (the detector's default name weight).
+const NAME_WEIGHT: f64 = 0.5;
+/// Numbers with fewer freely drawn digits than this count as unchanged words when judging a
+/// rendering (renderings of one sentence often draw the same small number).
+const LONG_NUMBER: usize = 3;
+/// Fewest words of a source sentence used for synthetic text.
+const MIN_SENT_WORDS: usize = 4;
+/// Most tokens of a source sentence used for synthetic text.
+const MAX_SENT_TOKENS: usize = 70;
+/// Random stories looked at when choosing donor stories of synthetic text.
+const DONOR_SAMPLE: usize = 24;
+/// Donor stories added at a time (the most topic-similar of the sample).
+const DONORS: usize = 4;
+/// Most stories whose topic words are cached.
+const CONTENT_CACHE: usize = 50_000;
+const TAG_SENT: u64 = 0x5E47;
+const TAG_DIGITS: u64 = 0xD161;
+
+/// Capitalised words that are not names (kept when frequent).
+#[rustfmt::skip]
+const NOT_NAMES: &[&str] = &[
+    "i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+];
+
+/// The `s` of `it's`, `n't` and the like: letters after an apostrophe that are no word.
+const CLITICS: &[&str] = &["s", "t", "d", "m", "ll", "re", "ve"];
+
+#[rustfmt::skip]
+const ONSETS: &[&str] = &[
+    "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z",
+    "br", "ch", "cl", "cr", "dr", "fr", "gr", "kl", "pl", "pr", "sh", "sk", "sl", "sp", "st",
+    "th", "tr", "vr",
+];
+/// How many of [`ONSETS`] are single letters (the only onsets after a closed syllable).
+const SIMPLE_ONSETS: usize = 18;
+#[rustfmt::skip]
+const NUCLEI: &[&str] = &[
+    "a", "e", "i", "o", "u", "a", "e", "i", "o", "ai", "ea", "ei", "ou", "ia", "au", "oa",
+];
+#[rustfmt::skip]
+const CODAS: &[&str] = &[
+    "", "", "", "", "", "", "n", "r", "l", "s", "m", "n", "r", "nd", "rt", "st", "lk", "x", "th",
+];
+const INNER_CODAS: &[&str] = &["n", "r", "l", "s", "m"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    Letters,
+    Digits,
+    Other,
 }
 
-fn pair_key(a: u32, b: u32) -> u64 {
-    (u64::from(a) << 32) | u64::from(b)
+/// What rendering does with a word piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Kept as it is: a protected common word, or a word the lexicon keeps.
+    Keep,
+    /// Replaced: a non-common word, a number, or a common word the lexicon already replaces.
+    Replace,
+    /// A common word replaced only if the sentence needs more changed words.
+    Optional,
 }
 
-const TOPIC_BIAS: f64 = 0.75;
+/// A letter or digit run of a sentence being rendered.
+#[derive(Debug, Clone, Copy)]
+struct WordPiece {
+    key: u64,
+    fate: Fate,
+    /// Whether replacing it counts as a change (not for numbers of one or two digits).
+    counts: bool,
+    /// Whether it starts with a capital letter.
+    name: bool,
+}
 
-impl Markov {
-    fn train(stories: &[SrcStory], cap: usize) -> Self {
-        let mut m = Self {
-            words: Vec::new(),
-            clean: Vec::new(),
-            hashes: Vec::new(),
-            ids: FastMap::default(),
-            terminal: Vec::new(),
-            next1: Vec::new(),
-            next2: FastMap::default(),
-            next3: FastMap::default(),
-            starts: Vec::new(),
-            shingles: FastSet::default(),
-        };
-        if stories.is_empty() || cap == 0 {
-            return m;
+fn piece_kind(c: char) -> Piece {
+    if c.is_ascii_digit() {
+        Piece::Digits
+    } else if c.is_alphabetic() {
+        Piece::Letters
+    } else {
+        Piece::Other
+    }
+}
+
+/// Calls `f(kind, text, clitic)` for each run of letters, ASCII digits or other characters of a
+/// token; `clitic` marks letters that are no word of their own: after an apostrophe and a word
+/// (`'s`, `n't`) or right after digits (`1960s`, `4pm`, `21st`).
+fn for_pieces<'a>(tok: &'a str, mut f: impl FnMut(Piece, &'a str, bool)) {
+    let mut rest = tok;
+    let mut prev: [Option<(Piece, &str)>; 2] = [None, None];
+    while let Some(c) = rest.chars().next() {
+        let kind = piece_kind(c);
+        let end = rest
+            .char_indices()
+            .find(|&(_, x)| piece_kind(x) != kind)
+            .map_or(rest.len(), |(i, _)| i);
+        let (text, tail) = rest.split_at(end);
+        rest = tail;
+        let clitic = kind == Piece::Letters
+            && (matches!(prev[1], Some((Piece::Digits, _)))
+                || (matches!(prev[1], Some((Piece::Other, "'" | "’")))
+                    && matches!(prev[0], Some((Piece::Letters, _)))
+                    && CLITICS.iter().any(|c| c.eq_ignore_ascii_case(text))));
+        f(kind, text, clitic);
+        prev = [prev[1], Some((kind, text))];
+    }
+}
+
+/// Digits of a number that [`Synth::new_number`] draws freely (not a year's century or a
+/// leading zero).
+fn free_digits(text: &str) -> usize {
+    let b = text.as_bytes();
+    if is_year(b) {
+        2
+    } else if b.first() == Some(&b'0') {
+        b.len().saturating_sub(1)
+    } else {
+        b.len()
+    }
+}
+
+fn is_year(b: &[u8]) -> bool {
+    b.len() == 4 && (b.starts_with(b"19") || b.starts_with(b"20"))
+}
+
+/// Key of a digit run (kept apart from word keys).
+fn digits_key(text: &str) -> u64 {
+    mix2(xxh3_64(text.as_bytes()), TAG_DIGITS)
+}
+
+/// The input's word forms (keys: [`core_hash`] of lowercase letter runs).
+struct Vocab {
+    /// The common word forms: frequent words that are not names, and the table words.
+    common: FastSet<u64>,
+    /// Common word forms synthetic text always keeps: the most frequent ones.
+    protected: FastSet<u64>,
+    /// Words of the synonym and spelling tables (replaced only as a last resort).
+    table: FastSet<u64>,
+    /// Inverse sentence frequency of the common words in the input.
+    idf: FastMap<u64, f64>,
+    /// Weight of a word replaced by a pseudo-word.
+    fresh_weight: f64,
+    /// Every word form of the input (pseudo-words avoid them).
+    all: FastSet<u64>,
+}
+
+impl Vocab {
+    /// The most frequent `max_words` word forms that are not names, and every word of the
+    /// synonym and spelling tables.
+    fn build(stories: &[SrcStory], max_words: usize) -> Self {
+        #[derive(Default)]
+        struct Count {
+            total: u64,
+            inner: u64,
+            capital: u64,
+            /// Sentences the word occurs in, and the last one counted.
+            sentences: u32,
+            last: u32,
+            word: String,
         }
-        let step = stories.len().div_ceil(cap).max(1);
-        for story in stories.iter().step_by(step) {
-            let mut p3: Option<u32> = None;
-            let mut p2: Option<u32> = None;
-            let mut p1: Option<u32> = None;
+        let mut counts: FastMap<u64, Count> = FastMap::default();
+        let mut total_words = 0u64;
+        let mut sentence = 0u32;
+        for story in stories {
             for para in &story.paras {
-                let hs: Vec<u64> = para.toks.iter().map(|t| core_hash(t)).collect();
-                for w in hs.windows(SHINGLE) {
-                    m.shingles.insert(shingle_hash(w));
-                }
                 for (i, tok) in para.toks.iter().enumerate() {
-                    let id = m.intern(tok);
-                    let idx = id as usize;
-                    if para.starts.binary_search(&i).is_ok() {
-                        m.starts.push(id);
+                    let initial = para.starts.binary_search(&i).is_ok();
+                    if initial {
+                        sentence += 1;
                     }
-                    let sentence_end =
-                        i + 1 == para.toks.len() || para.starts.binary_search(&(i + 1)).is_ok();
-                    if sentence_end
-                        && tok
-                            .trim_end_matches(CLOSERS)
-                            .ends_with(['.', '!', '?'].as_slice())
-                    {
-                        m.terminal[idx] = true;
-                    }
-                    if let Some(a) = p1 {
-                        m.next1[a as usize].push(id);
-                        if let Some(b) = p2 {
-                            m.next2.entry(pair_key(b, a)).or_default().push(id);
-                            if let Some(c) = p3 {
-                                m.next3
-                                    .entry(mix2(pair_key(c, b), u64::from(a)))
-                                    .or_default()
-                                    .push(id);
+                    for_pieces(tok, |kind, text, clitic| {
+                        if kind != Piece::Letters || clitic {
+                            return;
+                        }
+                        total_words += 1;
+                        let c = counts.entry(core_hash(text)).or_default();
+                        if c.word.is_empty() {
+                            c.word = text.to_lowercase();
+                        }
+                        if c.last != sentence {
+                            c.last = sentence;
+                            c.sentences += 1;
+                        }
+                        c.total += 1;
+                        if !initial {
+                            c.inner += 1;
+                            if text.starts_with(char::is_uppercase) {
+                                c.capital += 1;
                             }
                         }
-                    }
-                    p3 = p2;
-                    p2 = p1;
-                    p1 = Some(id);
+                    });
                 }
             }
         }
-        for map in [&mut m.next2, &mut m.next3] {
-            map.retain(|_, v| v.first().is_some_and(|&f| v.iter().any(|&x| x != f)));
-        }
-        m
-    }
-
-    fn intern(&mut self, tok: &str) -> u32 {
-        if let Some(&id) = self.ids.get(tok) {
-            return id;
-        }
-        let id = self.words.len() as u32;
-        self.words.push(tok.to_owned());
-        let cleaned: String = tok
-            .chars()
-            .filter(|c| !matches!(c, '"' | '“' | '”' | '(' | ')' | '[' | ']' | '‘' | '«' | '»'))
+        let mut ranked: Vec<(u64, &Count)> = counts
+            .iter()
+            .filter(|(_, c)| {
+                let name = c.inner > 0 && c.capital * 2 >= c.inner;
+                !name
+                    || NOT_NAMES.contains(&c.word.as_str())
+                    || ABBREVIATIONS.contains(&c.word.as_str())
+            })
+            .map(|(&k, c)| (k, c))
             .collect();
-        let cleaned = cleaned.trim_start_matches(['\'', '’'].as_slice());
-        self.clean
-            .push(if cleaned.chars().any(char::is_alphanumeric) {
-                cleaned.to_owned()
-            } else {
-                String::new()
+        ranked.sort_unstable_by(|a, b| {
+            b.1.total
+                .cmp(&a.1.total)
+                .then_with(|| a.1.word.cmp(&b.1.word))
+        });
+        let mut common = FastSet::default();
+        let mut protected = FastSet::default();
+        let mut covered = 0u64;
+        for (k, c) in ranked.into_iter().take(max_words) {
+            if protected.len() < PROTECTED_WORDS
+                && (covered as f64) < PROTECTED_SHARE * total_words as f64
+            {
+                protected.insert(k);
+                covered += c.total;
+            }
+            common.insert(k);
+        }
+        let mut table = FastSet::default();
+        let words = SYNONYMS
+            .iter()
+            .flat_map(|&(a, b)| [a, b])
+            .chain(SPELLINGS.iter().flat_map(|&(a, b, _)| [a, b]));
+        for w in words {
+            for_pieces(w, |kind, text, _| {
+                if kind == Piece::Letters {
+                    common.insert(core_hash(text));
+                    table.insert(core_hash(text));
+                }
             });
-        self.hashes.push(core_hash(tok));
-        self.terminal.push(false);
-        self.next1.push(Vec::new());
-        self.ids.insert(tok.to_owned(), id);
-        id
+        }
+        let n = f64::from(sentence) + 1.0;
+        let idf = common
+            .iter()
+            .map(|k| {
+                let df = counts.get(k).map_or(0, |c| c.sentences);
+                (*k, (n / (f64::from(df) + 0.5)).ln().max(0.0))
+            })
+            .collect();
+        Self {
+            common,
+            protected,
+            table,
+            idf,
+            fresh_weight: (n / 1.5).ln().max(1.0),
+            all: counts.into_keys().collect(),
+        }
     }
 
-    fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+    /// How a letter or digit run is rendered through `lex` (`None`: an empty lexicon).
+    fn classify(&self, lex: Option<&Lexicon>, kind: Piece, text: &str) -> WordPiece {
+        let kept = |key: u64| lex.is_some_and(|l| l.keep.contains(&key));
+        if kind == Piece::Digits {
+            let key = digits_key(text);
+            let fate = if kept(key) { Fate::Keep } else { Fate::Replace };
+            return WordPiece {
+                key,
+                fate,
+                counts: free_digits(text) >= LONG_NUMBER,
+                name: false,
+            };
+        }
+        let key = core_hash(text);
+        let fate = if self.protected.contains(&key) || kept(key) {
+            Fate::Keep
+        } else if !self.common.contains(&key) || lex.is_some_and(|l| l.map.contains_key(&key)) {
+            Fate::Replace
+        } else if lex.is_some_and(|l| l.locked.contains(&key)) {
+            Fate::Keep
+        } else {
+            Fate::Optional
+        };
+        WordPiece {
+            key,
+            fate,
+            counts: true,
+            name: text.starts_with(char::is_uppercase),
+        }
     }
 
-    /// Sorted vocabulary ids of the story's longer words.
-    fn topic(&self, story: &SrcStory) -> Vec<u32> {
-        let mut set = Vec::new();
+    /// The optional words to replace (most weighty first, as few as possible) so that at least
+    /// [`MIN_FRESH`] of the sentence's words change and its [`Vocab::skeleton_score`] is at most
+    /// [`MAX_SKELETON`]; `None` when even replacing all of them is not enough. `pieces` are the
+    /// sentence's word pieces with the token each belongs to.
+    fn choose(&self, pieces: &[(usize, WordPiece)]) -> Option<Vec<u64>> {
+        // Table words last, then the weightiest first.
+        let mut optional: Vec<(bool, f64, u64)> = pieces
+            .iter()
+            .filter(|(_, p)| p.fate == Fate::Optional)
+            .map(|(_, p)| {
+                let idf = self.idf.get(&p.key).copied().unwrap_or(0.0);
+                (self.table.contains(&p.key), idf, p.key)
+            })
+            .collect();
+        optional.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        optional.dedup_by_key(|x| x.2);
+        let mut chosen: Vec<u64> = Vec::new();
+        let mut terms: Vec<(u64, bool, bool)> = Vec::with_capacity(pieces.len());
+        for next in std::iter::once(None).chain(optional.iter().map(|x| Some(x.2))) {
+            if let Some(k) = next {
+                chosen.push(k);
+            }
+            let changes = |p: &WordPiece| match p.fate {
+                Fate::Keep => false,
+                Fate::Replace => p.counts,
+                Fate::Optional => chosen.contains(&p.key),
+            };
+            let (mut words, mut fresh) = (0usize, 0usize);
+            let mut last: Option<(usize, bool)> = None;
+            terms.clear();
+            for (t, p) in pieces {
+                let c = changes(p);
+                terms.push((p.key, c, p.name && *t > 0));
+                match &mut last {
+                    Some((lt, lc)) if *lt == *t => *lc |= c,
+                    _ => {
+                        if let Some((_, lc)) = last {
+                            fresh += usize::from(lc);
+                        }
+                        words += 1;
+                        last = Some((*t, c));
+                    }
+                }
+            }
+            if let Some((_, lc)) = last {
+                fresh += usize::from(lc);
+            }
+            if words >= MIN_SENT_WORDS
+                && fresh as f64 >= MIN_FRESH * words as f64
+                && self.skeleton_score(&mut terms) <= MAX_SKELETON
+            {
+                return Some(chosen);
+            }
+        }
+        None
+    }
+
+    /// The estimated overlap score (as in [`crate::verify::overlap`], with IDF weights of the
+    /// input) of a rendering of a sentence and the sentence itself, which share exactly the
+    /// unchanged terms: `terms` are the sentence's word keys with whether they change and
+    /// whether they look like a name (capitalised inside the sentence; weighed
+    /// [`NAME_WEIGHT`]). A pseudo-word weighs as much as a word seen once, and so do unchanged
+    /// non-common words (names kept in text on a real story's topic, small numbers). Two
+    /// renderings of one sentence score lower: their changed terms all weigh that much.
+    fn skeleton_score(&self, terms: &mut Vec<(u64, bool, bool)>) -> f64 {
+        terms.sort_unstable_by_key(|t| t.0);
+        terms.dedup_by_key(|t| t.0);
+        let (mut same, mut pseudo, mut real) = (0.0, 0.0, 0.0);
+        for &(k, c, name) in terms.iter() {
+            let factor = if name { NAME_WEIGHT } else { 1.0 };
+            let w = factor * self.idf.get(&k).copied().unwrap_or(self.fresh_weight);
+            if c {
+                pseudo += factor * self.fresh_weight;
+                real += w;
+            } else {
+                same += w;
+            }
+        }
+        if same <= 0.0 {
+            return 0.0;
+        }
+        same / ((same + pseudo + real) * (same + pseudo.min(real))).sqrt()
+    }
+
+    /// Whether `toks` can be re-lexicalized (see [`Vocab::choose`]) by a new lexicon.
+    fn usable(&self, toks: &[String]) -> bool {
+        let mut pieces = Vec::with_capacity(toks.len());
+        for (t, tok) in toks.iter().enumerate() {
+            for_pieces(tok, |kind, text, clitic| {
+                if kind != Piece::Other && !clitic {
+                    pieces.push((t, self.classify(None, kind, text)));
+                }
+            });
+        }
+        self.choose(&pieces).is_some()
+    }
+
+    /// Sorted distinct 32-bit keys of the story's longer non-common words (its topic).
+    fn content(&self, story: &SrcStory) -> Vec<u32> {
+        let mut out = Vec::new();
         for para in &story.paras {
-            for t in &para.toks {
-                let (_, core, _) = split_core(t);
-                if core.chars().count() >= 4 {
-                    if let Some(&id) = self.ids.get(t.as_str()) {
-                        set.push(id);
+            for tok in &para.toks {
+                for_pieces(tok, |kind, text, _| {
+                    if kind == Piece::Letters && text.chars().count() >= 4 {
+                        let h = core_hash(text);
+                        if !self.common.contains(&h) {
+                            out.push(h as u32);
+                        }
+                    }
+                });
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Keys of the story's non-common words and numbers (kept as they are by the lexicon of
+    /// text on a real story's topic).
+    fn own_words(&self, story: &SrcStory) -> FastSet<u64> {
+        let mut out = FastSet::default();
+        for para in &story.paras {
+            for tok in &para.toks {
+                for_pieces(tok, |kind, text, clitic| match kind {
+                    Piece::Digits => {
+                        out.insert(digits_key(text));
+                    }
+                    Piece::Letters if !clitic => {
+                        let h = core_hash(text);
+                        if !self.common.contains(&h) {
+                            out.insert(h);
+                        }
+                    }
+                    _ => {}
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A source sentence usable for synthetic text.
+#[derive(Debug, Clone, Copy)]
+struct SentRef {
+    story: u32,
+    para: u32,
+    sent: u32,
+}
+
+/// The source sentences with enough non-common words to be re-lexicalized.
+struct Catalog {
+    refs: Vec<SentRef>,
+    /// Catalogue ids of each story's usable sentences, in reading order.
+    by_story: Vec<Vec<u32>>,
+    /// How often each sentence was used in synthetic text.
+    uses: Vec<u32>,
+    /// Sum of `uses`.
+    total_uses: u64,
+    /// Stories with at least one usable sentence.
+    rich: Vec<u32>,
+}
+
+impl Catalog {
+    fn build(stories: &[SrcStory], vocab: &Vocab) -> Self {
+        let mut cat = Self {
+            refs: Vec::new(),
+            by_story: Vec::with_capacity(stories.len()),
+            uses: Vec::new(),
+            total_uses: 0,
+            rich: Vec::new(),
+        };
+        for (si, story) in stories.iter().enumerate() {
+            let mut ids = Vec::new();
+            for (pi, para) in story.paras.iter().enumerate() {
+                for s in 0..para.nsent() {
+                    let (lo, hi) = para.range(s);
+                    if hi - lo > MAX_SENT_TOKENS {
+                        continue;
+                    }
+                    if vocab.usable(&para.toks[lo..hi]) {
+                        ids.push(cat.refs.len() as u32);
+                        cat.refs.push(SentRef {
+                            story: si as u32,
+                            para: pi as u32,
+                            sent: s as u32,
+                        });
                     }
                 }
             }
+            if !ids.is_empty() {
+                cat.rich.push(si as u32);
+            }
+            cat.by_story.push(ids);
         }
-        set.sort_unstable();
-        set.dedup();
-        set
+        cat.uses = vec![0; cat.refs.len()];
+        cat
     }
+}
 
-    fn pick_biased(&self, rng: &mut Rng, cands: &[u32], topic: &[u32]) -> Option<u32> {
-        let mut choice = *rng.pick(cands)?;
-        if !topic.is_empty() && rng.chance(TOPIC_BIAS) {
-            for _ in 0..4 {
-                if topic.binary_search(&choice).is_ok() {
-                    break;
+/// One story's mapping of non-common words to pseudo-words (and numbers to numbers).
+struct Lexicon {
+    seed: u64,
+    /// Keys kept as they are: a real story's own words, for text on its topic.
+    keep: FastSet<u64>,
+    /// Key → lowercase pseudo-word or digits.
+    map: FastMap<u64, String>,
+    /// Common words the lexicon has kept as they are (so never replaces).
+    locked: FastSet<u64>,
+}
+
+impl Lexicon {
+    fn new(seed: u64, keep: FastSet<u64>) -> Self {
+        Self {
+            seed,
+            keep,
+            map: FastMap::default(),
+            locked: FastSet::default(),
+        }
+    }
+}
+
+/// The synthetic text of one group: its lexicon, donor stories and used sentences.
+struct GroupText {
+    lex: Lexicon,
+    /// Topic words of the story the group's text is about.
+    content: Vec<u32>,
+    /// The group's own story, never a donor.
+    exclude: Option<usize>,
+    /// Donor stories not yet exhausted, most similar first.
+    donors: Vec<usize>,
+    cursor: usize,
+    /// Stories ever chosen as donors.
+    seen: FastSet<usize>,
+    /// Catalogue sentences the group used or tried: never used twice in one group.
+    used: FastSet<u32>,
+    /// Sentences of the base story kept for hard negatives.
+    reserved: Vec<u32>,
+}
+
+impl GroupText {
+    fn new(lex: Lexicon, content: Vec<u32>, exclude: Option<usize>) -> Self {
+        Self {
+            lex,
+            content,
+            exclude,
+            donors: Vec::new(),
+            cursor: 0,
+            seen: FastSet::default(),
+            used: FastSet::default(),
+            reserved: Vec::new(),
+        }
+    }
+}
+
+/// A pronounceable pseudo-word of about the length of a `len`-letter word: two or three
+/// syllables (rarely four), open inside the word but for a single consonant.
+fn syllable_word(rng: &mut Rng, len: usize) -> String {
+    let n = match len {
+        0..=7 => 2,
+        8..=10 => 3,
+        _ => 3 + usize::from(rng.chance(0.3)),
+    };
+    let mut w = String::new();
+    let mut closed = false;
+    for k in 0..n {
+        if !(k == 0 && rng.chance(0.15)) {
+            let onsets = if closed {
+                &ONSETS[..SIMPLE_ONSETS]
+            } else {
+                ONSETS
+            };
+            w.push_str(rng.pick(onsets).copied().unwrap_or("t"));
+        }
+        w.push_str(rng.pick(NUCLEI).copied().unwrap_or("a"));
+        let coda = if k + 1 == n {
+            rng.pick(CODAS).copied().unwrap_or("")
+        } else if rng.chance(0.3) {
+            rng.pick(INNER_CODAS).copied().unwrap_or("")
+        } else {
+            ""
+        };
+        closed = !coda.is_empty();
+        w.push_str(coda);
+    }
+    w
+}
+
+/// The synthetic-text machinery shared by all groups.
+struct Synth {
+    vocab: Vocab,
+    catalog: Catalog,
+    /// Pseudo-words handed out so far.
+    pseudo: Bloom,
+    /// Hashes of the words of every sentence of the input and of synthetic text.
+    made: Bloom,
+    content: FastMap<usize, Vec<u32>>,
+}
+
+impl Synth {
+    fn new(stories: &[SrcStory], cfg: &GenConfig) -> Self {
+        let vocab = Vocab::build(stories, cfg.common_words);
+        let catalog = Catalog::build(stories, &vocab);
+        let docs = cfg.docs as u64;
+        let sentences: usize = stories
+            .iter()
+            .flat_map(|s| &s.paras)
+            .map(SrcPara::nsent)
+            .sum();
+        let bits = docs.max(sentences as u64).saturating_mul(256);
+        let mut made = Bloom::with_bits(bits);
+        for story in stories {
+            for para in &story.paras {
+                for s in 0..para.nsent() {
+                    let (lo, hi) = para.range(s);
+                    made.insert(sentence_hash(&para.toks[lo..hi]));
                 }
-                choice = *rng.pick(cands)?;
             }
         }
-        Some(choice)
-    }
-
-    /// Hash of the 5-word run ending the walk so far.
-    fn run_hash(&self, ids: &[u32]) -> u64 {
-        let mut hs = [0u64; SHINGLE];
-        for (h, &id) in hs.iter_mut().zip(ids) {
-            *h = self.hashes.get(id as usize).copied().unwrap_or(0);
+        Self {
+            vocab,
+            catalog,
+            pseudo: Bloom::with_bits(docs.saturating_mul(1024)),
+            made,
+            content: FastMap::default(),
         }
-        shingle_hash(&hs)
     }
 
-    /// One random walk of 6–40 words ending at a sentence end if possible. Also gives how many
-    /// of its 5-word runs are already known; gives up early once more than `give_up` are.
-    fn walk(
-        &self,
-        rng: &mut Rng,
-        topic: &[u32],
-        known: &dyn Fn(u64) -> bool,
-        give_up: usize,
-        out: &mut Vec<u32>,
-    ) -> Option<usize> {
-        let first = self.pick_biased(rng, &self.starts, topic)?;
-        out.clear();
-        out.push(first);
-        let mut bad = 0;
-        while out.len() < 40 {
-            let n = out.len();
-            let last = out[n - 1];
-            let order1 = self
-                .next1
-                .get(last as usize)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let order2 = if n >= 2 {
-                self.next2
-                    .get(&pair_key(out[n - 2], last))
-                    .map_or(order1, Vec::as_slice)
+    fn content_of(&mut self, stories: &[SrcStory], i: usize) -> Vec<u32> {
+        if let Some(c) = self.content.get(&i) {
+            return c.clone();
+        }
+        let c = stories
+            .get(i)
+            .map(|s| self.vocab.content(s))
+            .unwrap_or_default();
+        if self.content.len() < CONTENT_CACHE {
+            self.content.insert(i, c.clone());
+        }
+        c
+    }
+
+    /// The text machinery of a group about a real story (`own`, at index `index`): pseudo-words
+    /// for every non-common word except the story's own, so its hard negatives and new leads
+    /// share its names.
+    fn real_group(&mut self, stories: &[SrcStory], index: usize, seed: u64) -> GroupText {
+        let keep = stories
+            .get(index)
+            .map(|s| self.vocab.own_words(s))
+            .unwrap_or_default();
+        let content = self.content_of(stories, index);
+        GroupText::new(Lexicon::new(seed, keep), content, Some(index))
+    }
+
+    /// A new lowercase pseudo-word (or uppercase letters for a short acronym) for `text`.
+    fn new_pseudo(&mut self, seed: u64, key: u64, text: &str) -> String {
+        let len = text.chars().count();
+        let acronym = (2..=4).contains(&len) && text.chars().all(char::is_uppercase);
+        let mut rng = Rng::new(mix2(seed, key));
+        if len == 1 {
+            let c = b"bcdfghjklmnprstvwz"[rng.below(18)];
+            return char::from(c).to_string();
+        }
+        let lower = text.to_lowercase();
+        let suffix = if len >= 6 && text.chars().all(char::is_lowercase) {
+            ["ing", "ed", "ly", "s"]
+                .into_iter()
+                .find(|s| lower.ends_with(s) && !lower.ends_with("ss"))
+                .unwrap_or("")
+        } else {
+            ""
+        };
+        let mut word = String::new();
+        for attempt in 0..16 {
+            word = if acronym {
+                (0..len)
+                    .map(|_| char::from(b'a' + rng.below(26) as u8))
+                    .collect()
             } else {
-                order1
+                let mut w = syllable_word(&mut rng, len);
+                w.push_str(suffix);
+                w
             };
-            let cands = if n >= 3 {
-                self.next3
-                    .get(&mix2(pair_key(out[n - 3], out[n - 2]), u64::from(last)))
-                    .map_or(order2, Vec::as_slice)
-            } else {
-                order2
-            };
-            let Some(next) = self.pick_biased(rng, cands, topic) else {
+            let h = core_hash(&word);
+            if attempt == 15 || (!self.pseudo.contains(h) && !self.vocab.all.contains(&h)) {
+                self.pseudo.insert(h);
                 break;
-            };
-            out.push(next);
-            if out.len() >= SHINGLE && known(self.run_hash(&out[out.len() - SHINGLE..])) {
-                bad += 1;
-                if bad > give_up {
-                    break;
-                }
-            }
-            if self.terminal.get(next as usize).copied().unwrap_or(false) {
-                if out.len() >= 6 {
-                    break;
-                }
-                if give_up != usize::MAX {
-                    // A short sentence inside the walk could repeat elsewhere word for word.
-                    bad = give_up.saturating_add(1);
-                    break;
-                }
             }
         }
-        Some(bad)
+        word
     }
 
-    /// A new sentence (as vocabulary ids) sharing at most 15% of its 5-word runs with the
-    /// training text, `avoid` and earlier synthesised text (`made`, to which its runs are
-    /// added). When no attempt succeeds: the best attempt if `lenient`, else `None`.
-    fn sentence(
-        &self,
-        rng: &mut Rng,
-        topic: &[u32],
-        avoid: &FastSet<u64>,
-        made: &mut Bloom,
-        lenient: bool,
-    ) -> Option<Vec<u32>> {
-        let mut best: Option<(f64, Vec<u32>)> = None;
-        {
-            let known =
-                |h: u64| self.shingles.contains(&h) || avoid.contains(&h) || made.contains(h);
-            let give_up = if lenient { usize::MAX } else { 3 };
-            let mut ids = Vec::with_capacity(40);
-            for _ in 0..12 {
-                let Some(bad) = self.walk(rng, topic, &known, give_up, &mut ids) else {
-                    break;
-                };
-                let runs = ids.len().saturating_sub(SHINGLE - 1).max(1);
-                let ratio = bad as f64 / runs as f64;
-                if ratio <= 0.15 && ids.len() >= 6 {
-                    best = Some((-1.0, ids));
-                    break;
-                }
-                if lenient {
-                    let score = ratio + if ids.len() < 6 { 1.0 } else { 0.0 };
-                    let better = match &best {
-                        None => true,
-                        Some((s, _)) => score < *s,
-                    };
-                    if better {
-                        best = Some((score, ids.clone()));
-                    }
-                }
-            }
-        }
-        let (_, ids) = best?;
-        for w in ids.windows(SHINGLE) {
-            made.insert(self.run_hash(w));
-        }
-        Some(ids)
-    }
-
-    fn render(&self, ids: &[u32]) -> String {
+    /// Digits of the same shape as `text` (years stay in their century), not `text` itself
+    /// unless it is a single zero.
+    fn new_number(seed: u64, key: u64, text: &str) -> String {
+        let mut rng = Rng::new(mix2(seed, key));
+        let b = text.as_bytes();
+        let year = is_year(b);
         let mut out = String::new();
-        for &id in ids {
-            let Some(w) = self.clean.get(id as usize) else {
-                continue;
-            };
-            if w.is_empty() {
-                continue;
+        for _ in 0..8 {
+            out.clear();
+            for (i, &d) in b.iter().enumerate() {
+                let c = if year && i < 2 {
+                    d
+                } else if i == 0 && d != b'0' {
+                    b'1' + rng.below(9) as u8
+                } else if i == 0 {
+                    b'0'
+                } else {
+                    b'0' + rng.below(10) as u8
+                };
+                out.push(char::from(c));
             }
+            if out != text {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The replacement of a letter or digit run with key `key` under `lex` (made on first use).
+    fn substitute(&mut self, lex: &mut Lexicon, kind: Piece, text: &str, key: u64) -> String {
+        let base = match lex.map.get(&key) {
+            Some(b) => b.clone(),
+            None => {
+                let b = if kind == Piece::Digits {
+                    Self::new_number(lex.seed, key, text)
+                } else {
+                    self.new_pseudo(lex.seed, key, text)
+                };
+                lex.map.insert(key, b.clone());
+                b
+            }
+        };
+        if kind == Piece::Digits {
+            base
+        } else {
+            with_case(text, &base)
+        }
+    }
+
+    /// Catalogue sentence `id` through the group's lexicon, if it passes the checks: enough
+    /// changed words (see [`Vocab::choose`]) and no equal sentence seen before (input text and
+    /// all synthetic text). Records it as used.
+    fn render(&mut self, stories: &[SrcStory], gt: &mut GroupText, id: u32) -> Option<String> {
+        let r = *self.catalog.refs.get(id as usize)?;
+        let para = stories.get(r.story as usize)?.paras.get(r.para as usize)?;
+        let (lo, hi) = para.range(r.sent as usize);
+        let toks = balance_quotes(&para.toks[lo..hi]);
+        let mut pieces = Vec::with_capacity(toks.len());
+        for (t, tok) in toks.iter().enumerate() {
+            for_pieces(tok, |kind, text, clitic| {
+                if kind != Piece::Other && !clitic {
+                    pieces.push((t, self.vocab.classify(Some(&gt.lex), kind, text)));
+                }
+            });
+        }
+        let chosen = self.vocab.choose(&pieces)?;
+        let mut out = String::with_capacity(toks.iter().map(|t| t.len() + 4).sum());
+        let mut hs: Vec<u64> = Vec::with_capacity(toks.len());
+        let mut next = pieces.iter().map(|p| p.1);
+        for tok in &toks {
             if !out.is_empty() {
                 out.push(' ');
             }
-            out.push_str(w);
-        }
-        let keep = out
-            .trim_end_matches([',', ';', ':', '-', '–', '—', '\''].as_slice())
-            .len();
-        out.truncate(keep);
-        if !out.is_empty() && !out.ends_with(['.', '!', '?'].as_slice()) {
-            out.push('.');
-        }
-        match out.get_mut(0..1) {
-            Some(first) => {
-                first.make_ascii_uppercase();
-                out
+            let start = out.len();
+            for_pieces(tok, |kind, piece, clitic| {
+                let p = if kind != Piece::Other && !clitic {
+                    next.next()
+                } else {
+                    None
+                };
+                match p {
+                    Some(p)
+                        if p.fate == Fate::Replace
+                            || (p.fate == Fate::Optional && chosen.contains(&p.key)) =>
+                    {
+                        let rep = self.substitute(&mut gt.lex, kind, piece, p.key);
+                        out.push_str(&rep);
+                    }
+                    _ => out.push_str(piece),
+                }
+            });
+            let word = &out[start..];
+            if word.chars().any(char::is_alphanumeric) {
+                hs.push(core_hash(word));
             }
-            None => capitalize(&out),
+        }
+        let whole = mix2(shingle_hash(&hs), TAG_SENT);
+        if self.made.contains(whole) {
+            return None;
+        }
+        self.made.insert(whole);
+        for (_, p) in &pieces {
+            if p.fate == Fate::Optional && !chosen.contains(&p.key) {
+                gt.lex.locked.insert(p.key);
+            }
+        }
+        if let Some(u) = self.catalog.uses.get_mut(id as usize) {
+            *u += 1;
+            self.catalog.total_uses += 1;
+        }
+        Some(out)
+    }
+
+    /// Adds the most topic-similar of a random sample of unseen stories as donors.
+    fn add_donors(&mut self, stories: &[SrcStory], rng: &mut Rng, gt: &mut GroupText) {
+        let mut cands: Vec<(f64, usize)> = Vec::new();
+        for _ in 0..DONOR_SAMPLE {
+            let Some(&c) = rng.pick(&self.catalog.rich) else {
+                return;
+            };
+            let c = c as usize;
+            if Some(c) == gt.exclude || gt.seen.contains(&c) || cands.iter().any(|x| x.1 == c) {
+                continue;
+            }
+            let content = self.content_of(stories, c);
+            let shared = content
+                .iter()
+                .filter(|h| gt.content.binary_search(h).is_ok())
+                .count();
+            let similarity = shared as f64 / (content.len().max(1) as f64).sqrt();
+            cands.push((similarity / (1.0 + self.wear(c)), c));
+        }
+        cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, c) in cands.iter().take(DONORS) {
+            gt.seen.insert(c);
+            gt.donors.push(c);
         }
     }
 
-    fn paragraph(
-        &self,
+    /// How much more than average the usable sentences of story `i` have been used (0 when not
+    /// more).
+    fn wear(&self, i: usize) -> f64 {
+        let ids = self.catalog.by_story.get(i).map_or(&[][..], Vec::as_slice);
+        let uses = |ids: &[u32]| -> f64 {
+            let total: u64 = ids
+                .iter()
+                .map(|&id| u64::from(self.catalog.uses.get(id as usize).copied().unwrap_or(0)))
+                .sum();
+            total as f64 / ids.len().max(1) as f64
+        };
+        let mean = self.catalog.total_uses as f64 / self.catalog.refs.len().max(1) as f64;
+        (uses(ids) / (mean + 1.0) - 1.0).max(0.0)
+    }
+
+    /// The least-used sentence of donor `d` the group has not used (ties broken at random).
+    fn pick_sentence(&self, rng: &mut Rng, gt: &GroupText, d: usize) -> Option<u32> {
+        let ids = self.catalog.by_story.get(d)?;
+        let free = |id: &&u32| !gt.used.contains(id) && !gt.reserved.contains(id);
+        let least = ids
+            .iter()
+            .filter(free)
+            .map(|&id| self.catalog.uses.get(id as usize).copied().unwrap_or(0))
+            .min()?;
+        let best: Vec<u32> = ids
+            .iter()
+            .filter(free)
+            .copied()
+            .filter(|&id| self.catalog.uses.get(id as usize).copied().unwrap_or(0) == least)
+            .collect();
+        rng.pick(&best).copied()
+    }
+
+    /// Appends up to `want` rendered sentences from the group's donors to `out`.
+    fn fill(
+        &mut self,
+        stories: &[SrcStory],
         rng: &mut Rng,
-        topic: &[u32],
-        avoid: &FastSet<u64>,
-        nsent: usize,
-        made: &mut Bloom,
-        lenient: bool,
-    ) -> Option<String> {
-        let mut parts = Vec::new();
-        for _ in 0..nsent.max(1) {
-            if let Some(ids) = self.sentence(rng, topic, avoid, made, lenient) {
-                let s = self.render(&ids);
-                if !s.is_empty() {
-                    parts.push(s);
+        gt: &mut GroupText,
+        want: usize,
+        out: &mut Vec<String>,
+    ) {
+        let goal = out.len() + want;
+        let mut tries = 0;
+        while out.len() < goal && tries < 8 * want + 16 {
+            tries += 1;
+            if gt.donors.is_empty() {
+                self.add_donors(stories, rng, gt);
+                if gt.donors.is_empty() {
+                    break;
+                }
+            }
+            let k = gt.cursor % gt.donors.len();
+            let d = gt.donors[k];
+            let Some(id) = self.pick_sentence(rng, gt, d) else {
+                gt.donors.remove(k);
+                gt.cursor = k;
+                continue;
+            };
+            gt.used.insert(id);
+            if let Some(s) = self.render(stories, gt, id) {
+                out.push(s);
+            }
+            gt.cursor = k + 1;
+        }
+    }
+
+    /// Renders the given catalogue sentences (skipping those that fail the checks), up to
+    /// `want` in all.
+    fn take(
+        &mut self,
+        stories: &[SrcStory],
+        gt: &mut GroupText,
+        ids: &[u32],
+        want: usize,
+        out: &mut Vec<String>,
+    ) {
+        for &id in ids {
+            if out.len() >= want {
+                break;
+            }
+            if gt.used.insert(id) {
+                if let Some(s) = self.render(stories, gt, id) {
+                    out.push(s);
                 }
             }
         }
-        if parts.is_empty() {
-            None
-        } else {
-            Some(parts.join(" "))
-        }
     }
 
-    /// A synthetic story of about `nparas` paragraphs on `topic`.
-    fn story(
-        &self,
+    /// A synthetic story: some of a random base story's sentences, then sentences of similar
+    /// stories, all through a new lexicon. With `negatives` planned, part of the base story's
+    /// sentences are kept back for them.
+    fn original(
+        &mut self,
+        stories: &[SrcStory],
         rng: &mut Rng,
-        topic: &[u32],
-        avoid: &FastSet<u64>,
-        nparas: usize,
-        made: &mut Bloom,
-    ) -> SrcStory {
-        let mut paras = Vec::new();
-        for k in 0..nparas.max(1) {
-            let nsent = 1 + rng.weighted(&[0.35, 0.45, 0.2]);
-            let lenient = k + 1 == nparas.max(1) && paras.is_empty();
-            if let Some(p) = self
-                .paragraph(rng, topic, avoid, nsent, made, lenient)
-                .and_then(|t| SrcPara::from_text(&t))
-            {
-                paras.push(p);
-            }
+        lex_seed: u64,
+        negatives: usize,
+    ) -> (SrcStory, GroupText) {
+        let empty = SrcStory {
+            paras: Vec::new(),
+            input: None,
+        };
+        // The least worn of a few random stories.
+        let mut base = None;
+        for _ in 0..3 {
+            let Some(&c) = rng.pick(&self.catalog.rich) else {
+                break;
+            };
+            let c = c as usize;
+            base = match base {
+                Some(b) if self.wear(b) <= self.wear(c) => Some(b),
+                _ => Some(c),
+            };
         }
-        SrcStory { paras, input: None }
+        let Some(base) = base else {
+            let gt = GroupText::new(Lexicon::new(lex_seed, FastSet::default()), Vec::new(), None);
+            return (empty, gt);
+        };
+        let content = self.content_of(stories, base);
+        let mut gt = GroupText::new(
+            Lexicon::new(lex_seed, FastSet::default()),
+            content,
+            Some(base),
+        );
+        let mut ids = self.catalog.by_story.get(base).cloned().unwrap_or_default();
+        if negatives > 0 && ids.len() >= 2 {
+            let mine = (ids.len() * 3).div_ceil(5).clamp(1, ids.len() - 1);
+            let mut rest = ids.split_off(1);
+            rng.shuffle(&mut rest);
+            let mut reserved = rest.split_off(mine - 1);
+            ids.extend(rest);
+            ids.sort_unstable();
+            reserved.sort_unstable();
+            gt.reserved = reserved;
+        }
+        let nsent: usize = stories
+            .get(base)
+            .map_or(0, |s| s.paras.iter().map(SrcPara::nsent).sum());
+        let want = (nsent.clamp(4, 16) + rng.below(5)).saturating_sub(2).max(3);
+        let mut sents = Vec::new();
+        self.take(stories, &mut gt, &ids, want, &mut sents);
+        let more = want.saturating_sub(sents.len());
+        self.fill(stories, rng, &mut gt, more, &mut sents);
+        let story = SrcStory {
+            paras: paragraphs_of(&sents, rng),
+            input: None,
+        };
+        (story, gt)
     }
+
+    /// A hard negative of a group: sentences its story did not use, through its lexicon. When
+    /// the group has run out of sentences (a small input), the rest comes through a new lexicon
+    /// seeded by `spare_seed`: a different story, so any sentence may be used again.
+    fn negative(
+        &mut self,
+        stories: &[SrcStory],
+        rng: &mut Rng,
+        gt: &mut GroupText,
+        want: usize,
+        spare_seed: u64,
+    ) -> SrcStory {
+        let want = want.max(2);
+        let n = gt.reserved.len().min(want.div_ceil(2));
+        let reserved: Vec<u32> = gt.reserved.drain(..n).collect();
+        let mut sents = Vec::new();
+        self.take(stories, gt, &reserved, want, &mut sents);
+        let more = want.saturating_sub(sents.len());
+        self.fill(stories, rng, gt, more, &mut sents);
+        if sents.len() < want.div_ceil(2) {
+            let lex = Lexicon::new(spare_seed, FastSet::default());
+            let mut spare = GroupText::new(lex, gt.content.clone(), gt.exclude);
+            let more = want - sents.len();
+            self.fill(stories, rng, &mut spare, more, &mut sents);
+        }
+        SrcStory {
+            paras: paragraphs_of(&sents, rng),
+            input: None,
+        }
+    }
+}
+
+/// Hash of a sentence's words (lowercase letters and digits only).
+fn sentence_hash<S: AsRef<str>>(toks: &[S]) -> u64 {
+    let hs: Vec<u64> = toks
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|t| t.chars().any(char::is_alphanumeric))
+        .map(core_hash)
+        .collect();
+    mix2(shingle_hash(&hs), TAG_SENT)
+}
+
+/// The tokens without double quotes or brackets when those do not pair up within the sentence
+/// (a quotation spanning several sentences), dropping tokens left empty.
+fn balance_quotes(toks: &[String]) -> Vec<Cow<'_, str>> {
+    // Counts of " “ ” ( ).
+    let mut n = [0usize; 5];
+    for c in toks.iter().flat_map(|t| t.chars()) {
+        match c {
+            '"' => n[0] += 1,
+            '“' => n[1] += 1,
+            '”' => n[2] += 1,
+            '(' => n[3] += 1,
+            ')' => n[4] += 1,
+            _ => {}
+        }
+    }
+    let mut strip: Vec<char> = Vec::new();
+    if n[0] % 2 == 1 {
+        strip.push('"');
+    }
+    if n[1] != n[2] {
+        strip.extend(['“', '”']);
+    }
+    if n[3] != n[4] {
+        strip.extend(['(', ')']);
+    }
+    if strip.is_empty() {
+        return toks.iter().map(|t| Cow::Borrowed(t.as_str())).collect();
+    }
+    toks.iter()
+        .map(|t| {
+            if t.contains(strip.as_slice()) {
+                Cow::Owned(t.replace(strip.as_slice(), ""))
+            } else {
+                Cow::Borrowed(t.as_str())
+            }
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Groups sentences into paragraphs of 1–3 sentences (at most about 60 words).
+fn paragraphs_of(sents: &[String], rng: &mut Rng) -> Vec<SrcPara> {
+    let mut paras = Vec::new();
+    let mut s = 0;
+    while s < sents.len() {
+        let want = 1 + rng.weighted(&[0.35, 0.45, 0.2]);
+        let mut end = s;
+        let mut words = 0;
+        while end < sents.len() && end - s < want && (end == s || words < 60) {
+            words += sents[end].split_whitespace().count();
+            end += 1;
+        }
+        if let Some(p) = SrcPara::from_text(&sents[s..end].join(" ")) {
+            paras.push(p);
+        }
+        s = end;
+    }
+    paras
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1962,6 +2746,7 @@ const TAG_DOC: u64 = 3;
 const TAG_STORY: u64 = 4;
 const TAG_GROUP: u64 = 5;
 const TAG_NEG: u64 = 6;
+const TAG_LEX: u64 = 7;
 
 const BASE_TIME: u64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 const SECS_PER_DOC: u64 = 240;
@@ -2138,8 +2923,8 @@ struct Group {
     dateline: String,
     byline: String,
     caption: String,
-    topic: Vec<u32>,
-    avoid: FastSet<u64>,
+    /// Lexicon, donors and used sentences of the group's synthetic text.
+    text: GroupText,
     lines: Vec<BodyLine>,
 }
 
@@ -2185,27 +2970,25 @@ struct Draft {
 pub struct Generator {
     cfg: GenConfig,
     stories: Vec<SrcStory>,
-    model: Markov,
     plan: Vec<BlockPlan>,
     next: usize,
     pool: Pool,
     tracker: Tracker,
-    made: Bloom,
-    /// Topic words and 5-word runs of input stories used as themes of synthetic stories.
-    themes: FastMap<usize, (Vec<u32>, FastSet<u64>)>,
+    synth: Synth,
     width: usize,
 }
 
 impl Generator {
     /// Prepares generation: parses the stories (dropping empty paragraphs and sentences that
-    /// repeat earlier input text), trains the Markov chain and plans the blocks. Without any
-    /// input text there are no documents.
+    /// repeat earlier input text), builds the common vocabulary and the catalogue of sentences
+    /// usable for synthetic text, and plans the blocks. Without any input text there are no
+    /// documents.
     pub fn new(stories: &[Story], cfg: &GenConfig) -> Self {
         let cfg = sanitize(cfg);
         let src = load_stories(stories);
-        let model = Markov::train(&src, cfg.model_stories.max(1));
+        let synth = Synth::new(&src, &cfg);
         let mut plan = Vec::new();
-        if !src.is_empty() && !model.is_empty() {
+        if !src.is_empty() {
             let mut start = 0;
             while start < cfg.docs {
                 let n = (cfg.docs - start).min(cfg.block_docs);
@@ -2233,11 +3016,9 @@ impl Generator {
                 seen: FastMap::default(),
             },
             width: digits.max(6),
-            themes: FastMap::default(),
-            made: Bloom::with_bits((cfg.docs as u64).saturating_mul(512)),
+            synth,
             cfg,
             stories: src,
-            model,
             plan,
             next: 0,
             pool,
@@ -2254,38 +3035,34 @@ impl Generator {
         self.width
     }
 
-    fn new_group(&mut self, story: SrcStory, orig_doc: usize) -> Group {
-        let mut rng = Rng::derive(self.cfg.seed, TAG_GROUP, orig_doc as u64);
+    fn new_group(story: SrcStory, text: GroupText, orig_doc: usize, seed: u64) -> Group {
+        let mut rng = Rng::derive(seed, TAG_GROUP, orig_doc as u64);
         Group {
             title: story.title(),
             dateline: random_dateline(&mut rng),
             byline: random_byline(&mut rng),
             caption: caption_for(&caption_subject(&story)),
-            topic: self.model.topic(&story),
-            avoid: shingles_of(&story),
+            text,
             story,
             orig_doc,
             lines: Vec::new(),
         }
     }
 
-    fn synthetic_original(&mut self, orig_doc: usize) -> SrcStory {
-        let mut rng = Rng::derive(self.cfg.seed, TAG_STORY, orig_doc as u64);
-        let t = rng.below(self.stories.len());
-        let Some(theme) = self.stories.get(t) else {
-            return SrcStory {
-                paras: Vec::new(),
-                input: None,
-            };
-        };
-        let n = theme.paras.len();
-        let (topic, avoid) = self.themes.entry(t).or_insert_with(|| {
-            let topic = self.model.topic(theme);
-            (topic, shingles_of(theme))
-        });
-        let nparas = (n.clamp(3, 12) + rng.below(5)).saturating_sub(2).max(2);
-        self.model
-            .story(&mut rng, topic, avoid, nparas, &mut self.made)
+    /// The group of original `orig_doc`: input story `real` as it is, or a synthetic story
+    /// (with `negatives` hard negatives planned).
+    fn make_group(&mut self, real: Option<usize>, orig_doc: usize, negatives: usize) -> Group {
+        let seed = self.cfg.seed;
+        let lex_seed = mix2(mix2(seed, TAG_LEX), orig_doc as u64);
+        if let Some((i, story)) = real.and_then(|i| Some((i, self.stories.get(i)?.clone()))) {
+            let text = self.synth.real_group(&self.stories, i, lex_seed);
+            return Self::new_group(story, text, orig_doc, seed);
+        }
+        let mut rng = Rng::derive(seed, TAG_STORY, orig_doc as u64);
+        let (story, text) = self
+            .synth
+            .original(&self.stories, &mut rng, lex_seed, negatives);
+        Self::new_group(story, text, orig_doc, seed)
     }
 
     fn pick_extra(
@@ -2423,22 +3200,18 @@ impl Generator {
                 }
             }
             Role::Copy(g) => {
-                let group = &groups[g];
-                let story = &group.story;
+                let group = &mut groups[g];
                 let mut head = self.head_lines(&mut rng, Some(group), &mut used);
                 if rng.chance(cfg.new_lead_prob) {
                     let nsent = 1 + rng.below(2);
-                    if let Some(lead) = self.model.paragraph(
-                        &mut rng,
-                        &group.topic,
-                        &group.avoid,
-                        nsent,
-                        &mut self.made,
-                        false,
-                    ) {
-                        head.push(Line::extra(LineRole::Lead, lead));
+                    let mut sents = Vec::new();
+                    self.synth
+                        .fill(&self.stories, &mut rng, &mut group.text, nsent, &mut sents);
+                    if !sents.is_empty() {
+                        head.push(Line::extra(LineRole::Lead, sents.join(" ")));
                     }
                 }
+                let story = &group.story;
                 let spelling = if rng.chance(cfg.spelling_prob) {
                     if rng.chance(0.5) {
                         Spelling::Us
@@ -2492,7 +3265,7 @@ impl Generator {
                 }
             }
             Role::Negative(g) => {
-                let group = &groups[g];
+                let group = &mut groups[g];
                 let real = self
                     .pool
                     .take_negative(&mut rng, &self.stories, &group.story);
@@ -2500,9 +3273,11 @@ impl Generator {
                     Some(s) => s.clone(),
                     None => {
                         let mut r = Rng::derive(cfg.seed, TAG_NEG, index as u64);
-                        let n = group.story.paras.len().clamp(2, 12);
-                        self.model
-                            .story(&mut r, &group.topic, &group.avoid, n, &mut self.made)
+                        let nsent: usize = group.story.paras.iter().map(SrcPara::nsent).sum();
+                        let want = (nsent.clamp(4, 16) + r.below(5)).saturating_sub(2);
+                        let spare = mix2(mix2(cfg.seed, TAG_LEX), !(index as u64));
+                        self.synth
+                            .negative(&self.stories, &mut r, &mut group.text, want, spare)
                     }
                 };
                 let head = self.head_lines(&mut rng, None, &mut used);
@@ -2558,6 +3333,15 @@ impl Generator {
             let pos = (1 + rng.below(body.len())).min(body.len());
             body.insert(pos, Line::extra(LineRole::Boilerplate, text));
         }
+        let title = if d.title.is_empty() {
+            // A story without usable text: title from the placeholder line.
+            body.iter()
+                .find(|l| l.role != LineRole::Boilerplate)
+                .map(|l| l.text.trim_end_matches('.').to_owned())
+                .unwrap_or_default()
+        } else {
+            d.title
+        };
         let mut paragraphs = Vec::new();
         let mut lines = Vec::new();
         for (i, line) in d.head.into_iter().chain(body).enumerate() {
@@ -2592,8 +3376,7 @@ impl Generator {
             .saturating_mul(SECS_PER_DOC)
             .saturating_add(BASE_TIME + rng.below(SECS_PER_DOC as usize) as u64);
         let published = rfc3339(secs);
-        let slug: Vec<String> = d
-            .title
+        let slug: Vec<String> = title
             .split_whitespace()
             .map(|w| {
                 w.chars()
@@ -2619,7 +3402,7 @@ impl Generator {
             kind: d.kind,
             story: d.story,
             outlet: outlet.to_owned(),
-            title: d.title,
+            title,
             url,
             published,
             lines,
@@ -2661,8 +3444,11 @@ impl Generator {
                 slots.push(Slot::Member(g));
             }
         }
+        let mut negatives = vec![0usize; plan.orig];
         for _ in 0..plan.neg + extra_neg {
-            slots.push(Slot::Neg(rng.below(plan.orig)));
+            let g = rng.below(plan.orig);
+            negatives[g] += 1;
+            slots.push(Slot::Neg(g));
         }
         rng.shuffle(&mut slots);
         let mut orig_doc = vec![usize::MAX; plan.orig];
@@ -2679,16 +3465,9 @@ impl Generator {
             })
             .collect();
         let mut groups = Vec::with_capacity(plan.orig);
-        for &doc in &orig_doc {
-            let story = match self
-                .pool
-                .take_original(&mut rng)
-                .and_then(|i| self.stories.get(i))
-            {
-                Some(s) => s.clone(),
-                None => self.synthetic_original(doc),
-            };
-            let group = self.new_group(story, doc);
+        for (g, &doc) in orig_doc.iter().enumerate() {
+            let real = self.pool.take_original(&mut rng);
+            let group = self.make_group(real, doc, negatives[g]);
             groups.push(group);
         }
         let mut truth = Vec::new();
@@ -3335,7 +4114,7 @@ mod tests {
             sub_weights: [-1.0, f64::INFINITY, 0.0, 0.0],
             boilerplate_cap: 0,
             block_docs: 0,
-            model_stories: 0,
+            common_words: 0,
             ..GenConfig::default()
         };
         let g = generate(&one, &weird);
@@ -3404,5 +4183,275 @@ mod tests {
         let expected: usize = uses.values().map(|&n| n * (n - 1) / 2).sum();
         let got = g.truth.iter().filter(|p| p.label == "boilerplate").count();
         assert_eq!(expected, got);
+    }
+
+    /// Lowercase letter runs of a line that are words of their own (not the `s` of `'s`).
+    fn words_of(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for tok in text.split_whitespace() {
+            for_pieces(tok, |kind, w, clitic| {
+                if kind == Piece::Letters && !clitic {
+                    out.push(w.to_lowercase());
+                }
+            });
+        }
+        out
+    }
+
+    /// Sentences of a line, each as its lowercase letters and digits.
+    fn sentences_of(text: &str) -> Vec<String> {
+        let toks: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        let starts = sentence_starts(&toks);
+        (0..starts.len())
+            .map(|k| {
+                let hi = starts.get(k + 1).copied().unwrap_or(toks.len());
+                toks[starts[k]..hi]
+                    .iter()
+                    .flat_map(|t| t.chars())
+                    .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .collect()
+    }
+
+    /// The group a document's text belongs to: its original's index, or the one it is near.
+    fn group_of(doc: &GenDoc) -> usize {
+        match doc.kind {
+            DocKind::Original => doc.index,
+            DocKind::Copy { original } => original,
+            DocKind::HardNegative { near } => near,
+        }
+    }
+
+    #[test]
+    fn vocabulary_keeps_frequent_words_and_table_words_but_not_names() {
+        let src = load_stories(&stories());
+        let v = Vocab::build(&src, 1500);
+        let has = |w: &str| v.common.contains(&core_hash(w));
+        for w in ["the", "said", "police", "organised", "colour"] {
+            assert!(has(w), "{w}");
+        }
+        assert!(v.protected.contains(&core_hash("the")));
+        assert!(!v.protected.contains(&core_hash("organised")));
+        for name in ["marlow", "helen", "ellis", "priya"] {
+            assert!(!has(name), "{name}");
+            assert!(v.all.contains(&core_hash(name)));
+        }
+        let small = Vocab::build(&src, 5);
+        assert!(small.common.len() < v.common.len());
+        assert!(small.common.contains(&core_hash("police")));
+    }
+
+    #[test]
+    fn pseudo_words_and_numbers_keep_their_shape() {
+        let src = load_stories(&stories());
+        let mut synth = Synth::new(&src, &cfg(100, 1));
+        let mut lex = Lexicon::new(7, FastSet::default());
+        let mut sub = |kind: Piece, text: &str| {
+            let key = match kind {
+                Piece::Digits => digits_key(text),
+                _ => core_hash(text),
+            };
+            synth.substitute(&mut lex, kind, text, key)
+        };
+        let name = sub(Piece::Letters, "Marlow");
+        assert!(name.starts_with(char::is_uppercase), "{name}");
+        assert!(
+            name.chars().skip(1).all(|c| c.is_ascii_lowercase()),
+            "{name}"
+        );
+        assert!((4..=16).contains(&name.len()), "{name}");
+        assert_eq!(sub(Piece::Letters, "marlow"), name.to_lowercase());
+        assert_eq!(sub(Piece::Letters, "MARLOW"), name.to_uppercase());
+        assert_ne!(sub(Piece::Letters, "Helen"), name);
+        let acronym = sub(Piece::Letters, "ABC");
+        assert!(acronym.len() == 3 && acronym.chars().all(|c| c.is_ascii_uppercase()));
+        assert!(sub(Piece::Letters, "flooding").ends_with("ing"));
+        let year = sub(Piece::Digits, "1974");
+        assert!(
+            year.len() == 4 && year.starts_with("19") && year != "1974",
+            "{year}"
+        );
+        let n = sub(Piece::Digits, "250");
+        assert!(n.len() == 3 && !n.starts_with('0') && n != "250", "{n}");
+        assert!(n.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(sub(Piece::Digits, "250"), n);
+        let z = sub(Piece::Digits, "000");
+        assert!(z.len() == 3 && z.starts_with('0'), "{z}");
+    }
+
+    /// Every usable sentence, rendered by two lexicons: at least MIN_FRESH of its words differ
+    /// from the source and between the two renderings, and every new word is a pseudo-word.
+    #[test]
+    fn renderings_of_one_sentence_differ_enough() {
+        let src = load_stories(&stories());
+        let mut synth = Synth::new(&src, &cfg(100, 1));
+        let n = synth.catalog.refs.len();
+        assert!(n >= 10, "{n} usable sentences");
+        let new_group =
+            |seed| GroupText::new(Lexicon::new(seed, FastSet::default()), Vec::new(), None);
+        let (mut a, mut b) = (new_group(1), new_group(2));
+        let mut checked = 0;
+        for id in 0..n as u32 {
+            let r = synth.catalog.refs[id as usize];
+            let para = &src[r.story as usize].paras[r.para as usize];
+            let (lo, hi) = para.range(r.sent as usize);
+            let source: Vec<String> = balance_quotes(&para.toks[lo..hi])
+                .iter()
+                .map(|t| t.to_string())
+                .collect();
+            let (Some(x), Some(y)) = (
+                synth.render(&src, &mut a, id),
+                synth.render(&src, &mut b, id),
+            ) else {
+                continue;
+            };
+            checked += 1;
+            let x: Vec<&str> = x.split(' ').collect();
+            let y: Vec<&str> = y.split(' ').collect();
+            assert_eq!(x.len(), source.len());
+            assert_eq!(y.len(), source.len());
+            let words = source
+                .iter()
+                .filter(|t| t.chars().any(char::is_alphanumeric))
+                .count();
+            let differ = |p: &[&str], q: &[&str]| p.iter().zip(q).filter(|(s, t)| s != t).count();
+            let src_refs: Vec<&str> = source.iter().map(String::as_str).collect();
+            for (rendering, other) in [(&x, &src_refs), (&y, &src_refs), (&x, &y)] {
+                let d = differ(rendering, other);
+                assert!(
+                    d as f64 >= MIN_FRESH * words as f64,
+                    "{rendering:?} vs {other:?}"
+                );
+            }
+            for w in words_of(&x.join(" ")) {
+                let h = core_hash(&w);
+                assert!(
+                    synth.vocab.common.contains(&h) || !synth.vocab.all.contains(&h),
+                    "{w}"
+                );
+            }
+        }
+        assert!(checked * 2 >= n, "{checked} of {n}");
+        assert_eq!(synth.catalog.total_uses, 2 * checked as u64);
+    }
+
+    #[test]
+    fn synthetic_stories_are_common_words_and_pseudo_words() {
+        let s = stories();
+        let c = cfg(300, 21);
+        let g = generate(&s, &c);
+        let vocab = Vocab::build(&load_stories(&s), c.common_words);
+        let (mut real, mut pseudo) = (0, 0);
+        for doc in g
+            .docs
+            .iter()
+            .filter(|d| d.kind == DocKind::Original && d.story.is_none())
+        {
+            for (text, info) in doc.paragraphs.iter().zip(&doc.lines) {
+                if info.role != LineRole::Body {
+                    continue;
+                }
+                for w in words_of(text) {
+                    let h = core_hash(&w);
+                    if vocab.all.contains(&h) {
+                        assert!(vocab.common.contains(&h), "{w} in {text}");
+                        real += 1;
+                    } else {
+                        pseudo += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            real > 1000 && pseudo > 1000,
+            "{real} common, {pseudo} pseudo-words"
+        );
+    }
+
+    #[test]
+    fn unrelated_synthetic_stories_share_no_pseudo_word() {
+        let s = stories();
+        let g = generate(&s, &cfg(400, 22));
+        let vocab = Vocab::build(&load_stories(&s), GenConfig::default().common_words);
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        let mut seen = 0;
+        for doc in &g.docs {
+            for (text, info) in doc.paragraphs.iter().zip(&doc.lines) {
+                if !matches!(info.role, LineRole::Body | LineRole::Lead) {
+                    continue;
+                }
+                for w in words_of(text) {
+                    let h = core_hash(&w);
+                    if w.chars().count() < 2 || vocab.all.contains(&h) || vocab.common.contains(&h)
+                    {
+                        continue;
+                    }
+                    seen += 1;
+                    let group = *owner.entry(w.clone()).or_insert(group_of(doc));
+                    assert_eq!(
+                        group,
+                        group_of(doc),
+                        "{w} in groups {group} and {}",
+                        group_of(doc)
+                    );
+                }
+            }
+        }
+        assert!(seen > 1000 && owner.len() > 500, "{seen} {}", owner.len());
+    }
+
+    #[test]
+    fn hard_negatives_share_pseudo_words_but_no_sentence() {
+        let s = stories();
+        let g = generate(&s, &cfg(400, 23));
+        let vocab = Vocab::build(&load_stories(&s), GenConfig::default().common_words);
+        let body = |doc: &GenDoc| -> Vec<String> {
+            doc.paragraphs
+                .iter()
+                .zip(&doc.lines)
+                .filter(|(_, l)| l.role == LineRole::Body)
+                .map(|(t, _)| t.clone())
+                .collect()
+        };
+        let (mut negatives, mut sharing) = (0, 0);
+        for doc in &g.docs {
+            let DocKind::HardNegative { near } = doc.kind else {
+                continue;
+            };
+            if doc.story.is_some() || g.docs[near].story.is_some() {
+                continue;
+            }
+            negatives += 1;
+            let near_sents: HashSet<String> = body(&g.docs[near])
+                .iter()
+                .flat_map(|t| sentences_of(t))
+                .collect();
+            let pseudo = |lines: &[String]| -> HashSet<String> {
+                lines
+                    .iter()
+                    .flat_map(|t| words_of(t))
+                    .filter(|w| {
+                        let h = core_hash(w);
+                        w.len() >= 2 && !vocab.all.contains(&h) && !vocab.common.contains(&h)
+                    })
+                    .collect()
+            };
+            for sent in body(doc).iter().flat_map(|t| sentences_of(t)) {
+                assert!(!near_sents.contains(&sent), "{sent}");
+            }
+            let shared = pseudo(&body(doc))
+                .intersection(&pseudo(&body(&g.docs[near])))
+                .count();
+            if shared > 0 {
+                sharing += 1;
+            }
+        }
+        assert!(negatives > 20, "{negatives}");
+        assert!(
+            sharing * 2 > negatives,
+            "{sharing} of {negatives} share a pseudo-word"
+        );
     }
 }

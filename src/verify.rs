@@ -81,6 +81,64 @@ pub fn overlap_with_totals(a: &[u64], wa: &[f32], sa: f64, b: &[u64], sb: f64) -
     ((inter / (union * smaller).sqrt()).min(1.0), shared)
 }
 
+/// One sentence for [`overlap_with_names`]: sorted, deduplicated term hashes with aligned
+/// weights and name flags, and the total weight.
+#[derive(Clone, Copy, Debug)]
+pub struct Side<'a> {
+    /// Sorted, deduplicated term hashes.
+    pub terms: &'a [u64],
+    /// Weight of each term.
+    pub weights: &'a [f32],
+    /// Whether each term is a name.
+    pub names: &'a [bool],
+    /// Sum of `weights`.
+    pub total: f64,
+}
+
+/// [`overlap`] where a shared term that is a name (in either sentence) counts only
+/// `name_weight` of its weight in the shared part, while the sets' totals keep full weights.
+/// Sharing a name is weak evidence of a restatement (every sentence about the same person
+/// shares it); a name that differs is strong evidence against (a template such as "Pictured:
+/// X in a file photo" with another X), so unshared names keep their full weight.
+///
+/// ```
+/// use syndup::verify::{overlap_with_names, Side};
+/// let a = Side { terms: &[1, 2, 3], weights: &[1.0, 1.0, 1.0], names: &[true, false, false], total: 3.0 };
+/// let b = Side { terms: &[1, 2, 4], weights: &[1.0, 1.0, 1.0], names: &[true, false, false], total: 3.0 };
+/// let (plain, _) = overlap_with_names(a, b, 1.0);
+/// let (damped, shared) = overlap_with_names(a, b, 0.5);
+/// assert!(damped < plain);
+/// assert_eq!(shared, 2);
+/// ```
+pub fn overlap_with_names(a: Side<'_>, b: Side<'_>, name_weight: f64) -> (f64, usize) {
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    let (mut inter, mut inter_full) = (0f64, 0f64);
+    while i < a.terms.len() && j < b.terms.len() {
+        match a.terms[i].cmp(&b.terms[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let w = f64::from(a.weights[i]);
+                inter_full += w;
+                inter += if a.names[i] || b.names[j] {
+                    w * name_weight
+                } else {
+                    w
+                };
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.total + b.total - inter_full;
+    let smaller = a.total.min(b.total);
+    if inter <= 0.0 || union <= 0.0 || smaller <= 0.0 {
+        return (0.0, shared);
+    }
+    ((inter / (union * smaller).sqrt()).min(1.0), shared)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

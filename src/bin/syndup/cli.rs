@@ -115,10 +115,10 @@ pub struct ParamArgs {
     /// LSH rows per band (default: derived from the threshold).
     #[arg(long)]
     pub rows: Option<usize>,
-    /// Shared distinct words a sentence pair needs [5].
+    /// Shared distinct words a sentence pair needs [6].
     #[arg(long)]
     pub min_shared_words: Option<usize>,
-    /// Sentences with fewer words take no part in sentence-level matching [5].
+    /// Sentences with fewer words take no part in sentence-level matching [8].
     #[arg(long)]
     pub min_sentence_words: Option<usize>,
     /// Weight of capitalized words (names) in the sentence score, 0 to 1 [0.5].

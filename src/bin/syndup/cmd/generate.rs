@@ -40,6 +40,10 @@ pub struct GenerateArgs {
     /// Share of documents that are copies (the rest: originals and hard negatives).
     #[arg(long)]
     pub copy_share: Option<f64>,
+    /// Size of the common vocabulary of synthetic text (most frequent non-name word forms of
+    /// the sources); other words of synthetic stories become pseudo-words [default: 1500].
+    #[arg(long)]
+    pub common_words: Option<usize>,
     /// Output directory: DIR/docs/dNNNNNN.txt (one paragraph per line) and DIR/truth.tsv.
     #[arg(long, required_unless_present = "jsonl")]
     pub out: Option<PathBuf>,
@@ -70,6 +74,9 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
     }
     if let Some(v) = args.copy_share {
         cfg.copy_share = v;
+    }
+    if let Some(v) = args.common_words {
+        cfg.common_words = v;
     }
     if let Some(dir) = &args.out {
         let sum = write_corpus(&stories, &cfg, dir)
