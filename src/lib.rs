@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+pub mod dedup;
 pub mod detect;
 pub mod error;
 pub mod eval;

@@ -3,6 +3,7 @@
 //! checks its output, exit code and messages.
 
 mod bad_input;
+mod dedup;
 mod determinism;
 mod gold;
 mod scan;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod dedup;
 pub mod eval;
 pub mod scan;
 
@@ -11,5 +12,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Dedup(args) => dedup::run(args),
     }
 }
