@@ -94,6 +94,7 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     let corpus =
         pool.install(|| Corpus::open_with(&args.input.paths, &options, &params, &|n| bar.set(n)));
     bar.finish();
+    let t_read = started.elapsed().as_secs_f64();
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
@@ -112,7 +113,9 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
         },
         drop_record_above: args.drop_record_above,
     };
+    let t_detect = started.elapsed().as_secs_f64();
     let plan = Plan::new(&corpus, &found, &params, &dedup);
+    let t_plan = started.elapsed().as_secs_f64();
 
     let inputs: Vec<&Path> = corpus.sources.iter().filter_map(|s| s.path()).collect();
     let mut out = OutputFile::create(&args.output, &inputs)?;
@@ -133,6 +136,7 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     )
     .with_context(|| format!("writing the report to {}", report_path.display()))?;
     report.finish()?;
+    let t_end = started.elapsed().as_secs_f64();
 
     eprintln!(
         "syndup: {} records in = {} written + {} dropped + {} skipped; {} duplicate paragraphs {}; \
@@ -148,6 +152,14 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
         },
         corpus.skipped.len(),
         report_path.display()
+    );
+    eprintln!(
+        "syndup: {:.1} s: read {:.1} s, detect {:.1} s, decide {:.1} s, write {:.1} s",
+        t_end,
+        t_read,
+        t_detect - t_read,
+        t_plan - t_detect,
+        t_end - t_plan
     );
     Ok(if corpus.skipped.is_empty() {
         Exit::Clean
