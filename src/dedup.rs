@@ -480,6 +480,12 @@ impl Plan {
                 reason,
             };
             let line = std::str::from_utf8(body).map_err(|e| changed(e.to_string()))?;
+            // As in the first pass, a byte order mark before the first record is kept
+            // in place but not parsed.
+            let (bom, line) = match line.strip_prefix('\u{feff}') {
+                Some(rest) if line_no == 1 => ("\u{feff}", rest),
+                _ => ("", line),
+            };
             let new_line = match self.options.mode {
                 Mode::Remove => {
                     let fields = Fields::parse(
@@ -500,7 +506,12 @@ impl Plan {
                     let encoded =
                         serde_json::to_string(&new_text).map_err(|e| changed(e.to_string()))?;
                     let range = fields.text_range;
-                    format!("{}{}{}", &line[..range.start], encoded, &line[range.end..])
+                    format!(
+                        "{bom}{}{}{}",
+                        &line[..range.start],
+                        encoded,
+                        &line[range.end..]
+                    )
                 }
                 Mode::Annotate => {
                     let notes: Vec<Annotation<'_>> = removals
@@ -518,7 +529,7 @@ impl Plan {
                         .strip_suffix('}')
                         .ok_or_else(|| changed("the record no longer ends with `}`".into()))?;
                     format!(
-                        "{close},\"{ANNOTATION_FIELD}\":{notes}}}{}",
+                        "{bom}{close},\"{ANNOTATION_FIELD}\":{notes}}}{}",
                         &line[trimmed.len()..]
                     )
                 }

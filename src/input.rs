@@ -724,6 +724,12 @@ impl Corpus {
                     continue;
                 }
             };
+            // A byte order mark before the first record is not part of it.
+            let line = if line_no == 1 {
+                line.strip_prefix('\u{feff}').unwrap_or(line)
+            } else {
+                line
+            };
             let fields = match Fields::parse(
                 line,
                 &options.text_field,

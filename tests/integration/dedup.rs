@@ -801,3 +801,30 @@ fn dedup_output_does_not_depend_on_threads() {
     assert_same_output("output", "-j1", &outs[0].0, "-j4", &outs[1].0);
     assert_same_output("report", "-j1", &outs[0].1, "-j4", &outs[1].1);
 }
+
+#[test]
+fn crlf_endings_and_a_byte_order_mark_are_kept() {
+    let env = TestEnv::new();
+    let lines = [
+        record("wire", "2024-05-02", &[STORY[0], STORY[1]]),
+        record("copy", "2024-05-03", &[STORY_COPY[0], OTHER]),
+    ];
+    let input = format!("\u{feff}{}\r\n{}\r\n", lines[0], lines[1]);
+    env.write("f.jsonl", &input);
+    for mode in ["remove", "annotate"] {
+        let out = format!("{mode}.jsonl");
+        run_ok(&env, &["dedup", "f.jsonl", "-o", &out, "--mode", mode]);
+        let text = read_text(&env, &out);
+        let got: Vec<&str> = text.split_inclusive('\n').collect();
+        assert_eq!(got.len(), 2, "{text}");
+        // The first record (nothing removed) is copied byte for byte, mark and all.
+        assert_eq!(got[0], format!("\u{feff}{}\r\n", lines[0]));
+        assert!(got[1].ends_with("}\r\n"), "{:?}", got[1]);
+        let v: Value = serde_json::from_str(got[1].trim_end()).unwrap();
+        if mode == "remove" {
+            assert_eq!(v["text"], OTHER);
+        } else {
+            assert_eq!(v["syndup_duplicates"][0]["duplicate_of"]["doc"], "wire");
+        }
+    }
+}
