@@ -655,7 +655,8 @@ impl Corpus {
     }
 
     /// Reads JSON Lines records from a (decompressed) stream: each non-blank line is a record,
-    /// or a [`Skipped`] entry saying why it is not.
+    /// or a [`Skipped`] entry saying why it is not. Lines are read in batches and parsed in
+    /// parallel (in the current rayon pool), then added in input order.
     fn add_jsonl(
         &mut self,
         name: String,
@@ -664,135 +665,79 @@ impl Corpus {
         params: &Params,
         _progress: Progress<'_>,
     ) {
-        let id = self.sources.len() as u32;
+        use rayon::prelude::*;
+        let mut state = JsonlState {
+            id: self.sources.len() as u32,
+            name,
+            text: Vec::new(),
+            read: 0,
+            skipped_records: 0,
+        };
         let first_record = self.records.len() as u32;
-        let mut text_buf: Vec<u8> = Vec::new();
-        let mut line_buf: Vec<u8> = Vec::new();
-        let (mut line_no, mut offset) = (0u64, 0u64);
-        let (mut read, mut skipped_records) = (0u64, 0u64);
         let skipped_before = self.skipped.len();
+        let mut batch = Batch::default();
+        let (mut line_no, mut offset) = (0u64, 0u64);
+        let mut failure = None;
         loop {
-            line_buf.clear();
-            let n = match reader.read_until(b'\n', &mut line_buf) {
-                Ok(0) => break,
+            let start = batch.bytes.len();
+            let n = match reader.read_until(b'\n', &mut batch.bytes) {
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    batch.bytes.truncate(start);
+                    continue;
+                }
                 Err(e) => {
-                    // What came before the failure is lost with the rest of the stream; a
-                    // partial line counts as a record, skipped with this entry.
-                    if !line_buf.iter().all(u8::is_ascii_whitespace) {
-                        read += 1;
-                        skipped_records += 1;
-                    }
-                    self.skipped.push(Skipped {
-                        source: name.clone(),
-                        line: line_no + 1,
-                        byte: offset,
-                        reason: format!(
-                            "input stream is corrupt or truncated ({e}); the rest of the file \
-                             is skipped"
-                        ),
-                    });
-                    break;
+                    let partial = !batch.bytes[start..].iter().all(u8::is_ascii_whitespace);
+                    batch.bytes.truncate(start);
+                    failure = Some((e, partial));
+                    0
                 }
             };
-            line_no += 1;
-            let at = offset;
-            offset += n as u64;
-            let line = trim_line_end(&line_buf);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+            if n > 0 {
+                line_no += 1;
+                batch
+                    .lines
+                    .push((line_no, offset, start, batch.bytes.len()));
+                offset += n as u64;
             }
-            read += 1;
-            let mut skip = |reason: String, byte: u64| {
-                skipped_records += 1;
-                Skipped {
-                    source: name.clone(),
-                    line: line_no,
-                    byte,
-                    reason,
+            let full = batch.bytes.len() >= BATCH_BYTES || batch.lines.len() >= BATCH_LINES;
+            if n == 0 || full {
+                let parsed: Vec<Parsed> = batch
+                    .lines
+                    .par_iter()
+                    .map(|&(no, _, a, b)| parse_line(&batch.bytes[a..b], no, options, params))
+                    .collect();
+                for (&(no, at, _, _), p) in batch.lines.iter().zip(parsed) {
+                    self.add_parsed(&mut state, no, at, p, params);
                 }
-            };
-            let line = match std::str::from_utf8(line) {
-                Ok(l) => l,
-                Err(e) => {
-                    let s = skip(
-                        "invalid UTF-8; record skipped".into(),
-                        at + e.valid_up_to() as u64,
-                    );
-                    self.skipped.push(s);
-                    continue;
-                }
-            };
-            // A byte order mark before the first record is not part of it.
-            let line = if line_no == 1 {
-                line.strip_prefix('\u{feff}').unwrap_or(line)
-            } else {
-                line
-            };
-            let fields = match Fields::parse(
-                line,
-                &options.text_field,
-                &options.id_field,
-                options.order_field.as_ref(),
-            ) {
-                Ok(f) => f,
-                Err(reason) => {
-                    let s = skip(format!("{reason}; record skipped"), at);
-                    self.skipped.push(s);
-                    continue;
-                }
-            };
-            let record = self.records.len() as u32;
-            let doc = fields.id.unwrap_or_else(|| line_no.to_string());
-            let base = text_buf.len();
-            text_buf.extend_from_slice(fields.text.as_bytes());
-            let first_para = self.paragraphs.len() as u32;
-            let text = fields.text.as_bytes();
-            for (index, span) in segment::paragraphs(text, params.split)
-                .into_iter()
-                .enumerate()
-            {
-                if span.end - span.start > params.max_paragraph_bytes {
-                    self.skipped.push(Skipped {
-                        source: name.clone(),
-                        line: line_no,
-                        byte: at,
-                        reason: format!(
-                            "record {doc:?} paragraph {index}: paragraph of {} bytes is longer \
-                             than the limit of {} bytes (max_paragraph_bytes)",
-                            span.end - span.start,
-                            params.max_paragraph_bytes
-                        ),
-                    });
-                    continue;
-                }
-                self.paragraphs.push(Paragraph {
-                    source: id,
-                    line: line_no,
-                    start: (base + span.start) as u64,
-                    end: (base + span.end) as u64,
-                });
-                self.meta.push(ParaMeta {
-                    record,
-                    index: index as u32,
-                });
+                batch.lines.clear();
+                batch.bytes.clear();
             }
-            self.records.push(Record {
-                source: id,
-                doc,
-                line: line_no,
-                byte: at,
-                order: fields.order,
-                text: base as u64..text_buf.len() as u64,
-                paragraphs: first_para..self.paragraphs.len() as u32,
+            if n == 0 {
+                break;
+            }
+        }
+        if let Some((e, partial)) = failure {
+            // What came before the failure in this line is lost with the rest of the stream;
+            // a partial line counts as a record, skipped with this entry.
+            if partial {
+                state.read += 1;
+                state.skipped_records += 1;
+            }
+            self.skipped.push(Skipped {
+                source: state.name.clone(),
+                line: line_no + 1,
+                byte: offset,
+                reason: format!(
+                    "input stream is corrupt or truncated ({e}); the rest of the file is skipped"
+                ),
             });
         }
-        let mut source = Source::new(name, Data::Owned(text_buf), InputFormat::Jsonl);
-        source.records_read = read;
-        source.records_skipped = skipped_records;
+        let mut source = Source::new(state.name, Data::Owned(state.text), InputFormat::Jsonl);
+        source.records_read = state.read;
+        source.records_skipped = state.skipped_records;
         source.records = first_record..self.records.len() as u32;
-        if read == 0 && self.skipped.len() == skipped_before {
+        if state.read == 0 && self.skipped.len() == skipped_before {
             self.skipped.push(Skipped {
                 source: source.name.clone(),
                 line: 0,
@@ -801,6 +746,144 @@ impl Corpus {
             });
         }
         self.sources.push(source);
+    }
+
+    /// Adds one parsed line: a record with its paragraphs, or a skipped entry.
+    fn add_parsed(
+        &mut self,
+        state: &mut JsonlState,
+        line: u64,
+        at: u64,
+        p: Parsed,
+        params: &Params,
+    ) {
+        let (fields, spans) = match p {
+            Parsed::Blank => return,
+            Parsed::Skip { reason, byte } => {
+                state.read += 1;
+                state.skipped_records += 1;
+                self.skipped.push(Skipped {
+                    source: state.name.clone(),
+                    line,
+                    byte: at + byte,
+                    reason,
+                });
+                return;
+            }
+            Parsed::Record { fields, spans } => (fields, spans),
+        };
+        state.read += 1;
+        let record = self.records.len() as u32;
+        let doc = fields.id.unwrap_or_else(|| line.to_string());
+        let base = state.text.len();
+        state.text.extend_from_slice(fields.text.as_bytes());
+        let first_para = self.paragraphs.len() as u32;
+        for (index, span) in spans.into_iter().enumerate() {
+            if span.end - span.start > params.max_paragraph_bytes {
+                self.skipped.push(Skipped {
+                    source: state.name.clone(),
+                    line,
+                    byte: at,
+                    reason: format!(
+                        "record {doc:?} paragraph {index}: paragraph of {} bytes is longer than \
+                         the limit of {} bytes (max_paragraph_bytes)",
+                        span.end - span.start,
+                        params.max_paragraph_bytes
+                    ),
+                });
+                continue;
+            }
+            self.paragraphs.push(Paragraph {
+                source: state.id,
+                line,
+                start: (base + span.start) as u64,
+                end: (base + span.end) as u64,
+            });
+            self.meta.push(ParaMeta {
+                record,
+                index: index as u32,
+            });
+        }
+        self.records.push(Record {
+            source: state.id,
+            doc,
+            line,
+            byte: at,
+            order: fields.order,
+            text: base as u64..state.text.len() as u64,
+            paragraphs: first_para..self.paragraphs.len() as u32,
+        });
+    }
+}
+
+/// Lines of JSON Lines are parsed in parallel batches of this many bytes or lines.
+const BATCH_BYTES: usize = 8 << 20;
+const BATCH_LINES: usize = 16 * 1024;
+
+/// A batch of lines: their bytes one after the other, and per line its number, its offset in
+/// the stream and its range in `bytes`.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    lines: Vec<(u64, u64, usize, usize)>,
+}
+
+/// One JSON Lines source being read.
+struct JsonlState {
+    id: u32,
+    name: String,
+    text: Vec<u8>,
+    read: u64,
+    skipped_records: u64,
+}
+
+/// What one line of JSON Lines is.
+enum Parsed {
+    /// Blank: not a record.
+    Blank,
+    /// Unusable, with why and the offset of the problem in the line.
+    Skip { reason: String, byte: u64 },
+    /// A record, with the paragraph spans of its text.
+    Record {
+        fields: Fields,
+        spans: Vec<segment::Span>,
+    },
+}
+
+fn parse_line(raw: &[u8], line_no: u64, options: &InputOptions, params: &Params) -> Parsed {
+    let line = trim_line_end(raw);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Parsed::Blank;
+    }
+    let line = match std::str::from_utf8(line) {
+        Ok(l) => l,
+        Err(e) => {
+            return Parsed::Skip {
+                reason: "invalid UTF-8; record skipped".into(),
+                byte: e.valid_up_to() as u64,
+            }
+        }
+    };
+    // A byte order mark before the first record is not part of it.
+    let line = if line_no == 1 {
+        line.strip_prefix('\u{feff}').unwrap_or(line)
+    } else {
+        line
+    };
+    match Fields::parse(
+        line,
+        &options.text_field,
+        &options.id_field,
+        options.order_field.as_ref(),
+    ) {
+        Ok(fields) => {
+            let spans = segment::paragraphs(fields.text.as_bytes(), params.split);
+            Parsed::Record { fields, spans }
+        }
+        Err(reason) => Parsed::Skip {
+            reason: format!("{reason}; record skipped"),
+            byte: 0,
+        },
     }
 }
 
