@@ -382,7 +382,14 @@ impl Plan {
         let mut done = 0u64;
         for (s, source) in corpus.sources.iter().enumerate() {
             if source.format == InputFormat::Jsonl {
-                self.write_jsonl(corpus, s as u32, params, options, &mut out, &mut tally)?;
+                let step = |k: u64| progress(done + k);
+                let how = How {
+                    corpus,
+                    params,
+                    options,
+                    progress: &step,
+                };
+                self.write_jsonl(&how, s as u32, &mut out, &mut tally)?;
                 done += u64::from(source.records.end - source.records.start);
                 progress(done);
                 continue;
@@ -426,13 +433,17 @@ impl Plan {
 
     fn write_jsonl(
         &self,
-        corpus: &Corpus,
+        how: &How<'_>,
         s: u32,
-        params: &Params,
-        options: &InputOptions,
         out: &mut Counter<'_>,
         tally: &mut Tally,
     ) -> Result<()> {
+        let How {
+            corpus,
+            params,
+            options,
+            progress,
+        } = *how;
         let source = &corpus.sources[s as usize];
         let path = || PathBuf::from(&source.name);
         let mut reader = source.reopen().map_err(|e| Error::Read {
@@ -461,6 +472,9 @@ impl Plan {
             }
             let r = source.records.start + next as u32;
             next += 1;
+            if next % 4096 == 0 {
+                progress(next as u64);
+            }
             if self.is_dropped(Doc::Record(r)) {
                 tally.records_dropped += 1;
                 continue;
@@ -693,6 +707,14 @@ pub fn cut(text: &[u8], spans: &[Span], cut_spans: &[u32]) -> Vec<u8> {
         out.extend_from_slice(&text[from..to.max(from)]);
     }
     out
+}
+
+/// What the second pass over one JSON Lines source needs.
+struct How<'a> {
+    corpus: &'a Corpus,
+    params: &'a Params,
+    options: &'a InputOptions,
+    progress: Progress<'a>,
 }
 
 /// Counts what goes through a writer.
