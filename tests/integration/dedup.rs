@@ -828,3 +828,37 @@ fn crlf_endings_and_a_byte_order_mark_are_kept() {
         }
     }
 }
+
+#[test]
+fn a_dropped_record_is_never_the_kept_copy() {
+    let env = TestEnv::new();
+    // B repeats A's first paragraph and is dropped (share 0.5 > 0.4); its second paragraph
+    // then has no written original, so C's copy of it is kept, not removed.
+    let lines = [
+        record("A", "1", &[STORY[0]]),
+        record("B", "2", &[STORY[0], STORY[1]]),
+        record("C", "3", &[STORY_COPY[1], OTHER]),
+    ];
+    env.write("f.jsonl", lines.join("\n") + "\n");
+    run_ok(
+        &env,
+        &[
+            "dedup",
+            "f.jsonl",
+            "-o",
+            "o.jsonl",
+            "--drop-record-above",
+            "0.4",
+        ],
+    );
+    let out = read_text(&env, "o.jsonl");
+    let texts: Vec<String> = out.lines().map(text_of).collect();
+    assert_eq!(
+        texts,
+        [STORY[0].to_string(), [STORY_COPY[1], OTHER].join("\n")]
+    );
+    let report = DedupReport::read(&env, "o.jsonl.report.jsonl");
+    assert_eq!(report.assert_balanced(), [3, 2, 1, 0]);
+    assert!(report.of("removed").is_empty());
+    assert_eq!(report.of("dropped")[0]["unique"][0]["text"], STORY[1]);
+}
