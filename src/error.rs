@@ -125,6 +125,37 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Writing a named output file failed.
+    #[error("{}: cannot write", .path.display())]
+    WriteTo {
+        /// The output file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output path is one of the inputs (compared as canonical paths).
+    #[error("{}: is an input file; refusing to overwrite it (choose another --output)", .path.display())]
+    WouldOverwrite {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// An input was different when read the second time (it must not change during a run).
+    #[error("{}:{line}: input changed while syndup was reading it: {reason}", .path.display())]
+    InputChanged {
+        /// The input.
+        path: PathBuf,
+        /// 1-based line where the difference was found.
+        line: u64,
+        /// What differed.
+        reason: String,
+    },
+    /// The inputs cannot be written to one output (e.g. plain text mixed with JSON Lines).
+    #[error("{reason}")]
+    Unsupported {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The library's result type.

@@ -74,6 +74,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod dedup;
 pub mod detect;
 pub mod error;
 pub mod eval;

@@ -46,13 +46,14 @@ pub struct Report<'a> {
 }
 
 /// A cluster member in the JSONL contract.
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Debug)]
 pub struct MemberOut<'a> {
     /// Source name.
     pub source: &'a str,
-    /// 1-based line where the paragraph starts.
+    /// 1-based line where the paragraph starts (JSON Lines: the record's line).
     pub line: u64,
-    /// Byte offset of the paragraph in the source.
+    /// Byte offset of the paragraph in the source (JSON Lines: of the record's line in the
+    /// decompressed input).
     pub byte: u64,
     /// Record id of structured input (null for plain text).
     pub doc: Option<&'a str>,
@@ -60,6 +61,21 @@ pub struct MemberOut<'a> {
     pub paragraph: Option<u32>,
     /// The paragraph's text.
     pub text: &'a str,
+}
+
+/// Paragraph `i` of the corpus as a member: for JSON Lines, `line` and `byte` are those of the
+/// record's line and `doc`/`paragraph` name the record and the paragraph's index in it.
+pub fn member(corpus: &Corpus, i: usize) -> MemberOut<'_> {
+    let p = &corpus.paragraphs[i];
+    let record = corpus.record_of_index(i);
+    MemberOut {
+        source: corpus.source_name(p),
+        line: p.line,
+        byte: record.map_or(p.start, |r| r.record.byte),
+        doc: record.map(|r| r.record.doc.as_str()),
+        paragraph: record.map(|r| r.paragraph),
+        text: corpus.text(p),
+    }
 }
 
 /// A verified pair in the JSONL contract.
@@ -159,7 +175,14 @@ struct Envelope<'a, T: Serialize> {
     data: T,
 }
 
-fn round4(x: f64) -> f64 {
+/// Writes one line of the JSONL contract: `{"type":kind,"data":data}` and a newline.
+pub fn write_line<W: Write, T: Serialize>(out: &mut W, kind: &str, data: T) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &Envelope { kind, data })?;
+    out.write_all(b"\n")
+}
+
+/// Rounds to 4 decimals, as every similarity in reports.
+pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
@@ -201,17 +224,7 @@ impl<'a> Report<'a> {
             let members = c
                 .members
                 .iter()
-                .map(|&m| {
-                    let p = &corpus.paragraphs[m as usize];
-                    MemberOut {
-                        source: corpus.source_name(p),
-                        line: p.line,
-                        byte: p.start,
-                        doc: None,
-                        paragraph: None,
-                        text: corpus.text(p),
-                    }
-                })
+                .map(|&m| member(corpus, m as usize))
                 .collect();
             let pos = |x: u32| c.members.binary_search(&x).unwrap_or(0);
             let pairs: Vec<PairOut> = c
@@ -281,24 +294,20 @@ impl<'a> Report<'a> {
     }
 
     fn write_jsonl<W: Write>(&self, mut out: W) -> std::io::Result<()> {
-        fn line<W: Write, T: Serialize>(out: &mut W, kind: &str, data: T) -> std::io::Result<()> {
-            serde_json::to_writer(&mut *out, &Envelope { kind, data })?;
-            out.write_all(b"\n")
-        }
         for c in self.clusters() {
-            line(&mut out, "cluster", c)?;
+            write_line(&mut out, "cluster", c)?;
         }
         for s in &self.corpus.skipped {
-            line(&mut out, "skipped", s)?;
+            write_line(&mut out, "skipped", s)?;
         }
         if self.summary_extra.is_empty() {
-            line(&mut out, "summary", self.summary())?;
+            write_line(&mut out, "summary", self.summary())?;
         } else {
             let summary = SummaryWithExtra {
                 summary: self.summary(),
                 extra: &self.summary_extra,
             };
-            line(&mut out, "summary", summary)?;
+            write_line(&mut out, "summary", summary)?;
         }
         out.flush()
     }

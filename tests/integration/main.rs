@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod dedup;
 mod determinism;
 mod gold;
 mod index_api;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use syndup::check::config::DetectConfig;
+use syndup::input::jsonl::FieldPath;
+use syndup::input::{Corpus, InputFormat, InputOptions};
 use syndup::params::{SplitMode, StemMode};
 use syndup::{Params, Preset};
 
@@ -32,15 +34,37 @@ pub enum Command {
     Check(crate::cmd::check::CheckArgs),
     /// Build, extend, query or inspect a persistent paragraph index (for crawlers).
     Index(crate::cmd::index::IndexArgs),
+    /// Write a deduplicated copy of the input and a report of every removal.
+    Dedup(crate::cmd::dedup::DedupArgs),
 }
 
 /// Input files and how to split them.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// Files or directories (walked recursively in sorted order; inside directories only
-    /// .txt, .text and .md files are read); `-` reads standard input.
+    /// .txt, .text, .md, .jsonl, .ndjson, .gz and .zst files are read); `-` reads standard
+    /// input. gzip and zstd input is decompressed (recognized by its first bytes).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// Input format; `auto` goes by the name without .gz/.zst: .jsonl and .ndjson are JSON
+    /// Lines, anything else (and standard input) plain text.
+    #[arg(long, value_enum, default_value_t = FormatIn::Auto)]
+    pub input_format: FormatIn,
+    /// JSON Lines: the field holding the text (dotted path for nested fields: `body.text`).
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// JSON Lines: the field holding the record id (dotted path); records without one are
+    /// named by their line number.
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// JSON Lines: the field deciding which copy is the original (e.g. a date): the smallest
+    /// value wins; ties, and records without the field (ranked last), go by input order.
+    #[arg(long)]
+    pub order_field: Option<String>,
+    /// What to do with unusable input (a malformed record, an unreadable file): `skip` lists it
+    /// and goes on (exit code 2 at the end), `fail` stops before writing anything.
+    #[arg(long, value_enum, default_value_t = OnError::Skip)]
+    pub on_error: OnError,
     /// Paragraphs are non-empty lines (`line`, the default) or blank-line separated blocks
     /// (`blank`).
     #[arg(long, value_enum)]
@@ -48,6 +72,56 @@ pub struct InputArgs {
     /// Paragraphs longer than this many bytes are skipped and reported [default: 1048576].
     #[arg(long)]
     pub max_paragraph_bytes: Option<usize>,
+}
+
+impl InputArgs {
+    /// The library's input options.
+    pub fn to_options(&self) -> InputOptions {
+        InputOptions {
+            format: match self.input_format {
+                FormatIn::Auto => InputFormat::Auto,
+                FormatIn::Text => InputFormat::Text,
+                FormatIn::Jsonl => InputFormat::Jsonl,
+            },
+            text_field: FieldPath::new(&self.text_field),
+            id_field: FieldPath::new(&self.id_field),
+            order_field: self.order_field.as_deref().map(FieldPath::new),
+        }
+    }
+
+    /// Stops with the first skipped entry when `--on-error fail` is set.
+    pub fn check_skipped(&self, corpus: &Corpus) -> anyhow::Result<()> {
+        if let (OnError::Fail, Some(s)) = (self.on_error, corpus.skipped.first()) {
+            anyhow::bail!(
+                "{}:{} (byte {}): {} (stopping: --on-error fail)",
+                s.source,
+                s.line,
+                s.byte,
+                s.reason
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `--input-format` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FormatIn {
+    /// By the file name.
+    Auto,
+    /// Plain text.
+    Text,
+    /// JSON Lines.
+    Jsonl,
+}
+
+/// `--on-error` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    /// List unusable input, go on, exit 2 at the end.
+    Skip,
+    /// Stop at the first unusable input.
+    Fail,
 }
 
 /// `--split` values.

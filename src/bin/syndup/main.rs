@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod exit;
+mod progress;
 
 use clap::Parser;
 

@@ -53,13 +53,21 @@ fn snippet(text: &str) -> String {
 pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     let params = args.params.to_params(&args.input);
     let pool = args.run.pool()?;
-    let corpus = pool.install(|| Corpus::open(&args.input.paths, &params));
+    let corpus = pool.install(|| {
+        Corpus::open_with(
+            &args.input.paths,
+            &args.input.to_options(),
+            &params,
+            &|_| {},
+        )
+    });
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
             s.source, s.line, s.byte, s.reason
         );
     }
+    args.input.check_skipped(&corpus)?;
     let gold = Gold::load(&args.gold, &corpus)?;
     let detect = |p: &Params| -> anyhow::Result<Scores> {
         let found = pool.install(|| Detector::new(p.clone()).map(|d| d.detect(&corpus)))?;

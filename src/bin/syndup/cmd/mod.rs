@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod dedup;
 pub mod eval;
 pub mod generate;
 pub mod index;
@@ -17,5 +18,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Generate(args) => generate::run(args),
         Command::Check(args) => check::run(args),
         Command::Index(args) => index::run(args),
+        Command::Dedup(args) => dedup::run(args),
     }
 }

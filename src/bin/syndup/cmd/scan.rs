@@ -42,7 +42,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let detector = Detector::new(params.clone())?;
     let pool = args.run.pool()?;
     let (corpus, found) = pool.install(|| {
-        let corpus = Corpus::open(&args.input.paths, &params);
+        let corpus = Corpus::open_with(
+            &args.input.paths,
+            &args.input.to_options(),
+            &params,
+            &|_| {},
+        );
         let found = detector.detect(&corpus);
         (corpus, found)
     });
@@ -52,6 +57,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             s.source, s.line, s.byte, s.reason
         );
     }
+    args.input.check_skipped(&corpus)?;
     let format = match args.format {
         FormatArg::Text => Format::Text,
         FormatArg::Jsonl => Format::Jsonl,

@@ -1,0 +1,313 @@
+//! JSON Lines records: find the text, id and order fields of one line without building a
+//! tree of the whole record.
+//!
+//! [`FieldPath`] is a dotted path (`meta.id`); [`find_fields`] parses one line, checks that it is
+//! a JSON object, and returns where each wanted field's value is (a borrowed [`RawValue`], so its
+//! byte range in the line is known and the line can later be rewritten around it, leaving every
+//! other byte as it was). [`Fields`] turns those values into the record's text, id and order key.
+//!
+//! ```
+//! use syndup::input::jsonl::{FieldPath, Fields};
+//! let line = r#"{"id":7,"meta":{"date":"2024-05-01"},"text":"One.\nTwo."}"#;
+//! let f = Fields::parse(line, &FieldPath::new("text"), &FieldPath::new("id"),
+//!                       Some(&FieldPath::new("meta.date")))?;
+//! assert_eq!(f.text, "One.\nTwo.");
+//! assert_eq!(f.id.as_deref(), Some("7"));
+//! assert_eq!(&line[f.text_range.clone()], r#""One.\nTwo.""#);
+//! # Ok::<(), String>(())
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+pub use serde_json::value::RawValue;
+
+/// A dotted path to a field: `text`, `body.text`. Every component is an object key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldPath {
+    parts: Vec<String>,
+    dotted: String,
+}
+
+impl FieldPath {
+    /// Parses a dotted path (an empty component, as in `a..b`, matches the empty key).
+    pub fn new(dotted: &str) -> FieldPath {
+        FieldPath {
+            parts: dotted.split('.').map(str::to_string).collect(),
+            dotted: dotted.to_string(),
+        }
+    }
+
+    /// The path as written.
+    pub fn as_str(&self) -> &str {
+        &self.dotted
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.dotted)
+    }
+}
+
+/// An object key, borrowed from the line when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Captures the values of the wanted keys of one object and skips (but still checks) the rest.
+struct Wanted<'k> {
+    keys: &'k [&'k str],
+}
+
+impl<'de> DeserializeSeed<'de> for Wanted<'_> {
+    type Value = Vec<Option<&'de RawValue>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Wanted<'_> {
+    type Value = Vec<Option<&'de RawValue>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = vec![None; self.keys.len()];
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if self.keys.iter().any(|k| *k == key.0) {
+                let raw: &'de RawValue = map.next_value()?;
+                for (slot, k) in out.iter_mut().zip(self.keys) {
+                    if *k == key.0 {
+                        *slot = Some(raw);
+                    }
+                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn object_fields<'a>(
+    text: &'a str,
+    keys: &[&str],
+) -> Result<Vec<Option<&'a RawValue>>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = Wanted { keys }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(out)
+}
+
+/// Parses `line` (one JSON object) and returns the value at each path, `None` where a path is
+/// missing (or goes through something that is not an object). The whole line is checked, so a
+/// malformed line is an error even when the wanted fields come before the fault.
+pub fn find_fields<'a>(
+    line: &'a str,
+    paths: &[&FieldPath],
+) -> Result<Vec<Option<&'a RawValue>>, serde_json::Error> {
+    let firsts: Vec<&str> = paths
+        .iter()
+        .map(|p| p.parts.first().map_or("", String::as_str))
+        .collect();
+    let mut found = object_fields(line, &firsts)?;
+    for (slot, path) in found.iter_mut().zip(paths) {
+        for part in path.parts.iter().skip(1) {
+            let Some(raw) = *slot else { break };
+            *slot = match raw.get().as_bytes().first() {
+                Some(b'{') => object_fields(raw.get(), &[part.as_str()])?.pop().flatten(),
+                _ => None,
+            };
+        }
+    }
+    Ok(found)
+}
+
+/// The JSON type of a raw value, for messages: `string`, `number`, `object`, …
+pub fn kind_of(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// A value as a record id or order text: strings decoded, anything else as written.
+fn as_text(raw: &RawValue) -> Option<String> {
+    match raw.get().as_bytes().first() {
+        Some(b'n') => None,
+        Some(b'"') => serde_json::from_str::<String>(raw.get()).ok(),
+        _ => Some(raw.get().to_string()),
+    }
+}
+
+/// Where a record's original copy ranks: the `--order-field` value. Numbers sort before strings,
+/// numbers numerically, strings by their bytes (ISO 8601 dates sort in time order); a record
+/// without the value ranks after every record with one.
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub enum OrderKey {
+    /// A JSON number.
+    Number(f64),
+    /// A JSON string (or any other value, as written).
+    Text(String),
+}
+
+impl OrderKey {
+    /// Total order (numbers by `total_cmp`, then strings).
+    pub fn cmp_total(&self, other: &OrderKey) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (OrderKey::Number(a), OrderKey::Number(b)) => a.total_cmp(b),
+            (OrderKey::Number(_), OrderKey::Text(_)) => Ordering::Less,
+            (OrderKey::Text(_), OrderKey::Number(_)) => Ordering::Greater,
+            (OrderKey::Text(a), OrderKey::Text(b)) => a.cmp(b),
+        }
+    }
+
+    fn from_raw(raw: &RawValue) -> Option<OrderKey> {
+        let first = *raw.get().as_bytes().first()?;
+        if first == b'-' || first.is_ascii_digit() {
+            raw.get().parse().ok().map(OrderKey::Number)
+        } else {
+            as_text(raw).map(OrderKey::Text)
+        }
+    }
+}
+
+/// The fields syndup uses from one record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fields {
+    /// The decoded text field.
+    pub text: String,
+    /// Byte range of the text field's value (with its quotes) in the line.
+    pub text_range: Range<usize>,
+    /// The id field (strings decoded, other values as written), if present and not null.
+    pub id: Option<String>,
+    /// The order field, if asked for, present and not null.
+    pub order: Option<OrderKey>,
+}
+
+impl Fields {
+    /// Parses one line. The error says what is wrong, for a `skipped` entry: malformed JSON (with
+    /// the column), not an object, no text field, a text field that is not a string.
+    pub fn parse(
+        line: &str,
+        text: &FieldPath,
+        id: &FieldPath,
+        order: Option<&FieldPath>,
+    ) -> Result<Fields, String> {
+        let mut paths = vec![text, id];
+        paths.extend(order);
+        let found = find_fields(line, &paths).map_err(|e| {
+            // serde_json's message ends in "at line 1 column N"; the line is the record's.
+            let msg = e.to_string();
+            let msg = msg
+                .rsplit_once(" at line ")
+                .map_or(msg.as_str(), |(m, _)| m);
+            match e.classify() {
+                serde_json::error::Category::Data => format!("not a JSON object record: {msg}"),
+                _ => format!("malformed JSON at column {}: {msg}", e.column()),
+            }
+        })?;
+        let raw = found[0].ok_or_else(|| format!("no text field `{text}`"))?;
+        if !raw.get().starts_with('"') {
+            return Err(format!(
+                "text field `{text}` is {}, not a string",
+                kind_of(raw)
+            ));
+        }
+        let decoded: String = serde_json::from_str(raw.get())
+            .map_err(|e| format!("text field `{text}` does not decode: {e}"))?;
+        let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+        Ok(Fields {
+            text: decoded,
+            text_range: start..start + raw.get().len(),
+            id: found[1].and_then(as_text),
+            order: found.get(2).copied().flatten().and_then(OrderKey::from_raw),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Fields, String> {
+        Fields::parse(
+            line,
+            &FieldPath::new("body.text"),
+            &FieldPath::new("id"),
+            Some(&FieldPath::new("date")),
+        )
+    }
+
+    #[test]
+    fn fields_table() {
+        let f = parse(r#"{"id":"a\"b","body":{"x":[1,{"text":1}],"text":"P\u00e9\n2"},"date":3}"#)
+            .unwrap();
+        assert_eq!(f.text, "Pé\n2");
+        assert_eq!(f.id.as_deref(), Some("a\"b"));
+        assert_eq!(f.order, Some(OrderKey::Number(3.0)));
+        let f =
+            parse(r#" { "body" : { "text" : "x" } , "date": "2024-01-02", "id": null } "#).unwrap();
+        assert_eq!(f.id, None);
+        assert_eq!(f.order, Some(OrderKey::Text("2024-01-02".into())));
+        let errors: &[(&str, &str)] = &[
+            (r#"{"body":{"text":"x"}"#, "malformed JSON"),
+            (r#"{"body":{"text":"x"}} trailing"#, "malformed JSON"),
+            (r#"[1,2]"#, "not a JSON object"),
+            (r#"{"id":1}"#, "no text field `body.text`"),
+            (r#"{"body":"text"}"#, "no text field"),
+            (r#"{"body":{"text":5}}"#, "is a number, not a string"),
+            (r#"{"body":{"text":null}}"#, "is null, not a string"),
+            (r#"{"body":{"text":["a"]}}"#, "is an array"),
+        ];
+        for (line, want) in errors {
+            let e = parse(line).unwrap_err();
+            assert!(e.contains(want), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn text_range_is_the_raw_value() {
+        let line = r#"{"a":1, "body": {"text":  "q\"x" }, "z":2}"#;
+        let f = parse(line).unwrap();
+        assert_eq!(&line[f.text_range], r#""q\"x""#);
+    }
+
+    #[test]
+    fn order_keys_sort() {
+        let mut keys = [
+            OrderKey::Text("2024-02".into()),
+            OrderKey::Number(5.0),
+            OrderKey::Text("2023-12".into()),
+            OrderKey::Number(-1.0),
+        ];
+        keys.sort_by(OrderKey::cmp_total);
+        assert_eq!(keys[0], OrderKey::Number(-1.0));
+        assert_eq!(keys[3], OrderKey::Text("2024-02".into()));
+    }
+}

@@ -1,0 +1,864 @@
+//! `syndup dedup` and structured input, end to end: the real binary on JSON Lines fixtures
+//! (plain, gzip, zstd) made here, with the output checked field by field, the record accounting
+//! (`records in = written + dropped + skipped`), both modes, the earliest-copy rule, every class
+//! of bad input, the atomic output and the refusal to overwrite an input.
+
+use std::io::{Read, Write};
+
+use serde_json::Value;
+
+use crate::util::{
+    assert_same_output, blank_seconds, parse_jsonl, Run, TestEnv, STORY, STORY_COPY,
+};
+
+/// An unrelated paragraph (well over `min_words`).
+const OTHER: &str = "The city council approved a new budget for public libraries, adding two reading rooms and longer opening hours on weekends.";
+const OTHER2: &str = "Researchers at the university published a study on migrating birds that cross the desert without stopping for water or food.";
+
+/// A JSON string literal.
+fn js(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// A record line with the text field in the middle, an escaped title and a nested object, so
+/// that "every other byte unchanged" is a real check.
+fn record(id: &str, date: &str, paragraphs: &[&str]) -> String {
+    format!(
+        r#"{{"id":{},"url":"https://example.com/{id}","published":"{date}","text":{},"title":"Caf\u00e9 \"{id}\"","meta":{{"lang":"en","tags":[1, 2 ,3]}}}}"#,
+        js(id),
+        js(&paragraphs.join("\n"))
+    )
+}
+
+/// The standard feed: `wire` (the original), `copy` (a lightly edited copy of both story
+/// paragraphs plus one of its own), `other` (unrelated), `late` (a verbatim copy, dated before
+/// the wire: it wins with `--order-field published`).
+fn feed() -> String {
+    [
+        record("wire", "2024-05-02", &[STORY[0], STORY[1]]),
+        record("copy", "2024-05-03", &[STORY_COPY[0], OTHER, STORY_COPY[1]]),
+        record("other", "2024-05-04", &[OTHER2]),
+        record("late", "2024-05-01", &[STORY[0]]),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn zstd_encode(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 3).unwrap()
+}
+
+fn read_text(env: &TestEnv, rel: &str) -> String {
+    let bytes = std::fs::read(env.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"));
+    let bytes = if rel.ends_with(".gz") {
+        gunzip(&bytes)
+    } else if rel.ends_with(".zst") {
+        zstd::decode_all(&bytes[..]).unwrap()
+    } else {
+        bytes
+    };
+    String::from_utf8(bytes).expect("output is UTF-8")
+}
+
+/// The report: every line an envelope, `summary` last, `dedup` just before it.
+struct DedupReport {
+    by_type: Vec<(String, Value)>,
+}
+
+impl DedupReport {
+    fn read(env: &TestEnv, rel: &str) -> DedupReport {
+        let lines = parse_jsonl(&read_text(env, rel));
+        let by_type: Vec<(String, Value)> = lines
+            .into_iter()
+            .map(|l| {
+                let kind = l["type"].as_str().expect("type").to_string();
+                assert!(l["data"].is_object(), "{l}");
+                (kind, l["data"].clone())
+            })
+            .collect();
+        let n = by_type.len();
+        assert!(n >= 2 && by_type[n - 1].0 == "summary" && by_type[n - 2].0 == "dedup");
+        for (k, _) in &by_type {
+            assert!(
+                [
+                    "removed",
+                    "annotated",
+                    "dropped",
+                    "skipped",
+                    "dedup",
+                    "summary"
+                ]
+                .contains(&k.as_str()),
+                "unknown type {k}"
+            );
+        }
+        DedupReport { by_type }
+    }
+
+    fn of(&self, kind: &str) -> Vec<&Value> {
+        self.by_type
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    fn tally(&self) -> &Value {
+        self.of("dedup")[0]
+    }
+
+    /// Checks `records_in = written + dropped + skipped`, that each dropped and skipped record
+    /// is listed, and returns the four counts.
+    #[track_caller]
+    fn assert_balanced(&self) -> [u64; 4] {
+        let t = self.tally();
+        let n = |k: &str| t[k].as_u64().unwrap_or_else(|| panic!("{k} in {t}"));
+        let counts = [
+            n("records_in"),
+            n("records_written"),
+            n("records_dropped"),
+            n("records_skipped"),
+        ];
+        assert_eq!(
+            counts[0],
+            counts[1] + counts[2] + counts[3],
+            "accounting: {t}"
+        );
+        assert_eq!(self.of("dropped").len() as u64, counts[2], "dropped listed");
+        let skipped_records = self
+            .of("skipped")
+            .iter()
+            .filter(|s| s["reason"].as_str().unwrap().contains("record skipped"))
+            .count() as u64;
+        assert!(skipped_records <= counts[3], "skipped listed");
+        counts
+    }
+}
+
+/// The text field of an output line.
+fn text_of(line: &str) -> String {
+    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    v["text"].as_str().expect("text").to_string()
+}
+
+/// The raw bytes of `line` around its `"text":` value: everything but the value.
+fn without_text(line: &str) -> (String, String) {
+    let at = line.find(r#""text":"#).expect("text field") + 7;
+    let v: Value = serde_json::from_str(line).unwrap();
+    let encoded_len = js(v["text"].as_str().unwrap()).len();
+    (line[..at].to_string(), line[at + encoded_len..].to_string())
+}
+
+fn run_ok(env: &TestEnv, args: &[&str]) -> Run {
+    let run = env.run(args);
+    run.assert_code(0);
+    run
+}
+
+#[test]
+fn remove_mode_changes_only_the_text_field() {
+    let env = TestEnv::new();
+    let input = feed();
+    env.write("feed.jsonl", &input);
+    let run = run_ok(&env, &["dedup", "feed.jsonl", "--output", "out.jsonl"]);
+    assert!(
+        run.stderr
+            .contains("4 records in = 4 written + 0 dropped + 0 skipped"),
+        "{}",
+        run.describe()
+    );
+    let out = read_text(&env, "out.jsonl");
+    let (inp, outp): (Vec<&str>, Vec<&str>) = (input.lines().collect(), out.lines().collect());
+    assert_eq!(outp.len(), 4);
+    // The wire and the unrelated record are untouched, byte for byte.
+    assert_eq!(outp[0], inp[0]);
+    assert_eq!(outp[2], inp[2]);
+    // The copy keeps its own paragraph only; every other byte of the line is as it was.
+    assert_eq!(text_of(outp[1]), OTHER);
+    assert_eq!(without_text(outp[1]), without_text(inp[1]));
+    // The verbatim copy loses its only paragraph.
+    assert_eq!(text_of(outp[3]), "");
+    assert_eq!(without_text(outp[3]), without_text(inp[3]));
+    let report = DedupReport::read(&env, "out.jsonl.report.jsonl");
+    assert_eq!(report.assert_balanced(), [4, 4, 0, 0]);
+    let removed = report.of("removed");
+    let got: Vec<(&str, u64, &str, u64)> = removed
+        .iter()
+        .map(|r| {
+            (
+                r["doc"].as_str().unwrap(),
+                r["paragraph"].as_u64().unwrap(),
+                r["duplicate_of"]["doc"].as_str().unwrap(),
+                r["duplicate_of"]["paragraph"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("copy", 0, "wire", 0),
+            ("copy", 2, "wire", 1),
+            ("late", 0, "wire", 0)
+        ]
+    );
+    assert_eq!(removed[0]["text"], STORY_COPY[0]);
+    assert_eq!(removed[0]["line"], 2);
+    assert_eq!(removed[0]["byte"].as_u64(), Some(inp[0].len() as u64 + 1));
+    assert_eq!(removed[2]["measure"], "identical");
+    assert_eq!(removed[2]["similarity"], 1.0);
+    assert_eq!(report.tally()["paragraphs_removed"], 3);
+    // The output is an ordinary file; no temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(env.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
+
+#[test]
+fn compressed_inputs_and_outputs_give_the_same_records() {
+    let env = TestEnv::new();
+    let input = feed();
+    env.write("feed.jsonl", &input);
+    env.write("feed.jsonl.gz", gzip(input.as_bytes()));
+    env.write("feed.jsonl.zst", zstd_encode(input.as_bytes()));
+    // A gzip file named .ndjson with no compression ending: recognized by content.
+    env.write("sneaky.ndjson", gzip(input.as_bytes()));
+    run_ok(&env, &["dedup", "feed.jsonl", "-o", "plain.jsonl"]);
+    let want = read_text(&env, "plain.jsonl");
+    for (input, output) in [
+        ("feed.jsonl.gz", "a.jsonl.zst"),
+        ("feed.jsonl.zst", "b.jsonl.gz"),
+        ("sneaky.ndjson", "c.jsonl"),
+    ] {
+        run_ok(&env, &["dedup", input, "-o", output]);
+        let raw = std::fs::read(env.join(output)).unwrap();
+        if output.ends_with(".gz") {
+            assert!(raw.starts_with(&[0x1f, 0x8b]), "{output} is not gzip");
+        }
+        if output.ends_with(".zst") {
+            assert!(
+                raw.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
+                "{output} is not zstd"
+            );
+        }
+        assert_same_output(input, "plain", &want, output, &read_text(&env, output));
+        let report = DedupReport::read(&env, &format!("{output}.report.jsonl"));
+        assert_eq!(report.assert_balanced(), [4, 4, 0, 0]);
+        // Lines and bytes refer to the decompressed stream.
+        let removed = report.of("removed");
+        assert_eq!(removed[0]["source"], input);
+        assert_eq!(removed[2]["line"], 4);
+    }
+}
+
+#[test]
+fn annotate_mode_keeps_the_text_and_lists_duplicates() {
+    let env = TestEnv::new();
+    let input = feed();
+    env.write("feed.jsonl", &input);
+    run_ok(
+        &env,
+        &[
+            "dedup",
+            "feed.jsonl",
+            "-o",
+            "out.jsonl",
+            "--mode",
+            "annotate",
+        ],
+    );
+    let out = read_text(&env, "out.jsonl");
+    let (inp, outp): (Vec<&str>, Vec<&str>) = (input.lines().collect(), out.lines().collect());
+    assert_eq!(outp[0], inp[0]);
+    assert_eq!(outp[2], inp[2]);
+    // The annotated line is the original line with one field added at the end.
+    let prefix = inp[1].strip_suffix('}').unwrap();
+    assert!(outp[1].starts_with(prefix), "{}", outp[1]);
+    let v: Value = serde_json::from_str(outp[1]).unwrap();
+    assert_eq!(
+        v["text"].as_str().unwrap(),
+        [STORY_COPY[0], OTHER, STORY_COPY[1]].join("\n")
+    );
+    let notes = v["syndup_duplicates"].as_array().expect("annotation");
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0]["paragraph"], 0);
+    assert_eq!(notes[0]["duplicate_of"]["doc"], "wire");
+    assert_eq!(notes[0]["duplicate_of"]["paragraph"], 0);
+    assert_eq!(notes[0]["duplicate_of"]["source"], "feed.jsonl");
+    assert_eq!(notes[0]["duplicate_of"]["line"], 1);
+    assert_eq!(notes[1]["paragraph"], 2);
+    assert!(notes[1]["similarity"].as_f64().unwrap() >= 0.5);
+    let report = DedupReport::read(&env, "out.jsonl.report.jsonl");
+    assert_eq!(report.of("annotated").len(), 3);
+    assert!(report.of("removed").is_empty());
+    assert_eq!(report.tally()["mode"], "annotate");
+}
+
+#[test]
+fn order_field_decides_the_kept_copy() {
+    let env = TestEnv::new();
+    env.write("feed.jsonl", feed());
+    run_ok(
+        &env,
+        &[
+            "dedup",
+            "feed.jsonl",
+            "-o",
+            "out.jsonl",
+            "--order-field",
+            "published",
+        ],
+    );
+    let out = read_text(&env, "out.jsonl");
+    let lines: Vec<&str> = out.lines().collect();
+    // `late` is dated first: its copy of STORY[0] is the original now; the wire's goes.
+    assert_eq!(text_of(lines[3]), STORY[0]);
+    assert_eq!(text_of(lines[0]), STORY[1]);
+    assert_eq!(text_of(lines[1]), OTHER);
+    let report = DedupReport::read(&env, "out.jsonl.report.jsonl");
+    let removed = report.of("removed");
+    assert!(removed
+        .iter()
+        .filter(|r| r["text"] == STORY[0] || r["text"] == STORY_COPY[0])
+        .all(|r| r["duplicate_of"]["doc"] == "late"));
+    // Ties (and records without the field) go by input order; a number sorts before a string.
+    let env = TestEnv::new();
+    let a = format!(r#"{{"id":"a","d":5,"text":{}}}"#, js(STORY[0]));
+    let b = format!(r#"{{"id":"b","text":{}}}"#, js(STORY[0]));
+    let c = format!(r#"{{"id":"c","d":5,"text":{}}}"#, js(STORY[0]));
+    env.write("f.jsonl", format!("{b}\n{a}\n{c}\n"));
+    run_ok(
+        &env,
+        &["dedup", "f.jsonl", "-o", "o.jsonl", "--order-field", "d"],
+    );
+    let out = read_text(&env, "o.jsonl");
+    let texts: Vec<String> = out.lines().map(text_of).collect();
+    assert_eq!(texts, ["", STORY[0], ""]);
+}
+
+#[test]
+fn a_paragraph_goes_only_when_similar_to_the_kept_copy() {
+    let env = TestEnv::new();
+    // A ~ B and B ~ C (shingle Jaccard 0.70) but A !~ C (0.47): one cluster of three.
+    let words =
+        |r: std::ops::Range<usize>| r.map(|i| format!("word{i}")).collect::<Vec<_>>().join(" ");
+    let (a, b, c) = (words(0..30), words(5..35), words(10..40));
+    let lines = [
+        format!(r#"{{"id":"A","text":{}}}"#, js(&a)),
+        format!(r#"{{"id":"B","text":{}}}"#, js(&b)),
+        format!(r#"{{"id":"C","text":{}}}"#, js(&c)),
+    ];
+    env.write("f.jsonl", lines.join("\n") + "\n");
+    let scan = env.run(&["scan", "--format", "jsonl", "--preset", "near", "f.jsonl"]);
+    scan.assert_code(0);
+    let found = scan.jsonl();
+    assert_eq!(found.clusters.len(), 1, "one chained cluster expected");
+    assert_eq!(found.clusters[0]["members"].as_array().unwrap().len(), 3);
+    run_ok(
+        &env,
+        &["dedup", "--preset", "near", "f.jsonl", "-o", "o.jsonl"],
+    );
+    let out = read_text(&env, "o.jsonl");
+    let texts: Vec<String> = out.lines().map(text_of).collect();
+    assert_eq!(texts, [a, String::new(), c]);
+}
+
+#[test]
+fn drop_record_above_drops_and_lists() {
+    let env = TestEnv::new();
+    env.write("feed.jsonl", feed());
+    let run = run_ok(
+        &env,
+        &[
+            "dedup",
+            "feed.jsonl",
+            "-o",
+            "out.jsonl",
+            "--drop-record-above",
+            "0.5",
+        ],
+    );
+    assert!(
+        run.stderr
+            .contains("4 records in = 2 written + 2 dropped + 0 skipped"),
+        "{}",
+        run.describe()
+    );
+    let out = read_text(&env, "out.jsonl");
+    let ids: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["wire", "other"]);
+    let report = DedupReport::read(&env, "out.jsonl.report.jsonl");
+    assert_eq!(report.assert_balanced(), [4, 2, 2, 0]);
+    let dropped = report.of("dropped");
+    assert_eq!(dropped[0]["doc"], "copy");
+    assert_eq!(dropped[0]["paragraphs"], 3);
+    assert_eq!(dropped[0]["duplicate_paragraphs"], 2);
+    assert_eq!(dropped[0]["share"], 0.6667);
+    // What a dropped record held of its own is in the report, not lost.
+    assert_eq!(dropped[0]["unique"][0]["paragraph"], 1);
+    assert_eq!(dropped[0]["unique"][0]["text"], OTHER);
+    assert_eq!(dropped[1]["doc"], "late");
+    assert_eq!(dropped[1]["line"], 4);
+    assert!(report.of("removed").is_empty());
+    // Out-of-range ratios are refused.
+    let bad = env.run(&[
+        "dedup",
+        "feed.jsonl",
+        "-o",
+        "x.jsonl",
+        "--drop-record-above",
+        "1.5",
+    ]);
+    bad.assert_code(2);
+    assert!(bad.stderr.contains("between 0 and 1"), "{}", bad.describe());
+}
+
+/// Every kind of bad record in one file, with good records around them.
+fn bad_feed() -> Vec<u8> {
+    let mut f = Vec::new();
+    let good = record("wire", "2024-05-02", &[STORY[0], STORY[1]]);
+    let copy = record("copy", "2024-05-03", &[STORY_COPY[0], OTHER]);
+    for line in [
+        good.as_bytes(),                                   // 1
+        b"{\"id\":\"broken\",\"text\":\"unterminated}",    // 2 malformed
+        b"{\"id\":\"no-text\",\"body\":\"x\"}",            // 3 no text field
+        b"{\"id\":\"num\",\"text\":42}",                   // 4 not a string
+        b"",                                               // 5 blank: not a record
+        b"{\"id\":\"bad-utf8\",\"text\":\"caf\xff\xfe\"}", // 6 invalid UTF-8
+        b"[1,2,3]",                                        // 7 not an object
+        copy.as_bytes(),                                   // 8
+        b"   ",                                            // 9 blank
+    ] {
+        f.extend_from_slice(line);
+        f.push(b'\n');
+    }
+    f
+}
+
+#[test]
+fn bad_records_are_listed_and_accounted_for() {
+    let env = TestEnv::new();
+    let bytes = bad_feed();
+    env.write("bad.jsonl", &bytes);
+    env.write("bad.jsonl.gz", gzip(&bytes));
+    for input in ["bad.jsonl", "bad.jsonl.gz"] {
+        let out = format!("{input}.out.jsonl");
+        let run = env.run(&["dedup", input, "-o", &out]);
+        run.assert_code(2);
+        assert!(
+            run.stderr
+                .contains("7 records in = 2 written + 0 dropped + 5 skipped"),
+            "{}",
+            run.describe()
+        );
+        let report = DedupReport::read(&env, &format!("{out}.report.jsonl"));
+        assert_eq!(report.assert_balanced(), [7, 2, 0, 5]);
+        let skipped: Vec<(u64, String)> = report
+            .of("skipped")
+            .iter()
+            .map(|s| {
+                assert_eq!(s["source"], input);
+                (
+                    s["line"].as_u64().unwrap(),
+                    s["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want: [(u64, &str); 5] = [
+            (2, "malformed JSON at column"),
+            (3, "no text field `text`"),
+            (4, "text field `text` is a number, not a string"),
+            (6, "invalid UTF-8"),
+            (7, "not a JSON object"),
+        ];
+        assert_eq!(skipped.len(), want.len(), "{skipped:?}");
+        for ((line, reason), (wl, wr)) in skipped.iter().zip(want) {
+            assert_eq!(*line, wl, "{reason}");
+            assert!(reason.contains(wr), "line {line}: {reason:?} lacks {wr:?}");
+            let place = format!("{input}:{line} ");
+            assert!(
+                run.stderr
+                    .lines()
+                    .any(|l| l.contains(&place) && l.contains(reason.as_str())),
+                "stderr does not list {place}\n{}",
+                run.describe()
+            );
+        }
+        // The invalid UTF-8 entry points at the bad byte.
+        let utf8 = report.of("skipped")[3];
+        let bad_at = bytes.iter().position(|&b| b == 0xff).unwrap() as u64;
+        assert_eq!(utf8["byte"].as_u64(), Some(bad_at));
+        let text = read_text(&env, &out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(text_of(lines[1]), OTHER);
+    }
+    // The same entries reach scan's report, and its members carry doc and paragraph.
+    let run = env.run(&["scan", "--format", "jsonl", "bad.jsonl"]);
+    run.assert_code(2);
+    let out = run.jsonl();
+    assert_eq!(out.skipped.len(), 5);
+    assert!(out.members().iter().all(|m| m["doc"].is_string()));
+}
+
+#[test]
+fn on_error_fail_stops_before_writing() {
+    let env = TestEnv::new();
+    env.write("bad.jsonl", bad_feed());
+    let run = env.run(&[
+        "dedup",
+        "bad.jsonl",
+        "-o",
+        "out.jsonl",
+        "--on-error",
+        "fail",
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("bad.jsonl:2") && run.stderr.contains("--on-error fail"),
+        "{}",
+        run.describe()
+    );
+    let names: Vec<String> = std::fs::read_dir(env.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["bad.jsonl"], "nothing but the input may exist");
+    let scan = env.run(&["scan", "bad.jsonl", "--on-error", "fail"]);
+    scan.assert_code(2);
+    assert!(scan.stdout.is_empty());
+}
+
+#[test]
+fn truncated_and_corrupt_streams_are_reported() {
+    let env = TestEnv::new();
+    // Enough records that a cut in the middle leaves whole records before it.
+    let mut input = String::new();
+    for i in 0..1500 {
+        input.push_str(&record(
+            &format!("r{i}"),
+            "2024-01-01",
+            &[&format!("{OTHER} {i}")],
+        ));
+        input.push('\n');
+    }
+    let gz = gzip(input.as_bytes());
+    // zstd in frames of 100 records (as parallel compressors write it).
+    let lines: Vec<&str> = input.split_inclusive('\n').collect();
+    let zst: Vec<u8> = lines
+        .chunks(100)
+        .flat_map(|c| zstd_encode(c.concat().as_bytes()))
+        .collect();
+    env.write("cut.jsonl.gz", &gz[..gz.len() / 2]);
+    env.write("cut.jsonl.zst", &zst[..zst.len() / 2]);
+    let mut garbage = vec![0x1f, 0x8b, 0x08, 0x00];
+    garbage.extend_from_slice(b"this is not deflate data at all, not at all");
+    env.write("garbage.jsonl.gz", &garbage);
+    env.write("garbage.jsonl.zst", b"\x28\xb5\x2f\xfdnot a zstd frame");
+    for name in [
+        "cut.jsonl.gz",
+        "cut.jsonl.zst",
+        "garbage.jsonl.gz",
+        "garbage.jsonl.zst",
+    ] {
+        let out = format!("{name}.out.jsonl");
+        let run = env.run(&["dedup", name, "-o", &out]);
+        run.assert_code(2);
+        let report = DedupReport::read(&env, &format!("{out}.report.jsonl"));
+        let counts = report.assert_balanced();
+        let skipped = report.of("skipped");
+        assert_eq!(skipped.len(), 1, "{name}: {skipped:?}");
+        let reason = skipped[0]["reason"].as_str().unwrap();
+        assert!(reason.contains("corrupt or truncated"), "{name}: {reason}");
+        let line = skipped[0]["line"].as_u64().unwrap();
+        assert!(
+            run.stderr.contains(&format!("{name}:{line} ")),
+            "{}",
+            run.describe()
+        );
+        let written = read_text(&env, &out).lines().count() as u64;
+        assert_eq!(written, counts[1]);
+        if name.starts_with("cut") {
+            assert!(
+                counts[1] > 10 && counts[1] < 1500,
+                "{name}: {counts:?}\n{}",
+                run.describe()
+            );
+            // The records before the cut are written whole and in order.
+            let text = read_text(&env, &out);
+            assert_eq!(text.lines().next(), input.lines().next());
+            assert_eq!(
+                line,
+                counts[1] + 1,
+                "{name}: the entry names the line that broke"
+            );
+        } else {
+            assert_eq!(counts, [0, 0, 0, 0], "{name}");
+        }
+    }
+}
+
+#[test]
+fn refuses_to_overwrite_an_input() {
+    let env = TestEnv::new();
+    let input = feed();
+    env.write("feed.jsonl", &input);
+    env.mkdir("sub");
+    for out in ["feed.jsonl", "./sub/../feed.jsonl"] {
+        let run = env.run(&["dedup", "feed.jsonl", "-o", out]);
+        run.assert_code(2);
+        assert!(
+            run.stderr
+                .contains("is an input file; refusing to overwrite it"),
+            "{}",
+            run.describe()
+        );
+    }
+    // An input found by walking a directory is protected too.
+    env.write("dir/a.jsonl", &input);
+    let run = env.run(&["dedup", "dir", "-o", "dir/a.jsonl"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("refusing to overwrite"),
+        "{}",
+        run.describe()
+    );
+    let run = env.run(&[
+        "dedup",
+        "feed.jsonl",
+        "-o",
+        "o.jsonl",
+        "--report",
+        "feed.jsonl",
+    ]);
+    run.assert_code(2);
+    assert_eq!(read_text(&env, "feed.jsonl"), input);
+    assert_eq!(read_text(&env, "dir/a.jsonl"), input);
+}
+
+#[test]
+fn plain_text_dedup_removes_duplicate_lines() {
+    let env = TestEnv::new();
+    env.write(
+        "in/a.txt",
+        format!("{}\n{}\n{}\n", STORY[0], OTHER, STORY[1]),
+    );
+    env.write(
+        "in/b.txt",
+        format!("{}\n\n{}\n{}\n", STORY_COPY[1], OTHER2, STORY_COPY[0]),
+    );
+    let run = run_ok(&env, &["dedup", "in", "-o", "out.txt"]);
+    assert!(
+        run.stderr
+            .contains("2 records in = 2 written + 0 dropped + 0 skipped"),
+        "{}",
+        run.describe()
+    );
+    let out = read_text(&env, "out.txt");
+    assert_eq!(
+        out,
+        format!("{}\n{}\n{}\n{}\n", STORY[0], OTHER, STORY[1], OTHER2)
+    );
+    let report = DedupReport::read(&env, "out.txt.report.jsonl");
+    let removed = report.of("removed");
+    assert_eq!(removed.len(), 2);
+    assert_eq!(removed[0]["source"], "in/b.txt");
+    assert_eq!(removed[0]["line"], 1);
+    assert!(removed[0]["doc"].is_null());
+    assert_eq!(removed[0]["duplicate_of"]["source"], "in/a.txt");
+    assert_eq!(removed[0]["duplicate_of"]["line"], 3);
+    // Text and JSON Lines do not mix in one output.
+    env.write("in/c.jsonl", feed());
+    let run = env.run(&["dedup", "in", "-o", "mixed.out"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("cannot write"), "{}", run.describe());
+}
+
+#[test]
+fn scan_of_jsonl_names_records_and_paragraphs() {
+    let env = TestEnv::new();
+    // Nested text and id fields, given as dotted paths; one record has no id.
+    let lines = [
+        format!(
+            r#"{{"meta":{{"id":"w1"}},"body":{{"text":{}}}}}"#,
+            js(&[OTHER2, STORY[0]].join("\n\n"))
+        ),
+        format!(r#"{{"body":{{"text":{}}}}}"#, js(STORY_COPY[0])),
+    ];
+    let input = lines.join("\n") + "\n";
+    env.write("n.jsonl.zst", zstd_encode(input.as_bytes()));
+    let run = env.run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--text-field",
+        "body.text",
+        "--id-field",
+        "meta.id",
+        "--split",
+        "blank",
+        "n.jsonl.zst",
+    ]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    let members = out.members();
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert_eq!(members[0]["doc"], "w1");
+    assert_eq!(members[0]["paragraph"], 1);
+    assert_eq!(members[0]["line"], 1);
+    assert_eq!(members[0]["byte"], 0);
+    assert_eq!(members[0]["text"], STORY[0]);
+    assert_eq!(members[1]["doc"], "2");
+    assert_eq!(members[1]["paragraph"], 0);
+    assert_eq!(members[1]["line"], 2);
+    assert_eq!(members[1]["byte"].as_u64(), Some(lines[0].len() as u64 + 1));
+    // --input-format jsonl reads any name (and standard input) as JSON Lines.
+    let run = env.run_stdin(
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "--input-format",
+            "jsonl",
+            "--text-field",
+            "body.text",
+            "-",
+        ],
+        input.as_bytes(),
+    );
+    run.assert_code(0);
+    assert_eq!(run.jsonl().members().len(), 2);
+    // Plain-text members keep doc and paragraph null.
+    env.write("t.txt", format!("{}\n{}\n", STORY[0], STORY_COPY[0]));
+    let run = env.run(&["scan", "--format", "jsonl", "t.txt"]);
+    assert!(run
+        .jsonl()
+        .members()
+        .iter()
+        .all(|m| m["doc"].is_null() && m["paragraph"].is_null()));
+}
+
+#[test]
+fn dedup_output_does_not_depend_on_threads() {
+    let env = TestEnv::new();
+    let mut input = feed();
+    for i in 0..300 {
+        let p = if i % 3 == 0 { STORY[i % 2] } else { OTHER };
+        input.push_str(&record(
+            &format!("x{i}"),
+            &format!("2024-{:02}", i % 12 + 1),
+            &[p, &format!("{OTHER2} {i}")],
+        ));
+        input.push('\n');
+    }
+    env.write("f.jsonl.gz", gzip(input.as_bytes()));
+    let mut outs = Vec::new();
+    for j in ["1", "4"] {
+        let out = format!("o{j}.jsonl");
+        run_ok(
+            &env,
+            &[
+                "dedup",
+                "-j",
+                j,
+                "f.jsonl.gz",
+                "-o",
+                &out,
+                "--order-field",
+                "published",
+                "--drop-record-above",
+                "0.9",
+            ],
+        );
+        outs.push((
+            read_text(&env, &out),
+            blank_seconds(&read_text(&env, &format!("{out}.report.jsonl"))),
+        ));
+    }
+    assert_same_output("output", "-j1", &outs[0].0, "-j4", &outs[1].0);
+    assert_same_output("report", "-j1", &outs[0].1, "-j4", &outs[1].1);
+}
+
+#[test]
+fn crlf_endings_and_a_byte_order_mark_are_kept() {
+    let env = TestEnv::new();
+    let lines = [
+        record("wire", "2024-05-02", &[STORY[0], STORY[1]]),
+        record("copy", "2024-05-03", &[STORY_COPY[0], OTHER]),
+    ];
+    let input = format!("\u{feff}{}\r\n{}\r\n", lines[0], lines[1]);
+    env.write("f.jsonl", &input);
+    for mode in ["remove", "annotate"] {
+        let out = format!("{mode}.jsonl");
+        run_ok(&env, &["dedup", "f.jsonl", "-o", &out, "--mode", mode]);
+        let text = read_text(&env, &out);
+        let got: Vec<&str> = text.split_inclusive('\n').collect();
+        assert_eq!(got.len(), 2, "{text}");
+        // The first record (nothing removed) is copied byte for byte, mark and all.
+        assert_eq!(got[0], format!("\u{feff}{}\r\n", lines[0]));
+        assert!(got[1].ends_with("}\r\n"), "{:?}", got[1]);
+        let v: Value = serde_json::from_str(got[1].trim_end()).unwrap();
+        if mode == "remove" {
+            assert_eq!(v["text"], OTHER);
+        } else {
+            assert_eq!(v["syndup_duplicates"][0]["duplicate_of"]["doc"], "wire");
+        }
+    }
+}
+
+#[test]
+fn a_dropped_record_is_never_the_kept_copy() {
+    let env = TestEnv::new();
+    // B repeats A's first paragraph and is dropped (share 0.5 > 0.4); its second paragraph
+    // then has no written original, so C's copy of it is kept, not removed.
+    let lines = [
+        record("A", "1", &[STORY[0]]),
+        record("B", "2", &[STORY[0], STORY[1]]),
+        record("C", "3", &[STORY_COPY[1], OTHER]),
+    ];
+    env.write("f.jsonl", lines.join("\n") + "\n");
+    run_ok(
+        &env,
+        &[
+            "dedup",
+            "f.jsonl",
+            "-o",
+            "o.jsonl",
+            "--drop-record-above",
+            "0.4",
+        ],
+    );
+    let out = read_text(&env, "o.jsonl");
+    let texts: Vec<String> = out.lines().map(text_of).collect();
+    assert_eq!(
+        texts,
+        [STORY[0].to_string(), [STORY_COPY[1], OTHER].join("\n")]
+    );
+    let report = DedupReport::read(&env, "o.jsonl.report.jsonl");
+    assert_eq!(report.assert_balanced(), [3, 2, 1, 0]);
+    assert!(report.of("removed").is_empty());
+    assert_eq!(report.of("dropped")[0]["unique"][0]["text"], STORY[1]);
+}
