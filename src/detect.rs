@@ -583,11 +583,13 @@ impl Detector {
                             continue;
                         }
                         tagged.clear();
+                        // A name is a capitalized word inside the sentence, or a capitalized
+                        // first word followed by another one ("Governor Lillian Okafor",
+                        // "Prime Minister ..."): a title or a name at the sentence start.
+                        let opens_name = swords.len() > 1 && swords.is_capitalized(1);
                         tagged.extend(swords.iter().enumerate().map(|(i, w)| {
-                            (
-                                th.hash(w),
-                                names_marked && i > 0 && swords.is_capitalized(i),
-                            )
+                            let name = swords.is_capitalized(i) && (i > 0 || opens_name);
+                            (th.hash(w), names_marked && name)
                         }));
                         // Sort by hash, names last among equal hashes, so the first of each run
                         // says whether every occurrence is a name.
