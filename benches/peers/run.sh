@@ -13,6 +13,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="$HERE/.venv"
 CACHE="$VENV/cache"
 WORK="$VENV/work"
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ next to the peer scripts
 
 # 1. venv + pinned peers
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
