@@ -118,6 +118,32 @@ pub struct Detection {
     pub stats: Stats,
 }
 
+/// The clusters of `pairs` (sorted by `(a, b)`) over `n` paragraphs: connected groups, ordered
+/// by first member, each listing the indexes of the pairs that join it.
+pub fn clusters_of(pairs: &[Pair], n: usize) -> Vec<Cluster> {
+    let edges: Vec<(u32, u32)> = pairs.iter().map(|q| (q.a, q.b)).collect();
+    let groups = cluster::clusters(n, &edges);
+    let mut cluster_of = vec![usize::MAX; n];
+    for (id, g) in groups.iter().enumerate() {
+        for &m in g {
+            cluster_of[m as usize] = id;
+        }
+    }
+    let mut clusters: Vec<Cluster> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(id, members)| Cluster {
+            id,
+            members,
+            pairs: Vec::new(),
+        })
+        .collect();
+    for (k, q) in pairs.iter().enumerate() {
+        clusters[cluster_of[q.a as usize]].pairs.push(k);
+    }
+    clusters
+}
+
 /// Finds near-duplicate paragraphs in a corpus.
 #[derive(Clone, Debug)]
 pub struct Detector {
@@ -491,26 +517,7 @@ impl Detector {
         pairs.dedup_by_key(|q| (q.a, q.b));
         stats.pairs = pairs.len();
 
-        let edges: Vec<(u32, u32)> = pairs.iter().map(|q| (q.a, q.b)).collect();
-        let groups = cluster::clusters(n, &edges);
-        let mut cluster_of = vec![usize::MAX; n];
-        for (id, g) in groups.iter().enumerate() {
-            for &m in g {
-                cluster_of[m as usize] = id;
-            }
-        }
-        let mut clusters: Vec<Cluster> = groups
-            .into_iter()
-            .enumerate()
-            .map(|(id, members)| Cluster {
-                id,
-                members,
-                pairs: Vec::new(),
-            })
-            .collect();
-        for (k, q) in pairs.iter().enumerate() {
-            clusters[cluster_of[q.a as usize]].pairs.push(k);
-        }
+        let clusters = clusters_of(&pairs, n);
         Detection {
             pairs,
             clusters,

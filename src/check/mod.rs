@@ -47,7 +47,7 @@ pub mod baseline;
 pub mod config;
 pub mod output;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -60,7 +60,7 @@ pub use baseline::Baseline;
 pub use config::Config;
 
 use crate::cluster;
-use crate::detect::{Cluster, Detection};
+use crate::detect::Detection;
 use crate::error::{Error, Result};
 use crate::input::Corpus;
 use crate::normalize::Words;
@@ -465,7 +465,7 @@ impl Outcome {
             .map(|f| detection.pairs[f.pair].clone())
             .collect();
         pairs.sort_by_key(|q| (q.a, q.b));
-        let clusters = clusters_of(&pairs, paragraphs);
+        let clusters = crate::detect::clusters_of(&pairs, paragraphs);
         let mut stats = detection.stats.clone();
         stats.pairs = pairs.len();
         Detection {
@@ -474,32 +474,6 @@ impl Outcome {
             stats,
         }
     }
-}
-
-fn clusters_of(pairs: &[crate::detect::Pair], n: usize) -> Vec<Cluster> {
-    let edges: Vec<(u32, u32)> = pairs.iter().map(|q| (q.a, q.b)).collect();
-    let groups = cluster::clusters(n, &edges);
-    let mut cluster_of: BTreeMap<u32, usize> = BTreeMap::new();
-    for (id, g) in groups.iter().enumerate() {
-        for &m in g {
-            cluster_of.insert(m, id);
-        }
-    }
-    let mut clusters: Vec<Cluster> = groups
-        .into_iter()
-        .enumerate()
-        .map(|(id, members)| Cluster {
-            id,
-            members,
-            pairs: Vec::new(),
-        })
-        .collect();
-    for (k, q) in pairs.iter().enumerate() {
-        if let Some(&c) = cluster_of.get(&q.a) {
-            clusters[c].pairs.push(k);
-        }
-    }
-    clusters
 }
 
 /// A configured check: budget, allow-list, baseline and the root of finding keys.
