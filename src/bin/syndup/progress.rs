@@ -4,6 +4,37 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use syndup::input::Corpus;
+use syndup::Params;
+
+use crate::cli::InputArgs;
+
+/// Total size of the named inputs, when every one is a regular file.
+fn input_size(paths: &[std::path::PathBuf]) -> Option<u64> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        })
+        .sum()
+}
+
+/// Reads the input in `pool`, with a bar of the bytes read when standard error is a terminal
+/// (a spinner when the total is unknown: directories, standard input).
+pub fn read_corpus(pool: &rayon::ThreadPool, input: &InputArgs, params: &Params) -> Corpus {
+    let bar = match input_size(&input.paths) {
+        Some(total) => Bar::bytes(total, "reading"),
+        None => Bar::spinner("reading"),
+    };
+    let options = input.to_options();
+    let corpus =
+        pool.install(|| Corpus::open_with(&input.paths, &options, params, &|n| bar.set(n)));
+    bar.finish();
+    corpus
+}
 
 /// A bar, or nothing when standard error is not a terminal.
 pub struct Bar(Option<ProgressBar>);

@@ -6,7 +6,6 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use syndup::dedup::{DedupOptions, Mode, OutputFile, Plan};
-use syndup::input::Corpus;
 use syndup::Detector;
 
 use crate::cli::{InputArgs, ParamArgs, RunArgs};
@@ -47,19 +46,6 @@ pub struct DedupArgs {
     pub report: Option<PathBuf>,
 }
 
-/// Total size of the paths that are regular files (`None` when one is a directory or stdin).
-fn input_size(paths: &[PathBuf]) -> Option<u64> {
-    paths
-        .iter()
-        .map(|p| {
-            std::fs::metadata(p)
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-        })
-        .sum()
-}
-
 /// Runs the dedup.
 pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
@@ -87,13 +73,7 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     let options = args.input.to_options();
     let pool = args.run.pool()?;
 
-    let bar = match input_size(&args.input.paths) {
-        Some(total) => Bar::bytes(total, "reading"),
-        None => Bar::spinner("reading"),
-    };
-    let corpus =
-        pool.install(|| Corpus::open_with(&args.input.paths, &options, &params, &|n| bar.set(n)));
-    bar.finish();
+    let corpus = crate::progress::read_corpus(&pool, &args.input, &params);
     let t_read = started.elapsed().as_secs_f64();
     for s in &corpus.skipped {
         eprintln!(

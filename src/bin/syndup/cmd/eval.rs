@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use syndup::eval::{score, Gold, Scores};
-use syndup::input::Corpus;
 use syndup::{Detector, Params};
 
 use crate::cli::{InputArgs, ParamArgs, RunArgs};
@@ -53,14 +52,7 @@ fn snippet(text: &str) -> String {
 pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     let params = args.params.to_params(&args.input);
     let pool = args.run.pool()?;
-    let corpus = pool.install(|| {
-        Corpus::open_with(
-            &args.input.paths,
-            &args.input.to_options(),
-            &params,
-            &|_| {},
-        )
-    });
+    let corpus = crate::progress::read_corpus(&pool, &args.input, &params);
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use syndup::input::Corpus;
 use syndup::report::{Format, Report};
 use syndup::Detector;
 
@@ -41,16 +40,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let params = args.params.to_params(&args.input);
     let detector = Detector::new(params.clone())?;
     let pool = args.run.pool()?;
-    let (corpus, found) = pool.install(|| {
-        let corpus = Corpus::open_with(
-            &args.input.paths,
-            &args.input.to_options(),
-            &params,
-            &|_| {},
-        );
-        let found = detector.detect(&corpus);
-        (corpus, found)
-    });
+    let corpus = crate::progress::read_corpus(&pool, &args.input, &params);
+    let bar = crate::progress::Bar::spinner("detecting");
+    let found = pool.install(|| detector.detect(&corpus));
+    bar.finish();
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
