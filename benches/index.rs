@@ -188,6 +188,16 @@ fn rate(n: usize, d: Duration) -> String {
     }
 }
 
+/// The parameters benched: the defaults, with `SYNDUP_BENCH_SIGNATURE=oph` choosing
+/// one-permutation hashing instead of independent hash functions.
+fn params() -> Params {
+    let mut p = Params::default();
+    if std::env::var("SYNDUP_BENCH_SIGNATURE").as_deref() == Ok("oph") {
+        p.signature = syndup::minhash::Scheme::Oph;
+    }
+    p
+}
+
 fn bench(c: &mut Criterion) {
     let n: usize = std::env::var("SYNDUP_BENCH_PARAGRAPHS")
         .ok()
@@ -199,14 +209,15 @@ fn bench(c: &mut Criterion) {
     let mean_bytes = texts.buf.len() as f64 / n as f64;
     println!(
         "index bench: {n} paragraphs of {mean_bytes:.0} bytes on average, default params \
-         (128 hashes, 25 bands x 5 rows, threshold 0.5)"
+         (128 hashes, 25 bands x 5 rows, threshold 0.5), signature {:?}",
+        params().signature
     );
 
     // Build with 1 thread, then with 2 (into separate indexes), growing the tables as they
     // fill; then with 1 thread into an index reserved for n paragraphs (no table growth).
     let mut built = None;
     for (threads, reserved) in [(1, false), (2, false), (1, true)] {
-        let index = Index::new(Params::default()).expect("default params are valid");
+        let index = Index::new(params()).expect("default params are valid");
         if reserved {
             index.reserve(n);
         }
@@ -227,7 +238,7 @@ fn bench(c: &mut Criterion) {
         }
     }
     for threads in [1, 2] {
-        let index = Index::new(Params::default()).expect("default params are valid");
+        let index = Index::new(params()).expect("default params are valid");
         let m = n.min(qs.len() * 2);
         let d = timed(m, threads, |i| {
             let text = if i % 2 == 0 {
