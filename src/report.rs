@@ -349,13 +349,7 @@ impl<'a> Report<'a> {
             }
             writeln!(out)?;
         }
-        for s in &self.corpus.skipped {
-            writeln!(
-                out,
-                "skipped: {}:{} (byte {}): {}",
-                s.source, s.line, s.byte, s.reason
-            )?;
-        }
+        write_skipped_text(&mut out, &self.corpus.skipped)?;
         let s = self.summary();
         writeln!(
             out,
@@ -370,6 +364,18 @@ impl<'a> Report<'a> {
         )?;
         out.flush()
     }
+}
+
+/// Writes skipped input for people, one `skipped: source:line (byte N): reason` line each.
+pub fn write_skipped_text<W: Write>(mut out: W, skipped: &[Skipped]) -> std::io::Result<()> {
+    for s in skipped {
+        writeln!(
+            out,
+            "skipped: {}:{} (byte {}): {}",
+            s.source, s.line, s.byte, s.reason
+        )?;
+    }
+    Ok(())
 }
 
 /// The first `max` characters of a text, with `…` when cut.

@@ -247,13 +247,7 @@ impl<'a> CheckReport<'a> {
         if self.outcome.new_findings().next().is_some() {
             writeln!(out)?;
         }
-        for s in &self.corpus.skipped {
-            writeln!(
-                out,
-                "skipped: {}:{} (byte {}): {}",
-                s.source, s.line, s.byte, s.reason
-            )?;
-        }
+        crate::report::write_skipped_text(&mut *out, &self.corpus.skipped)?;
         writeln!(out, "{}", self.counts_line())?;
         writeln!(out, "{}", self.verdict())
     }
