@@ -115,50 +115,29 @@ pub(crate) fn differences(stored: &Params, given: &Params) -> Vec<String> {
             out.push(format!("{name}: index {a}, given {b}"));
         }
     };
-    cmp(
-        "threshold",
-        stored.threshold.to_string(),
-        given.threshold.to_string(),
-    );
-    cmp(
-        "shingle_words",
-        stored.shingle_words.to_string(),
-        given.shingle_words.to_string(),
-    );
-    cmp(
-        "num_hashes",
-        stored.num_hashes.to_string(),
-        given.num_hashes.to_string(),
-    );
-    cmp(
-        "signature",
-        format!("{:?}", stored.signature).to_lowercase(),
-        format!("{:?}", given.signature).to_lowercase(),
+    // Debug forms: numbers print as with Display, enums as their variant names (lowercased).
+    macro_rules! fields {
+        ($($f:ident),*) => {$(
+            cmp(
+                stringify!($f),
+                format!("{:?}", stored.$f).to_lowercase(),
+                format!("{:?}", given.$f).to_lowercase(),
+            );
+        )*};
+    }
+    fields!(
+        threshold,
+        shingle_words,
+        num_hashes,
+        signature,
+        min_words,
+        seed,
+        max_bucket
     );
     let (sb, sr) = stored.banding();
     let (gb, gr) = given.banding();
     cmp("bands x rows", format!("{sb}x{sr}"), format!("{gb}x{gr}"));
-    cmp(
-        "min_words",
-        stored.min_words.to_string(),
-        given.min_words.to_string(),
-    );
-    cmp("seed", stored.seed.to_string(), given.seed.to_string());
-    cmp(
-        "max_bucket",
-        stored.max_bucket.to_string(),
-        given.max_bucket.to_string(),
-    );
-    cmp(
-        "split",
-        format!("{:?}", stored.split).to_lowercase(),
-        format!("{:?}", given.split).to_lowercase(),
-    );
-    cmp(
-        "max_paragraph_bytes",
-        stored.max_paragraph_bytes.to_string(),
-        given.max_paragraph_bytes.to_string(),
-    );
+    fields!(split, max_paragraph_bytes);
     out
 }
 
