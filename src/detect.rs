@@ -566,7 +566,7 @@ impl Detector {
                     words.normalize(text);
                     f.n_words.push(words.len() as u32);
                     f.exact
-                        .push(xxh3_64_with_seed(words.text().as_bytes(), p.seed ^ 0xe7));
+                        .push(xxh3_64_with_seed(words.text_bytes(), p.seed ^ 0xe7));
                     buf.clear();
                     shingler.hash_into(&words, &mut buf);
                     buf.sort_unstable();

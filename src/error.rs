@@ -89,13 +89,13 @@ pub enum Error {
     },
     /// The index file was written in another format version.
     #[error(
-        "{}: index format v{got}, this syndup reads v{expected}; rebuild it with `syndup index build`",
+        "{}: index format v{got}, this syndup reads v1 to v{expected}; rebuild it with `syndup index build`",
         .path.display()
     )]
     IndexVersion {
         /// The file.
         path: PathBuf,
-        /// The version this syndup reads.
+        /// The newest version this syndup reads (it reads every earlier one too).
         expected: u32,
         /// The file's version.
         got: u32,

@@ -43,12 +43,11 @@ impl Shingler {
             return;
         }
         if n < self.k {
-            out.push(xxh3_64_with_seed(words.text().as_bytes(), self.seed));
+            out.push(xxh3_64_with_seed(words.text_bytes(), self.seed));
             return;
         }
         out.extend(
-            (0..=n - self.k)
-                .map(|i| xxh3_64_with_seed(words.span(i, i + self.k).as_bytes(), self.seed)),
+            (0..=n - self.k).map(|i| xxh3_64_with_seed(words.span_bytes(i, i + self.k), self.seed)),
         );
     }
 }

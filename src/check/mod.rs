@@ -345,7 +345,7 @@ impl FindingKey {
 /// The xxh3-64 hash of a text's normalized words.
 fn text_hash(words: &mut Words, text: &str) -> u64 {
     words.normalize(text);
-    xxh3_64(words.text().as_bytes())
+    xxh3_64(words.text_bytes())
 }
 
 /// A source name as used in keys: leading `./` removed, `\` as `/`.

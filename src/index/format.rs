@@ -1,10 +1,10 @@
-//! The index file, format version 1.
+//! The index file, format version 2.
 //!
 //! Every integer is little-endian; nothing is a memory dump.
 //!
 //! ```text
 //! magic    8 bytes   "SYNDUPIX"
-//! version  u32       1
+//! version  u32       2 (1 is read too)
 //! params   u32 length, then that many bytes of JSON: the Params the index was built with
 //! sections, in this order, each a 4-byte ASCII tag, a u64 length and that many bytes:
 //!   META   u32 signature bits (6), u32 num_hashes, u32 bands, u32 rows, u32 signature bytes,
@@ -23,6 +23,9 @@
 //!
 //! Paragraphs are stored from the oldest live one (`first id`) to `next id - 1`. A table slot
 //! is 0 (empty) or `fingerprint | (id - base + 1)` in its low `id bits` (all ones: a tombstone).
+//! Version 2 keeps every run of a sub-table in descending fingerprint order along each entry's
+//! probe path (see `src/index/table.rs`); version 1 has the same layout with runs in insertion
+//! order, and is re-laid out when read.
 //!
 //! Reading checks, in order: the magic ([`Error::NotAnIndex`]), the version
 //! ([`Error::IndexVersion`]), the length and checksum, then every length, count and id against
@@ -41,8 +44,8 @@ use super::{Index, Inner, Keys, Shape, Store, MAX_ENTRIES, SHORT};
 use crate::error::{Error, Result};
 use crate::params::Params;
 
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes (it reads this one and every earlier one).
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"SYNDUPIX";
 const FOOTER: usize = 16;
@@ -389,7 +392,7 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Index> {
         path,
     };
     let version = r.u32("format version")?;
-    if version != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&version) {
         return Err(Error::IndexVersion {
             path: path.to_path_buf(),
             expected: FORMAT_VERSION,
@@ -571,7 +574,7 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Index> {
     r.done("index body")?;
     let exact = tables.pop().unwrap_or_else(Table::new);
 
-    let inner = Inner {
+    let mut inner = Inner {
         store: Store {
             arr_first: first,
             first,
@@ -590,5 +593,9 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Index> {
         capacity: (capacity > 0).then_some(capacity),
         capped,
     };
+    if version == 1 {
+        // Same layout, but runs in insertion order: lay them out as format 2 keeps them.
+        inner.reorder_tables(&shape);
+    }
     Ok(Index::from_parts(params, shape, inner))
 }

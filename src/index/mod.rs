@@ -628,7 +628,7 @@ impl Index {
             return Prepared::Empty;
         }
         if n < self.params.min_words {
-            let exact = xxh3_64_with_seed(s.words.text().as_bytes(), self.shape.exact_seed);
+            let exact = xxh3_64_with_seed(s.words.text_bytes(), self.shape.exact_seed);
             // Stored in the signature's bytes: keep only as many as there are (fewer than 8
             // only with fewer than 11 hash functions).
             let bits = (self.shape.sig_bytes * 8).min(64);
@@ -1045,12 +1045,8 @@ impl Inner {
                 let mine = store.sig(store.pos(seq).unwrap_or(usize::MAX));
                 for (b, (t, &h)) in self.bands.iter_mut().zip(bands).enumerate() {
                     let rows = shape.rows;
-                    let seed = shape.band_seeds[b];
                     let sig_of = |l: u64| store.pos(base + l).map(|pos| store.sig(pos));
-                    let rehash = |l: u64| {
-                        let s = sig_of(l).unwrap_or(&[]);
-                        table::band_hash(|i| table::value(s, i), b, rows, seed)
-                    };
+                    let rehash = band_rehash(store, base, shape, b);
                     let same = |l: u64| {
                         let s = sig_of(l).unwrap_or(&[]);
                         (b * rows..(b + 1) * rows)
@@ -1134,6 +1130,17 @@ impl Inner {
         self.base = st.first;
     }
 
+    /// Re-lays out every table in descending fingerprint order (after reading a format-1 file).
+    fn reorder_tables(&mut self, shape: &Shape) {
+        let (store, base, codec) = (&self.store, self.base, self.codec);
+        let live = |l: u64| store.pos(base + l).is_some();
+        for (b, t) in self.bands.iter_mut().enumerate() {
+            t.reorder(codec, live, band_rehash(store, base, shape, b));
+        }
+        let rehash = |l: u64| store.pos(base + l).map_or(0, |pos| store.exact(pos));
+        self.exact.reorder(codec, live, rehash);
+    }
+
     /// Sizes the arrays and band tables for `entries` paragraphs.
     fn reserve(&mut self, shape: &Shape, entries: usize) {
         let st = &mut self.store;
@@ -1148,14 +1155,22 @@ impl Inner {
         let (store, base, codec) = (&self.store, self.base, self.codec);
         let live = |l: u64| store.pos(base + l).is_some();
         for (b, t) in self.bands.iter_mut().enumerate() {
-            let rows = shape.rows;
-            let seed = shape.band_seeds[b];
-            let rehash = |l: u64| {
-                let s = store.pos(base + l).map(|p| store.sig(p)).unwrap_or(&[]);
-                table::band_hash(|i| table::value(s, i), b, rows, seed)
-            };
-            t.presize(codec, entries, live, rehash);
+            t.presize(codec, entries, live, band_rehash(store, base, shape, b));
         }
+    }
+}
+
+/// The key of band `b` of a stored paragraph, from its stored signature (for rebuilding a
+/// table without the texts).
+fn band_rehash<'s>(
+    store: &'s Store,
+    base: u64,
+    shape: &'s Shape,
+    b: usize,
+) -> impl Fn(u64) -> u64 + 's {
+    move |l: u64| {
+        let s = store.pos(base + l).map(|p| store.sig(p)).unwrap_or(&[]);
+        table::band_hash(|i| table::value(s, i), b, shape.rows, shape.band_seeds[b])
     }
 }
 

@@ -480,21 +480,24 @@ fn foreign_files_version_and_params_are_named() {
     let path = dir.path().join("v.syndup");
     small_index().save(&path).unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
-    bytes[8] = 2;
-    std::fs::write(&path, &bytes).unwrap();
-    let e = Index::open(&path).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::IndexVersion {
-                expected: 1,
-                got: 2,
-                ..
-            }
-        ),
-        "{e}"
-    );
-    assert!(e.to_string().contains("syndup index build"), "{e}");
+    // A future version and version 0 are refused by number.
+    for v in [FORMAT_VERSION + 1, 0] {
+        bytes[8..12].copy_from_slice(&v.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let e = Index::open(&path).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::IndexVersion {
+                    expected: FORMAT_VERSION,
+                    got,
+                    ..
+                } if got == v
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("syndup index build"), "{e}");
+    }
 
     small_index().save(&path).unwrap();
     let other = Params {

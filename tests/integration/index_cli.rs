@@ -135,7 +135,7 @@ fn add_extends_the_index_and_stats_describe_it() {
     assert_eq!(d["entries"], 7);
     assert_eq!(d["short_entries"], 2);
     assert_eq!(d["keys"], 3);
-    assert_eq!(d["format_version"], 1);
+    assert_eq!(d["format_version"], 2);
     assert_eq!(d["params"]["preset"], "near", "add keeps the stored params");
     assert!(d["buckets"]["largest"].as_u64().unwrap() >= 2);
     assert_eq!(
@@ -275,7 +275,7 @@ fn damaged_foreign_and_missing_indexes_are_errors_naming_the_file() {
         ("photo.jpg", "photo.jpg: not a syndup index"),
         (
             "v9.syndup",
-            "v9.syndup: index format v9, this syndup reads v1",
+            "v9.syndup: index format v9, this syndup reads v1 to v2",
         ),
         ("missing.syndup", "missing.syndup: cannot read"),
     ];
