@@ -39,7 +39,7 @@ use crate::minhash::{MinHasher, Signatures};
 use crate::normalize::Words;
 use crate::params::{Params, StemMode};
 use crate::segment::{self, Span};
-use crate::shingle::{Language, Shingler, TermHasher};
+use crate::shingle::{Language, Shingler, TermCache, TermHasher};
 use crate::verify;
 
 /// Which comparison decided a pair.
@@ -206,6 +206,11 @@ impl Features {
     }
 }
 
+thread_local! {
+    /// Each thread's cache of stemmed term hashes (see [`TermCache`]).
+    static TERMS: std::cell::Cell<TermCache> = std::cell::Cell::new(TermCache::new(1 << 18));
+}
+
 /// Pairs of identical paragraphs are listed in full for groups up to this size; bigger groups
 /// list each member with the group's first member only (identity is transitive, so nothing is
 /// claimed that was not verified), which keeps boilerplate from producing quadratic output.
@@ -315,36 +320,32 @@ impl Detector {
                 })
                 .collect();
             stats.sentences = unit_ok.len();
-            // Document frequencies over the sentence units, by sorting.
-            let mut all_terms: Vec<u64> = unit_ok
+            // Document frequencies over the sentence units (terms are distinct within a
+            // unit), by sorting every occurrence with its position: each run of one term
+            // writes its length back to its occurrences, so no occurrence is looked up.
+            let mut occurrences: Vec<(u64, usize)> = unit_ok
                 .iter()
                 .flat_map(|&u| features.terms(u as usize).iter().copied())
+                .enumerate()
+                .map(|(i, t)| (t, i))
                 .collect();
-            all_terms.par_sort_unstable();
-            let mut vocab: Vec<u64> = Vec::new();
-            let mut df: Vec<u32> = Vec::new();
-            for t in all_terms {
-                if vocab.last() == Some(&t) {
-                    if let Some(d) = df.last_mut() {
-                        *d += 1;
-                    }
-                } else {
-                    vocab.push(t);
-                    df.push(1);
+            occurrences.par_sort_unstable();
+            let mut df = vec![0u32; occurrences.len()];
+            for run in occurrences.chunk_by(|a, b| a.0 == b.0) {
+                for &(_, i) in run {
+                    df[i] = run.len() as u32;
                 }
             }
+            drop(occurrences);
             let nu = unit_ok.len() as f64;
             let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
             // Terms in more than 1 in 20 sentences (and at least 64) stay out of the
             // signatures: they are the language's function words and make every pair a
             // candidate. They still count, with their small weight, in verification.
             let common = (nu / 20.0).max(64.0) as u32;
-            let lookup = |t: &u64| vocab.binary_search(t).map(|k| df[k]).unwrap_or(1);
-            // Weights flat, aligned with each unit's terms, and each unit's total.
-            let weights: Vec<f32> = unit_ok
-                .par_iter()
-                .flat_map_iter(|&u| features.terms(u as usize).iter().map(|t| idf(lookup(t))))
-                .collect();
+            // Weights flat, aligned with each unit's terms (and with `df`), and each unit's
+            // total.
+            let weights: Vec<f32> = df.par_iter().map(|&d| idf(d)).collect();
             let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
             weight_off.push(0usize);
             for &u in &unit_ok {
@@ -352,6 +353,7 @@ impl Detector {
                 weight_off.push(last + features.terms(u as usize).len());
             }
             let weight = |k: usize| &weights[weight_off[k]..weight_off[k + 1]];
+            let dfs = |k: usize| &df[weight_off[k]..weight_off[k + 1]];
             let totals: Vec<f64> = (0..unit_ok.len())
                 .map(|k| weight(k).iter().map(|&w| f64::from(w)).sum())
                 .collect();
@@ -365,8 +367,8 @@ impl Detector {
                 .map(|k| {
                     let u = unit_ok[k] as usize;
                     let mut set = Vec::new();
-                    for (t, &w) in features.terms(u).iter().zip(weight(k)) {
-                        if lookup(t) > common {
+                    for ((t, &w), &d) in features.terms(u).iter().zip(weight(k)).zip(dfs(k)) {
+                        if d > common {
                             continue;
                         }
                         let copies = w.round().max(1.0) as u64;
@@ -558,6 +560,8 @@ impl Detector {
                 let mut words = Words::default();
                 let mut swords = Words::default();
                 let mut term_hasher: Option<(u32, TermHasher)> = None;
+                // The thread's stem cache outlives the chunk (it only memoizes).
+                let mut terms = TERMS.with(|t| t.take());
                 let mut buf: Vec<u64> = Vec::new();
                 let mut tagged: Vec<(u64, bool)> = Vec::new();
                 let mut names_marked = false;
@@ -596,7 +600,7 @@ impl Detector {
                         let opens_name = swords.len() > 1 && swords.is_capitalized(1);
                         tagged.extend(swords.iter().enumerate().map(|(i, w)| {
                             let name = swords.is_capitalized(i) && (i > 0 || opens_name);
-                            (th.hash(w), names_marked && name)
+                            (terms.hash(th, w), names_marked && name)
                         }));
                         // Sort by hash, names last among equal hashes, so the first of each run
                         // says whether every occurrence is a name.
@@ -609,6 +613,7 @@ impl Detector {
                         f.term_off.push(f.terms.len());
                     }
                 }
+                TERMS.with(|t| t.replace(terms));
                 f
             })
             .collect();

@@ -18,6 +18,9 @@
 //! ```
 
 use rust_stemmers::{Algorithm, Stemmer};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::normalize::Words;
@@ -56,14 +59,18 @@ impl Shingler {
 pub struct TermHasher {
     stemmer: Option<Stemmer>,
     seed: u64,
+    /// Tells term hashers of different languages (or seeds) apart in a [`TermCache`].
+    salt: u64,
 }
 
 impl TermHasher {
     /// A term hasher for a language (`None`: no stemming).
     pub fn new(language: Option<Language>, seed: u64) -> TermHasher {
+        let name = language.map_or("", Language::name);
         TermHasher {
             stemmer: language.map(|l| Stemmer::create(l.algorithm())),
             seed,
+            salt: xxh3_64_with_seed(name.as_bytes(), seed),
         }
     }
 
@@ -73,6 +80,75 @@ impl TermHasher {
             Some(s) => xxh3_64_with_seed(s.stem(word).as_bytes(), self.seed),
             None => xxh3_64_with_seed(word.as_bytes(), self.seed),
         }
+    }
+}
+
+/// Remembers the term hash of each word seen, by the word's own 64-bit hash: news repeats its
+/// words, so most are stemmed once rather than at every occurrence. Holds at most `limit`
+/// words (it starts over when full).
+///
+/// ```
+/// use syndup::shingle::{Language, TermCache, TermHasher};
+/// let text = "The police said on Monday that four men had been arrested in the capital overnight.";
+/// let en = TermHasher::new(Language::detect(text), 7);
+/// let mut cache = TermCache::new(1 << 16);
+/// assert_eq!(cache.hash(&en, "arrested"), en.hash("arrested"));
+/// assert_eq!(cache.hash(&en, "arrested"), en.hash("arrest"));
+/// ```
+pub struct TermCache {
+    map: HashMap<u64, u64, BuildHasherDefault<KeyIsHash>>,
+    limit: usize,
+}
+
+impl Default for TermCache {
+    /// A cache of up to 65,536 words.
+    fn default() -> TermCache {
+        TermCache::new(1 << 16)
+    }
+}
+
+impl TermCache {
+    /// An empty cache of at most `limit` words.
+    pub fn new(limit: usize) -> TermCache {
+        TermCache {
+            map: HashMap::default(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// [`TermHasher::hash`] of `word`, computed once per distinct word and term hasher.
+    pub fn hash(&mut self, hasher: &TermHasher, word: &str) -> u64 {
+        let key = xxh3_64_with_seed(word.as_bytes(), hasher.salt);
+        if let Some(&h) = self.map.get(&key) {
+            return h;
+        }
+        let h = hasher.hash(word);
+        if self.map.len() >= self.limit {
+            self.map.clear();
+        }
+        self.map.insert(key, h);
+        h
+    }
+}
+
+/// A `Hasher` for keys that are already hashes: passes the `u64` through.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in, to stay correct.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -162,6 +238,29 @@ impl Language {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache answers what the hasher answers, keeps languages apart, and starts over when
+    /// full without changing any answer.
+    #[test]
+    fn term_cache_is_transparent() {
+        let en = TermHasher::new(Some(Language(Algorithm::English)), 3);
+        let de = TermHasher::new(Some(Language(Algorithm::German)), 3);
+        let raw = TermHasher::new(None, 3);
+        let mut cache = TermCache::new(4);
+        let words = [
+            "running", "runs", "häuser", "hausern", "the", "running", "x", "runs",
+        ];
+        for _ in 0..3 {
+            for w in words {
+                for th in [&en, &de, &raw] {
+                    assert_eq!(cache.hash(th, w), th.hash(w), "{w}");
+                }
+            }
+            assert!(cache.map.len() <= 4);
+        }
+        assert_ne!(cache.hash(&en, "running"), cache.hash(&raw, "running"));
+        assert_eq!(cache.hash(&en, "running"), cache.hash(&en, "run"));
+    }
 
     #[test]
     fn shingles_are_seeded_and_positional() {
