@@ -1,0 +1,935 @@
+//! Memory-lean detection for batch dedup: [`Detector::detect_lean`] finds the same verified
+//! pairs and clusters as [`Detector::detect`], and returns them as [`Matches`], the compact form
+//! [`crate::dedup::Plan`] decides from.
+//!
+//! [`Detector::detect`] keeps every paragraph's shingle set, every sentence's stemmed terms and
+//! every full signature in memory, then expands the pairs found between representatives of
+//! identical paragraphs to all their copies. On a 1 GB feed that is several gigabytes. Here:
+//!
+//! 1. per paragraph only the word count and the hash of its normalized text are kept (12
+//!    bytes), to collapse identical paragraphs as before;
+//! 2. the representatives are signed in batches, in parallel; of each signature only the LSH
+//!    band keys are kept, and those are written to an unnamed temporary file ([`KeySpill`],
+//!    band-major per batch), so neither shingles nor signatures stay in memory;
+//! 3. candidates come from one band at a time, read back from the file and grouped by sorting,
+//!    with the same keys, bucket caps and chaining as [`crate::lsh::candidate_pairs`];
+//! 4. candidates are verified in batches: the shingle sets (or sentence terms) of the
+//!    paragraphs a batch needs are derived again from the text, which is memory-mapped;
+//! 5. sentence level: document frequencies are counted in a first pass into a sorted
+//!    `(term, count)` table (per-batch sorted runs merged into it), sentences are located by
+//!    `(paragraph, byte range)` (12 bytes each), and a second pass signs them with the IDF
+//!    weights;
+//! 6. pairs stay between representatives: [`Matches::pair`] answers for any two paragraphs as
+//!    the expanded list of [`Detection::pairs`] would, without building it.
+//!
+//! Same keys, same candidates, same verification: the pairs, clusters and counters are those of
+//! [`Detector::detect`], so `syndup dedup` writes the same bytes either way.
+//!
+//! ```
+//! use syndup::{input::Corpus, Detector, Params};
+//! let params = Params::default();
+//! let corpus = Corpus::from_texts(&[
+//!     ("a.txt", "The storm closed every road into the valley on Tuesday, officials said.\nUnrelated line about football scores and the weekend weather.\n"),
+//!     ("b.txt", "Officials said the storm closed every road into the valley on Tuesday.\n"),
+//! ], &params);
+//! let detector = Detector::new(params)?;
+//! let lean = detector.detect_lean(&corpus, None)?;
+//! let full = detector.detect(&corpus);
+//! assert_eq!(lean.clusters(), full.clusters.len());
+//! assert_eq!(lean.pair(0, 2), full.pair(0, 2));
+//! assert!(lean.pair(0, 2).is_some() && lean.pair(0, 1).is_none());
+//! # Ok::<(), syndup::Error>(())
+//! ```
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::cluster;
+use crate::detect::{exact_hash, Detection, Detector, Measure, SentenceTerms, Stats, FULL_GROUP};
+use crate::error::{Error, Result};
+use crate::input::Corpus;
+use crate::lsh;
+use crate::minhash::MinHasher;
+use crate::normalize::Words;
+use crate::params::Params;
+use crate::segment;
+use crate::shingle::{Language, Shingler, TermHasher};
+use crate::verify;
+
+/// A verified pair between representatives of identical paragraphs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct RepPair {
+    a: u32,
+    b: u32,
+    similarity: f64,
+    measure: Measure,
+}
+
+/// The verified matches of a detection, compactly: the representative of each paragraph's
+/// group of identical copies, the pairs verified between representatives, and the clusters.
+/// Made by [`Detector::detect_lean`]; [`Matches::pair`] answers for any two paragraphs as
+/// [`Detection::pairs`] would.
+#[derive(Clone, Debug, Default)]
+pub struct Matches {
+    /// Per paragraph: the first paragraph with the same normalized text (itself if none).
+    rep: Vec<u32>,
+    /// Per paragraph: the size of its identical group when it is a group's first member, else 1.
+    group_len: Vec<u32>,
+    /// Pairs between representatives, sorted by `(a, b)`.
+    pairs: Vec<RepPair>,
+    /// Per paragraph: its cluster (`u32::MAX`: none).
+    cluster_of: Vec<u32>,
+    /// Number of clusters.
+    clusters: usize,
+    /// Paragraphs in clusters.
+    members: usize,
+    /// Counters, as [`Detection::stats`].
+    stats: Stats,
+}
+
+impl Matches {
+    /// The similarity and measure of the verified pair of paragraphs `a` and `b` (in either
+    /// order), if [`Detector::detect`] lists that pair.
+    pub fn pair(&self, a: u32, b: u32) -> Option<(f64, Measure)> {
+        let (a, b) = (a.min(b), a.max(b));
+        let (ra, rb) = (*self.rep.get(a as usize)?, *self.rep.get(b as usize)?);
+        let len = |r: u32| self.group_len.get(r as usize).copied().unwrap_or(1) as usize;
+        if ra == rb {
+            // One group of identical copies: listed in full up to FULL_GROUP members, beyond
+            // that each member with the first only.
+            return (a != b && (len(ra) <= FULL_GROUP || a == ra))
+                .then_some((1.0, Measure::Identical));
+        }
+        let key = (ra.min(rb), ra.max(rb));
+        let k = self.pairs.binary_search_by(|q| (q.a, q.b).cmp(&key)).ok()?;
+        if len(ra) * len(rb) > FULL_GROUP * FULL_GROUP && (a, b) != key {
+            return None;
+        }
+        let q = &self.pairs[k];
+        Some((q.similarity, q.measure))
+    }
+
+    /// The number of clusters.
+    pub fn clusters(&self) -> usize {
+        self.clusters
+    }
+
+    /// The cluster of paragraph `p` (clusters numbered from 0 in order of first member).
+    pub fn cluster_of(&self, p: u32) -> Option<u32> {
+        self.cluster_of
+            .get(p as usize)
+            .copied()
+            .filter(|&c| c != u32::MAX)
+    }
+
+    /// Paragraphs that belong to a cluster.
+    pub fn duplicate_paragraphs(&self) -> usize {
+        self.members
+    }
+
+    /// The counters (`pairs` counts the pairs [`Detector::detect`] would list).
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+impl Detection {
+    /// The similarity and measure of the verified pair of paragraphs `a` and `b` (in either
+    /// order), if there is one.
+    pub fn pair(&self, a: u32, b: u32) -> Option<(f64, Measure)> {
+        let key = (a.min(b), a.max(b));
+        self.pairs
+            .binary_search_by(|q| (q.a, q.b).cmp(&key))
+            .ok()
+            .map(|k| (self.pairs[k].similarity, self.pairs[k].measure))
+    }
+}
+
+/// Units signed per batch (their band keys are written to the spill file per batch).
+const SIGN_BATCH: usize = 1 << 16;
+/// Units per parallel task.
+const CHUNK: usize = 512;
+/// Candidate pairs verified per batch (the texts of at most twice as many units are derived).
+const VERIFY_BATCH: usize = 1 << 16;
+/// Paragraphs per batch of the document-frequency pass.
+const DF_BATCH: usize = 1 << 17;
+
+/// LSH band keys of many units in an unnamed temporary file: written batch by batch, band-major
+/// inside each batch, and read back one band at a time.
+pub(crate) struct KeySpill {
+    file: Mutex<File>,
+    dir: PathBuf,
+    bands: usize,
+    /// Per batch: its offset in the file and its number of units.
+    batches: Vec<(u64, usize)>,
+    end: u64,
+    buf: Vec<u8>,
+}
+
+impl KeySpill {
+    fn new(dir: Option<&Path>, bands: usize) -> Result<KeySpill> {
+        let dir = dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let file = tempfile::tempfile_in(&dir).map_err(|source| Error::TempFile {
+            dir: dir.clone(),
+            source,
+        })?;
+        Ok(KeySpill {
+            file: Mutex::new(file),
+            dir,
+            bands,
+            batches: Vec::new(),
+            end: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    fn err(&self, source: std::io::Error) -> Error {
+        Error::TempFile {
+            dir: self.dir.clone(),
+            source,
+        }
+    }
+
+    /// Appends one batch: chunks of `(units, keys)`, each chunk's keys band-major
+    /// (`keys[band * units + i]`).
+    fn push(&mut self, chunks: &[(usize, Vec<u64>)]) -> Result<()> {
+        let units: usize = chunks.iter().map(|c| c.0).sum();
+        self.buf.clear();
+        for band in 0..self.bands {
+            for (len, keys) in chunks {
+                for k in &keys[band * len..(band + 1) * len] {
+                    self.buf.extend_from_slice(&k.to_le_bytes());
+                }
+            }
+        }
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let written = file
+            .seek(SeekFrom::Start(self.end))
+            .and_then(|_| file.write_all(&self.buf));
+        drop(file);
+        written.map_err(|e| self.err(e))?;
+        self.batches.push((self.end, units));
+        self.end += self.buf.len() as u64;
+        Ok(())
+    }
+
+    /// The `(key, id)` entries of one band, in unit order; `ids` names the units (their
+    /// position when `None`).
+    fn band(&self, band: usize, ids: Option<&[u32]>, out: &mut Vec<(u64, u32)>) -> Result<()> {
+        out.clear();
+        let mut bytes = Vec::new();
+        let mut pos = 0usize;
+        for &(offset, units) in &self.batches {
+            bytes.resize(units * 8, 0);
+            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            let read = file
+                .seek(SeekFrom::Start(offset + (band * units * 8) as u64))
+                .and_then(|_| file.read_exact(&mut bytes));
+            drop(file);
+            read.map_err(|e| self.err(e))?;
+            for (i, b) in bytes.chunks_exact(8).enumerate() {
+                let mut k = [0u8; 8];
+                k.copy_from_slice(b);
+                let id = match ids {
+                    Some(ids) => ids.get(pos + i).copied().unwrap_or(u32::MAX),
+                    None => (pos + i) as u32,
+                };
+                out.push((u64::from_le_bytes(k), id));
+            }
+            pos += units;
+        }
+        Ok(())
+    }
+
+    /// Candidate pairs of the spilled units, sorted and distinct, as
+    /// [`lsh::candidate_pairs`] gives them. Bands run in parallel, as many at a time as there
+    /// are threads; each band's pairs are merged into the sorted list in place, so memory holds
+    /// the distinct pairs plus those of the bands at work.
+    fn candidates(&self, ids: Option<&[u32]>, max_bucket: usize) -> Result<Vec<(u32, u32)>> {
+        let threads = rayon::current_num_threads().max(1);
+        let bands: Vec<usize> = (0..self.bands).collect();
+        let mut all: Vec<(u32, u32)> = Vec::new();
+        for group in bands.chunks(threads) {
+            let found: Vec<Vec<(u32, u32)>> = group
+                .par_iter()
+                .map(|&band| {
+                    let mut entries = Vec::new();
+                    self.band(band, ids, &mut entries)?;
+                    entries.sort_unstable();
+                    let mut pairs = Vec::new();
+                    lsh::bucket_pairs(&entries, max_bucket, &mut pairs);
+                    drop(entries);
+                    pairs.sort_unstable();
+                    pairs.dedup();
+                    Ok(pairs)
+                })
+                .collect::<Result<_>>()?;
+            for pairs in found {
+                merge_into(&mut all, &pairs);
+            }
+        }
+        Ok(all)
+    }
+}
+
+/// Merges `new` (sorted, distinct) into `all` (sorted, distinct), in place: `all` grows by
+/// `new.len()` at most and stays sorted and distinct.
+fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
+    let old = all.len();
+    all.reserve_exact(new.len());
+    all.extend_from_slice(new);
+    // From the back: position k is never ahead of an unread element of the old list.
+    let (mut i, mut j, mut k) = (old, new.len(), old + new.len());
+    while j > 0 {
+        if i > 0 && all[i - 1] > new[j - 1] {
+            all[k - 1] = all[i - 1];
+            i -= 1;
+        } else {
+            all[k - 1] = new[j - 1];
+            j -= 1;
+        }
+        k -= 1;
+    }
+    all.dedup();
+}
+
+/// A sentence taking part in sentence-level matching: its paragraph and byte range in it.
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    para: u32,
+    start: u32,
+    end: u32,
+}
+
+/// The sentences of one chunk of pass 2: their packed terms, the running end of each one's
+/// terms, and the ids and band keys of those signed.
+#[derive(Default)]
+struct Signed {
+    terms: Vec<u32>,
+    lens: Vec<usize>,
+    ids: Vec<u32>,
+    keys: Vec<u64>,
+}
+
+/// One side of a sentence pair being verified, unpacked.
+#[derive(Default)]
+struct Scratch {
+    ids: Vec<u32>,
+    weights: Vec<f32>,
+    names: Vec<bool>,
+    total: f64,
+}
+
+impl Scratch {
+    fn side(&self) -> verify::Side<'_, u32> {
+        verify::Side {
+            terms: &self.ids,
+            weights: &self.weights,
+            names: &self.names,
+            total: self.total,
+        }
+    }
+}
+
+/// The position of `t` in `sorted`, a strictly increasing array of uniformly distributed
+/// hashes: interpolation, then galloping to bracket it, a few rounds; about four probes where a
+/// binary search over a million terms makes twenty.
+fn find_hash(sorted: &[u64], t: u64) -> Option<usize> {
+    let (mut lo, mut hi) = (0usize, sorted.len());
+    // If `t` is in `sorted`, it is in `lo..hi`.
+    while hi - lo > 8 {
+        let (a, b) = (sorted[lo], sorted[hi - 1]);
+        if t < a || t > b {
+            return None;
+        }
+        let span = u128::from((b - a).max(1));
+        let guess = lo + (u128::from(t - a) * (hi - 1 - lo) as u128 / span) as usize;
+        let g = sorted[guess];
+        if g == t {
+            return Some(guess);
+        }
+        let mut step = 1;
+        if g < t {
+            let mut l = guess + 1;
+            while guess + step < hi {
+                let v = sorted[guess + step];
+                if v == t {
+                    return Some(guess + step);
+                }
+                if v > t {
+                    hi = guess + step;
+                    break;
+                }
+                l = guess + step + 1;
+                step *= 2;
+            }
+            lo = l;
+        } else {
+            let mut h = guess;
+            while step <= guess - lo {
+                let v = sorted[guess - step];
+                if v == t {
+                    return Some(guess - step);
+                }
+                if v < t {
+                    lo = guess - step + 1;
+                    break;
+                }
+                h = guess - step;
+                step *= 2;
+            }
+            hi = h;
+        }
+    }
+    sorted[lo..hi].iter().position(|&v| v == t).map(|k| lo + k)
+}
+
+/// Per-chunk term hashers: one per source, made when the source changes.
+struct Hashers<'a> {
+    languages: &'a [Option<Language>],
+    seed: u64,
+    current: Option<(u32, TermHasher, bool)>,
+}
+
+impl Hashers<'_> {
+    fn get(&mut self, source: u32) -> (&TermHasher, bool) {
+        if self.current.as_ref().map(|c| c.0) != Some(source) {
+            self.current = None;
+        }
+        let (languages, seed) = (self.languages, self.seed);
+        let (_, th, names) = self.current.get_or_insert_with(|| {
+            let lang = languages.get(source as usize).copied().flatten();
+            let names = lang.is_some_and(|l| l.marks_names_by_case());
+            (source, TermHasher::new(lang, seed ^ 0x7e), names)
+        });
+        (th, *names)
+    }
+}
+
+/// Sorted `(term, count)` runs merged into one table.
+fn merge_counts(a: (Vec<u64>, Vec<u32>), b: (Vec<u64>, Vec<u32>)) -> (Vec<u64>, Vec<u32>) {
+    let (at, ac) = a;
+    let (bt, bc) = b;
+    let mut terms = Vec::with_capacity(at.len() + bt.len());
+    let mut counts = Vec::with_capacity(at.len() + bt.len());
+    let (mut i, mut j) = (0, 0);
+    while i < at.len() || j < bt.len() {
+        let take_a = j >= bt.len() || (i < at.len() && at[i] <= bt[j]);
+        let take_b = i >= at.len() || (j < bt.len() && bt[j] <= at[i]);
+        let (t, c) = match (take_a, take_b) {
+            (true, true) => {
+                let x = (at[i], ac[i] + bc[j]);
+                i += 1;
+                j += 1;
+                x
+            }
+            (true, false) => {
+                i += 1;
+                (at[i - 1], ac[i - 1])
+            }
+            _ => {
+                j += 1;
+                (bt[j - 1], bc[j - 1])
+            }
+        };
+        terms.push(t);
+        counts.push(c);
+    }
+    (terms, counts)
+}
+
+/// Sorted distinct terms with their counts.
+fn count_sorted(mut terms: Vec<u64>) -> (Vec<u64>, Vec<u32>) {
+    terms.par_sort_unstable();
+    let mut out_t: Vec<u64> = Vec::new();
+    let mut out_c: Vec<u32> = Vec::new();
+    for t in terms {
+        if out_t.last() == Some(&t) {
+            if let Some(c) = out_c.last_mut() {
+                *c += 1;
+            }
+        } else {
+            out_t.push(t);
+            out_c.push(1);
+        }
+    }
+    (out_t, out_c)
+}
+
+impl Detector {
+    /// Runs detection on the corpus with little memory (see [`crate::lean`]): the same pairs
+    /// and clusters as [`Detector::detect`], as [`Matches`]. Band keys go to an unnamed
+    /// temporary file in `temp_dir` (the system's temporary directory when `None`), deleted when
+    /// done; the error is [`Error::TempFile`] when it cannot be written or read.
+    pub fn detect_lean(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Matches> {
+        let p = self.params();
+        let n = corpus.paragraphs.len();
+        let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]);
+
+        // Word counts and exact-text hashes.
+        let basics: Vec<(u32, u64)> = corpus
+            .paragraphs
+            .par_iter()
+            .map_init(Words::default, |words, para| {
+                words.normalize(corpus.text(para));
+                (words.len() as u32, exact_hash(words, p.seed))
+            })
+            .collect();
+        let n_words = |i: u32| basics[i as usize].0 as usize;
+
+        // Collapse identical paragraphs, as `detect` does.
+        let mut by_text: Vec<(u64, u32)> = (0..n as u32)
+            .filter(|&i| n_words(i) > 0)
+            .map(|i| (basics[i as usize].1, i))
+            .collect();
+        by_text.par_sort_unstable();
+        let mut rep: Vec<u32> = (0..n as u32).collect();
+        let mut group_len: Vec<u32> = vec![1; n];
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        let mut expanded = 0usize;
+        let mut i = 0;
+        while i < by_text.len() {
+            let mut j = i + 1;
+            while j < by_text.len() && by_text[j].0 == by_text[i].0 {
+                j += 1;
+            }
+            let first = by_text[i].1;
+            for &(_, m) in &by_text[i..j] {
+                rep[m as usize] = first;
+                if m != first {
+                    edges.push((first, m));
+                }
+            }
+            let g = j - i;
+            if g > 1 {
+                group_len[first as usize] = g as u32;
+                expanded += if g <= FULL_GROUP {
+                    g * (g - 1) / 2
+                } else {
+                    g - 1
+                };
+            }
+            i = j;
+        }
+        drop(by_text);
+        let is_rep = |i: u32| rep[i as usize] == i && n_words(i) > 0;
+        let long_reps: Vec<u32> = (0..n as u32)
+            .filter(|&i| is_rep(i) && n_words(i) >= p.min_words)
+            .collect();
+        let mut stats = Stats {
+            files: corpus.sources.len(),
+            paragraphs: n,
+            bytes: corpus.total_bytes(),
+            short_paragraphs: (0..n as u32).filter(|&i| n_words(i) < p.min_words).count(),
+            distinct_paragraphs: (0..n as u32).filter(|&i| is_rep(i)).count(),
+            ..Stats::default()
+        };
+        drop(basics);
+
+        let hasher = MinHasher::with_scheme(p.num_hashes, p.seed, p.signature);
+        let shingler = Shingler::new(p.shingle_words, p.seed);
+        let shingles = |words: &mut Words, set: &mut Vec<u64>, para: u32| {
+            words.normalize(text(para));
+            set.clear();
+            shingler.hash_into(words, set);
+            set.sort_unstable();
+            set.dedup();
+        };
+
+        // Paragraph level: sign, spill the band keys, band, verify.
+        let (bands, rows) = p.banding();
+        let mut spill = KeySpill::new(temp_dir, bands)?;
+        for batch in long_reps.chunks(SIGN_BATCH) {
+            let chunks: Vec<(usize, Vec<u64>)> = batch
+                .par_chunks(CHUNK)
+                .map_init(
+                    || (Words::default(), Vec::new(), vec![0u32; hasher.len()]),
+                    |(words, set, sig), chunk| {
+                        let len = chunk.len();
+                        let mut keys = vec![0u64; bands * len];
+                        for (j, &para) in chunk.iter().enumerate() {
+                            shingles(words, set, para);
+                            hasher.sign(set, sig);
+                            for band in 0..bands {
+                                keys[band * len + j] = lsh::band_key(sig, band, rows, p.seed);
+                            }
+                        }
+                        (len, keys)
+                    },
+                )
+                .collect();
+            spill.push(&chunks)?;
+        }
+        let cands = spill.candidates(None, p.max_bucket)?;
+        drop(spill);
+        stats.candidates += cands.len();
+        let mut rep_pairs: Vec<RepPair> = Vec::new();
+        for batch in cands.chunks(VERIFY_BATCH) {
+            let mut units: Vec<u32> = batch.iter().flat_map(|&(x, y)| [x, y]).collect();
+            units.sort_unstable();
+            units.dedup();
+            let sets: Vec<Vec<u64>> = units
+                .par_iter()
+                .map_init(Words::default, |words, &u| {
+                    let mut set = Vec::new();
+                    shingles(words, &mut set, long_reps[u as usize]);
+                    set
+                })
+                .collect();
+            let set_of = |u: u32| {
+                units
+                    .binary_search(&u)
+                    .map_or(&[][..], |k| sets[k].as_slice())
+            };
+            rep_pairs.par_extend(batch.par_iter().filter_map(|&(x, y)| {
+                let j = verify::jaccard(set_of(x), set_of(y));
+                (j >= p.threshold).then(|| RepPair {
+                    a: long_reps[x as usize],
+                    b: long_reps[y as usize],
+                    similarity: j,
+                    measure: Measure::Jaccard,
+                })
+            }));
+        }
+        drop(cands);
+
+        if p.sentence_threshold.is_some() {
+            let languages = self.languages(corpus);
+            self.sentence_level(
+                corpus,
+                &long_reps,
+                &languages,
+                &hasher,
+                temp_dir,
+                &mut stats,
+                &mut rep_pairs,
+            )?;
+        }
+
+        // Best evidence per representative pair: a paragraph-level match outranks a sentence
+        // match; among sentence matches the highest score wins.
+        rep_pairs.par_sort_unstable_by(|x, y| {
+            (x.a, x.b, x.measure)
+                .cmp(&(y.a, y.b, y.measure))
+                .then(y.similarity.total_cmp(&x.similarity))
+        });
+        rep_pairs.dedup_by_key(|q| (q.a, q.b));
+        rep_pairs.shrink_to_fit();
+        for q in &rep_pairs {
+            let (ca, cb) = (
+                group_len[q.a as usize] as usize,
+                group_len[q.b as usize] as usize,
+            );
+            expanded += if ca * cb > FULL_GROUP * FULL_GROUP {
+                1
+            } else {
+                ca * cb
+            };
+            edges.push((q.a, q.b));
+        }
+        stats.pairs = expanded;
+
+        let groups = cluster::clusters(n, &edges);
+        drop(edges);
+        let mut cluster_of = vec![u32::MAX; n];
+        let mut members = 0;
+        for (c, g) in groups.iter().enumerate() {
+            members += g.len();
+            for &m in g {
+                cluster_of[m as usize] = c as u32;
+            }
+        }
+        Ok(Matches {
+            rep,
+            group_len,
+            pairs: rep_pairs,
+            cluster_of,
+            clusters: groups.len(),
+            members,
+            stats,
+        })
+    }
+
+    /// The sentence level of [`Detector::detect_lean`]: document frequencies, signing with IDF
+    /// weights (keeping each sentence's terms as 4-byte vocabulary indexes), banding through
+    /// the spill file, verification on the kept terms.
+    #[allow(clippy::too_many_arguments)]
+    fn sentence_level(
+        &self,
+        corpus: &Corpus,
+        long_reps: &[u32],
+        languages: &[Option<Language>],
+        hasher: &MinHasher,
+        temp_dir: Option<&Path>,
+        stats: &mut Stats,
+        rep_pairs: &mut Vec<RepPair>,
+    ) -> Result<()> {
+        let p: &Params = self.params();
+        let (Some(st), Some((bands, rows))) = (p.sentence_threshold, p.sentence_banding()) else {
+            return Ok(());
+        };
+        let para_of = |i: u32| &corpus.paragraphs[i as usize];
+
+        // Pass 1: the sentences taking part, and the document frequency of every term.
+        let mut units: Vec<Unit> = Vec::new();
+        let mut vocab: (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+        for batch in long_reps.chunks(DF_BATCH) {
+            let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
+                .par_chunks(CHUNK)
+                .map(|chunk| {
+                    let mut hashers = Hashers {
+                        languages,
+                        seed: p.seed,
+                        current: None,
+                    };
+                    let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                    let (mut found, mut terms) = (Vec::new(), Vec::new());
+                    for &para in chunk {
+                        let pr = para_of(para);
+                        let (th, names_marked) = hashers.get(pr.source);
+                        let maker = SentenceTerms {
+                            hasher: th,
+                            names_marked,
+                            min_words: p.min_sentence_words,
+                        };
+                        let text = corpus.text(pr);
+                        for span in segment::sentences(text) {
+                            if maker.fill(&text[span.range()], &mut swords, &mut tagged) {
+                                found.push(Unit {
+                                    para,
+                                    start: span.start as u32,
+                                    end: span.end as u32,
+                                });
+                                terms.extend(tagged.iter().map(|e| e.0));
+                            }
+                        }
+                    }
+                    (found, terms)
+                })
+                .collect();
+            let mut terms = Vec::new();
+            for (mut f, t) in found {
+                units.append(&mut f);
+                terms.extend_from_slice(&t);
+            }
+            let run = count_sorted(terms);
+            vocab = merge_counts(std::mem::take(&mut vocab), run);
+        }
+        units.shrink_to_fit();
+        let (vocab, df) = vocab;
+        stats.sentences = units.len();
+        let nu = units.len() as f64;
+        let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
+        // Terms in more than 1 in 20 sentences (and at least 64) stay out of the signatures, as
+        // in `detect`.
+        let common = (nu / 20.0).max(64.0) as u32;
+        let weight_of: Vec<f32> = df.par_iter().map(|&d| idf(d)).collect();
+        if vocab.len() >= 1 << 31 {
+            return Err(Error::Unsupported {
+                reason: format!(
+                    "{} distinct sentence terms: more than the lean detector counts",
+                    vocab.len()
+                ),
+            });
+        }
+
+        // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes, the name
+        // flag in the lowest bit: 4 bytes a term, kept for verification), and its signature
+        // with the weights (a term of weight w enters round(w) times), of which the band keys
+        // of the sentences with a non-empty set go to the spill file.
+        let mut spill = KeySpill::new(temp_dir, bands)?;
+        let mut signed: Vec<u32> = Vec::new();
+        // Pass 1 counted every (sentence, term): the exact size of the kept terms.
+        let mut terms: Vec<u32> = Vec::with_capacity(df.iter().map(|&d| d as usize).sum());
+        let mut term_off: Vec<usize> = Vec::with_capacity(units.len() + 1);
+        term_off.push(0);
+        let all: Vec<u32> = (0..units.len() as u32).collect();
+        for batch in all.chunks(SIGN_BATCH) {
+            let chunks: Vec<Signed> = batch
+                .par_chunks(CHUNK)
+                .map(|chunk| {
+                    let mut hashers = Hashers {
+                        languages,
+                        seed: p.seed,
+                        current: None,
+                    };
+                    let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                    let mut set: Vec<u64> = Vec::new();
+                    let mut sig = vec![0u32; hasher.len()];
+                    let mut out = Signed::default();
+                    let mut sigs: Vec<u32> = Vec::new();
+                    for &u in chunk {
+                        set.clear();
+                        let unit = units[u as usize];
+                        let pr = para_of(unit.para);
+                        let (th, names_marked) = hashers.get(pr.source);
+                        let maker = SentenceTerms {
+                            hasher: th,
+                            names_marked,
+                            min_words: p.min_sentence_words,
+                        };
+                        let text = corpus.text(pr);
+                        let sentence = text.get(unit.start as usize..unit.end as usize);
+                        if maker.fill(sentence.unwrap_or(""), &mut swords, &mut tagged) {
+                            for &(t, name) in &tagged {
+                                // Every term was counted in pass 1 (same text, same function).
+                                let Some(id) = find_hash(&vocab, t) else {
+                                    continue;
+                                };
+                                out.terms.push((id as u32) << 1 | u32::from(name));
+                                if df[id] > common {
+                                    continue;
+                                }
+                                let copies = weight_of[id].round().max(1.0) as u64;
+                                set.extend((0..copies).map(|c| {
+                                    t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                                }));
+                            }
+                        }
+                        out.lens.push(out.terms.len());
+                        if set.is_empty() {
+                            continue;
+                        }
+                        hasher.sign(&set, &mut sig);
+                        out.ids.push(u);
+                        sigs.extend_from_slice(&sig);
+                    }
+                    let len = out.ids.len();
+                    out.keys = vec![0u64; bands * len];
+                    for (j, sig) in sigs.chunks_exact(hasher.len().max(1)).enumerate() {
+                        for band in 0..bands {
+                            out.keys[band * len + j] = lsh::band_key(sig, band, rows, p.seed ^ 1);
+                        }
+                    }
+                    out
+                })
+                .collect();
+            let mut pushed = Vec::with_capacity(chunks.len());
+            for mut c in chunks {
+                let base = terms.len();
+                term_off.extend(c.lens.iter().map(|l| base + l));
+                terms.append(&mut c.terms);
+                pushed.push((c.ids.len(), c.keys));
+                signed.append(&mut c.ids);
+            }
+            spill.push(&pushed)?;
+        }
+        drop(all);
+        terms.shrink_to_fit();
+        let unit_para: Vec<u32> = units.iter().map(|u| u.para).collect();
+        drop(units);
+        let scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
+        drop(spill);
+        drop(signed);
+        stats.candidates += scands.len();
+
+        // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
+        // are those of the vocabulary.
+        let unit_terms = |u: u32| {
+            let u = u as usize;
+            match (term_off.get(u), term_off.get(u + 1)) {
+                (Some(&a), Some(&b)) => &terms[a..b],
+                _ => &[][..],
+            }
+        };
+        let fill = |packed: &[u32], side: &mut Scratch| {
+            side.ids.clear();
+            side.weights.clear();
+            side.names.clear();
+            for &v in packed {
+                let id = v >> 1;
+                side.ids.push(id);
+                side.weights
+                    .push(weight_of.get(id as usize).copied().unwrap_or(0.0));
+                side.names.push(v & 1 == 1);
+            }
+            side.total = side.weights.iter().map(|&w| f64::from(w)).sum();
+        };
+        rep_pairs.par_extend(
+            scands
+                .par_iter()
+                .map_init(
+                    || (Scratch::default(), Scratch::default()),
+                    |(sx, sy), &(x, y)| {
+                        let (pa, pb) = (*unit_para.get(x as usize)?, *unit_para.get(y as usize)?);
+                        if pa == pb {
+                            return None;
+                        }
+                        fill(unit_terms(x), sx);
+                        fill(unit_terms(y), sy);
+                        let (score, shared) =
+                            verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
+                        if score < st || shared < p.min_shared_words {
+                            return None;
+                        }
+                        Some(RepPair {
+                            a: pa.min(pb),
+                            b: pa.max(pb),
+                            similarity: score,
+                            measure: Measure::Sentence,
+                        })
+                    },
+                )
+                .flatten(),
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_hash_agrees_with_binary_search() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [0usize, 1, 2, 9, 17, 1000, 100_000] {
+            let mut v: Vec<u64> = (0..n).map(|_| next()).collect();
+            // Clustered values too: interpolation must not rely on uniformity to be right.
+            v.extend((0..n / 10).map(|i| i as u64 * 3));
+            v.extend([0, u64::MAX]);
+            v.sort_unstable();
+            v.dedup();
+            for &t in v.iter().step_by(7) {
+                assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
+            }
+            for _ in 0..2000 {
+                let t = next() % 4 + next();
+                assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
+            }
+            for t in [1, 2, 4, u64::MAX - 1] {
+                assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn merge_into_keeps_sorted_distinct() {
+        let mut all = vec![(0, 1), (0, 3), (2, 5)];
+        merge_into(&mut all, &[(0, 0), (0, 3), (1, 1), (9, 9)]);
+        assert_eq!(all, vec![(0, 0), (0, 1), (0, 3), (1, 1), (2, 5), (9, 9)]);
+        merge_into(&mut all, &[]);
+        assert_eq!(all.len(), 6);
+        let mut empty = Vec::new();
+        merge_into(&mut empty, &[(1, 2)]);
+        assert_eq!(empty, vec![(1, 2)]);
+    }
+
+    #[test]
+    fn counts_merge() {
+        let a = count_sorted(vec![5, 1, 5, 9]);
+        let b = count_sorted(vec![9, 2, 9]);
+        assert_eq!(a, (vec![1, 5, 9], vec![1, 2, 1]));
+        assert_eq!(merge_counts(a, b), (vec![1, 2, 5, 9], vec![1, 1, 2, 3]));
+    }
+}
