@@ -13,12 +13,14 @@
 //!    band-major per batch), so neither shingles nor signatures stay in memory;
 //! 3. candidates come from one band at a time, read back from the file and grouped by sorting,
 //!    with the same keys, bucket caps and chaining as [`crate::lsh::candidate_pairs`];
-//! 4. candidates are verified in batches: the shingle sets (or sentence terms) of the
-//!    paragraphs a batch needs are derived again from the text, which is memory-mapped;
+//! 4. paragraph candidates are verified in batches: the shingle sets of the paragraphs a batch
+//!    needs are derived again from the text, which is memory-mapped;
 //! 5. sentence level: document frequencies are counted in a first pass into a sorted
-//!    `(term, count)` table (per-batch sorted runs merged into it), sentences are located by
-//!    `(paragraph, byte range)` (12 bytes each), and a second pass signs them with the IDF
-//!    weights;
+//!    `(term, count)` table (per-batch sorted runs merged into it in place), sentences are
+//!    located by `(paragraph, byte range)` (12 bytes each), and a second pass signs them with
+//!    the IDF weights and writes each one's terms, as 4-byte vocabulary indexes, to another
+//!    temporary file; verification reads them back in blocks, taking the candidates block pair
+//!    by block pair;
 //! 6. pairs stay between representatives: [`Matches::pair`] answers for any two paragraphs as
 //!    the expanded list of [`Detection::pairs`] would, without building it.
 //!
@@ -149,41 +151,51 @@ impl Detection {
     }
 }
 
+// Batch sizes are small in debug builds, so that the tests cross batch boundaries.
 /// Units signed per batch (their band keys are written to the spill file per batch).
-const SIGN_BATCH: usize = 1 << 16;
+const SIGN_BATCH: usize = if cfg!(debug_assertions) {
+    1 << 8
+} else {
+    1 << 16
+};
 /// Units per parallel task.
-const CHUNK: usize = 512;
+const CHUNK: usize = if cfg!(debug_assertions) {
+    1 << 5
+} else {
+    1 << 9
+};
 /// Candidate pairs verified per batch (the texts of at most twice as many units are derived).
-const VERIFY_BATCH: usize = 1 << 16;
+const VERIFY_BATCH: usize = if cfg!(debug_assertions) {
+    1 << 8
+} else {
+    1 << 16
+};
 /// Paragraphs per batch of the document-frequency pass.
-const DF_BATCH: usize = 1 << 17;
+const DF_BATCH: usize = if cfg!(debug_assertions) {
+    1 << 8
+} else {
+    1 << 17
+};
 
-/// LSH band keys of many units in an unnamed temporary file: written batch by batch, band-major
-/// inside each batch, and read back one band at a time.
-pub(crate) struct KeySpill {
+/// An unnamed temporary file (deleted when dropped, and by the system if the process dies),
+/// written at its end and read at any offset.
+struct TempFile {
     file: Mutex<File>,
     dir: PathBuf,
-    bands: usize,
-    /// Per batch: its offset in the file and its number of units.
-    batches: Vec<(u64, usize)>,
     end: u64,
-    buf: Vec<u8>,
 }
 
-impl KeySpill {
-    fn new(dir: Option<&Path>, bands: usize) -> Result<KeySpill> {
+impl TempFile {
+    fn new(dir: Option<&Path>) -> Result<TempFile> {
         let dir = dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
         let file = tempfile::tempfile_in(&dir).map_err(|source| Error::TempFile {
             dir: dir.clone(),
             source,
         })?;
-        Ok(KeySpill {
+        Ok(TempFile {
             file: Mutex::new(file),
             dir,
-            bands,
-            batches: Vec::new(),
             end: 0,
-            buf: Vec::new(),
         })
     }
 
@@ -192,6 +204,50 @@ impl KeySpill {
             dir: self.dir.clone(),
             source,
         }
+    }
+
+    /// Appends `bytes`; returns where they start.
+    fn append(&mut self, bytes: &[u8]) -> Result<u64> {
+        let at = self.end;
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let written = file
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| file.write_all(bytes));
+        drop(file);
+        written.map_err(|e| self.err(e))?;
+        self.end += bytes.len() as u64;
+        Ok(at)
+    }
+
+    /// Fills `buf` from `offset`.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let read = file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(buf));
+        drop(file);
+        read.map_err(|e| self.err(e))
+    }
+}
+
+/// LSH band keys of many units in a [`TempFile`]: written batch by batch, band-major inside
+/// each batch, and read back one band at a time.
+struct KeySpill {
+    file: TempFile,
+    bands: usize,
+    /// Per batch: its offset in the file and its number of units.
+    batches: Vec<(u64, usize)>,
+    buf: Vec<u8>,
+}
+
+impl KeySpill {
+    fn new(dir: Option<&Path>, bands: usize) -> Result<KeySpill> {
+        Ok(KeySpill {
+            file: TempFile::new(dir)?,
+            bands,
+            batches: Vec::new(),
+            buf: Vec::new(),
+        })
     }
 
     /// Appends one batch: chunks of `(units, keys)`, each chunk's keys band-major
@@ -206,14 +262,8 @@ impl KeySpill {
                 }
             }
         }
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let written = file
-            .seek(SeekFrom::Start(self.end))
-            .and_then(|_| file.write_all(&self.buf));
-        drop(file);
-        written.map_err(|e| self.err(e))?;
-        self.batches.push((self.end, units));
-        self.end += self.buf.len() as u64;
+        let at = self.file.append(&self.buf)?;
+        self.batches.push((at, units));
         Ok(())
     }
 
@@ -225,12 +275,8 @@ impl KeySpill {
         let mut pos = 0usize;
         for &(offset, units) in &self.batches {
             bytes.resize(units * 8, 0);
-            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            let read = file
-                .seek(SeekFrom::Start(offset + (band * units * 8) as u64))
-                .and_then(|_| file.read_exact(&mut bytes));
-            drop(file);
-            read.map_err(|e| self.err(e))?;
+            self.file
+                .read_at(offset + (band * units * 8) as u64, &mut bytes)?;
             for (i, b) in bytes.chunks_exact(8).enumerate() {
                 let mut k = [0u8; 8];
                 k.copy_from_slice(b);
@@ -410,36 +456,40 @@ impl Hashers<'_> {
     }
 }
 
-/// Sorted `(term, count)` runs merged into one table.
-fn merge_counts(a: (Vec<u64>, Vec<u32>), b: (Vec<u64>, Vec<u32>)) -> (Vec<u64>, Vec<u32>) {
-    let (at, ac) = a;
-    let (bt, bc) = b;
-    let mut terms = Vec::with_capacity(at.len() + bt.len());
-    let mut counts = Vec::with_capacity(at.len() + bt.len());
-    let (mut i, mut j) = (0, 0);
-    while i < at.len() || j < bt.len() {
-        let take_a = j >= bt.len() || (i < at.len() && at[i] <= bt[j]);
-        let take_b = i >= at.len() || (j < bt.len() && bt[j] <= at[i]);
-        let (t, c) = match (take_a, take_b) {
-            (true, true) => {
-                let x = (at[i], ac[i] + bc[j]);
-                i += 1;
-                j += 1;
-                x
-            }
-            (true, false) => {
-                i += 1;
-                (at[i - 1], ac[i - 1])
-            }
-            _ => {
-                j += 1;
-                (bt[j - 1], bc[j - 1])
-            }
-        };
-        terms.push(t);
-        counts.push(c);
+/// Merges the sorted run `(run_t, run_c)` into the sorted table `(terms, counts)` in place,
+/// adding the counts of terms in both: the table grows by the run's length at most.
+fn merge_counts(terms: &mut Vec<u64>, counts: &mut Vec<u32>, run_t: &[u64], run_c: &[u32]) {
+    let (old, add) = (terms.len(), run_t.len());
+    terms.reserve_exact(add);
+    counts.reserve_exact(add);
+    terms.resize(old + add, 0);
+    counts.resize(old + add, 0);
+    let (mut i, mut j, mut k) = (old, add, old + add);
+    while j > 0 {
+        if i > 0 && terms[i - 1] > run_t[j - 1] {
+            terms[k - 1] = terms[i - 1];
+            counts[k - 1] = counts[i - 1];
+            i -= 1;
+        } else {
+            terms[k - 1] = run_t[j - 1];
+            counts[k - 1] = run_c[j - 1];
+            j -= 1;
+        }
+        k -= 1;
     }
-    (terms, counts)
+    // A term of both is now twice in a row: keep one with the sum.
+    let mut w = 0;
+    for r in 0..terms.len() {
+        if w > 0 && terms[w - 1] == terms[r] {
+            counts[w - 1] += counts[r];
+        } else {
+            terms[w] = terms[r];
+            counts[w] = counts[r];
+            w += 1;
+        }
+    }
+    terms.truncate(w);
+    counts.truncate(w);
 }
 
 /// Sorted distinct terms with their counts.
@@ -462,9 +512,9 @@ fn count_sorted(mut terms: Vec<u64>) -> (Vec<u64>, Vec<u32>) {
 
 impl Detector {
     /// Runs detection on the corpus with little memory (see [`crate::lean`]): the same pairs
-    /// and clusters as [`Detector::detect`], as [`Matches`]. Band keys go to an unnamed
-    /// temporary file in `temp_dir` (the system's temporary directory when `None`), deleted when
-    /// done; the error is [`Error::TempFile`] when it cannot be written or read.
+    /// and clusters as [`Detector::detect`], as [`Matches`]. Band keys and sentence terms go to
+    /// unnamed temporary files in `temp_dir` (the system's temporary directory when `None`),
+    /// deleted when done; the error is [`Error::TempFile`] when one cannot be written or read.
     pub fn detect_lean(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Matches> {
         let p = self.params();
         let n = corpus.paragraphs.len();
@@ -676,7 +726,7 @@ impl Detector {
 
         // Pass 1: the sentences taking part, and the document frequency of every term.
         let mut units: Vec<Unit> = Vec::new();
-        let mut vocab: (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+        let (mut vocab, mut df): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
         for batch in long_reps.chunks(DF_BATCH) {
             let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
                 .par_chunks(CHUNK)
@@ -716,11 +766,10 @@ impl Detector {
                 units.append(&mut f);
                 terms.extend_from_slice(&t);
             }
-            let run = count_sorted(terms);
-            vocab = merge_counts(std::mem::take(&mut vocab), run);
+            let (run_t, run_c) = count_sorted(terms);
+            merge_counts(&mut vocab, &mut df, &run_t, &run_c);
         }
         units.shrink_to_fit();
-        let (vocab, df) = vocab;
         stats.sentences = units.len();
         let nu = units.len() as f64;
         let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
@@ -743,8 +792,9 @@ impl Detector {
         // of the sentences with a non-empty set go to the spill file.
         let mut spill = KeySpill::new(temp_dir, bands)?;
         let mut signed: Vec<u32> = Vec::new();
-        // Pass 1 counted every (sentence, term): the exact size of the kept terms.
-        let mut terms: Vec<u32> = Vec::with_capacity(df.iter().map(|&d| d as usize).sum());
+        let mut term_file = TempFile::new(temp_dir)?;
+        let mut term_bytes: Vec<u8> = Vec::new();
+        let mut n_terms = 0usize;
         let mut term_off: Vec<usize> = Vec::with_capacity(units.len() + 1);
         term_off.push(0);
         let all: Vec<u32> = (0..units.len() as u32).collect();
@@ -809,32 +859,47 @@ impl Detector {
                 })
                 .collect();
             let mut pushed = Vec::with_capacity(chunks.len());
+            term_bytes.clear();
             for mut c in chunks {
-                let base = terms.len();
-                term_off.extend(c.lens.iter().map(|l| base + l));
-                terms.append(&mut c.terms);
+                term_off.extend(c.lens.iter().map(|l| n_terms + l));
+                n_terms += c.terms.len();
+                term_bytes.extend(c.terms.iter().flat_map(|t| t.to_le_bytes()));
                 pushed.push((c.ids.len(), c.keys));
                 signed.append(&mut c.ids);
             }
+            term_file.append(&term_bytes)?;
             spill.push(&pushed)?;
         }
-        drop(all);
-        terms.shrink_to_fit();
+        drop((all, term_bytes, vocab, df));
         let unit_para: Vec<u32> = units.iter().map(|u| u.para).collect();
         drop(units);
-        let scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
+        let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
         drop(spill);
         drop(signed);
         stats.candidates += scands.len();
 
         // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
-        // are those of the vocabulary.
-        let unit_terms = |u: u32| {
-            let u = u as usize;
-            match (term_off.get(u), term_off.get(u + 1)) {
-                (Some(&a), Some(&b)) => &terms[a..b],
-                _ => &[][..],
-            }
+        // are those of the vocabulary. The terms are read back in blocks of sentences
+        // (`TERM_BLOCK` terms each); candidates are taken block pair by block pair, so memory
+        // holds the terms of two blocks.
+        let block_of =
+            |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / TERM_BLOCK) as u32;
+        scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
+        let load = |b: u32| -> Result<TermBlock> {
+            let offs = &term_off[..term_off.len() - 1];
+            let first = offs.partition_point(|&o| o / TERM_BLOCK < b as usize);
+            let end = offs.partition_point(|&o| o / TERM_BLOCK <= b as usize);
+            let (from, to) = (term_off[first.min(end)], term_off[end]);
+            let mut bytes = vec![0u8; (to - from) * 4];
+            term_file.read_at(from as u64 * 4, &mut bytes)?;
+            Ok(TermBlock {
+                block: b,
+                base: from,
+                terms: bytes
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            })
         };
         let fill = |packed: &[u32], side: &mut Scratch| {
             side.ids.clear();
@@ -849,34 +914,87 @@ impl Detector {
             }
             side.total = side.weights.iter().map(|&w| f64::from(w)).sum();
         };
-        rep_pairs.par_extend(
-            scands
-                .par_iter()
-                .map_init(
-                    || (Scratch::default(), Scratch::default()),
-                    |(sx, sy), &(x, y)| {
-                        let (pa, pb) = (*unit_para.get(x as usize)?, *unit_para.get(y as usize)?);
-                        if pa == pb {
-                            return None;
-                        }
-                        fill(unit_terms(x), sx);
-                        fill(unit_terms(y), sy);
-                        let (score, shared) =
-                            verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
-                        if score < st || shared < p.min_shared_words {
-                            return None;
-                        }
-                        Some(RepPair {
-                            a: pa.min(pb),
-                            b: pa.max(pb),
-                            similarity: score,
-                            measure: Measure::Sentence,
-                        })
-                    },
-                )
-                .flatten(),
-        );
+        let mut bx: Option<TermBlock> = None;
+        let mut by: Option<TermBlock> = None;
+        let mut i = 0;
+        while i < scands.len() {
+            let key = |k: usize| (block_of(scands[k].0), block_of(scands[k].1));
+            let (kx, ky) = key(i);
+            let mut j = i + 1;
+            while j < scands.len() && key(j) == (kx, ky) {
+                j += 1;
+            }
+            if bx.as_ref().map(|b| b.block) != Some(kx) {
+                bx = Some(load(kx)?);
+            }
+            if ky != kx && by.as_ref().map(|b| b.block) != Some(ky) {
+                by = Some(load(ky)?);
+            }
+            let (Some(tx), Some(ty)) = (
+                bx.as_ref(),
+                if ky == kx { bx.as_ref() } else { by.as_ref() },
+            ) else {
+                break;
+            };
+            let run = &scands[i..j];
+            i = j;
+
+            rep_pairs.par_extend(
+                run.par_iter()
+                    .map_init(
+                        || (Scratch::default(), Scratch::default()),
+                        |(sx, sy), &(x, y)| {
+                            let (pa, pb) =
+                                (*unit_para.get(x as usize)?, *unit_para.get(y as usize)?);
+                            if pa == pb {
+                                return None;
+                            }
+                            fill(tx.of(&term_off, x)?, sx);
+                            fill(ty.of(&term_off, y)?, sy);
+                            let (score, shared) =
+                                verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
+                            if score < st || shared < p.min_shared_words {
+                                return None;
+                            }
+                            Some(RepPair {
+                                a: pa.min(pb),
+                                b: pa.max(pb),
+                                similarity: score,
+                                measure: Measure::Sentence,
+                            })
+                        },
+                    )
+                    .flatten(),
+            );
+        }
         Ok(())
+    }
+}
+
+/// Sentence terms are read back for verification in blocks of this many (few in debug builds,
+/// so that the tests cross block boundaries).
+const TERM_BLOCK: usize = if cfg!(debug_assertions) {
+    1 << 10
+} else {
+    1 << 24
+};
+
+/// The terms of one block of sentences: those of the sentences whose first term falls in
+/// block `block`, from term `base` on.
+struct TermBlock {
+    block: u32,
+    base: usize,
+    terms: Vec<u32>,
+}
+
+impl TermBlock {
+    /// The packed terms of sentence `u` (`term_off` gives each sentence's first term), if it is
+    /// in this block.
+    fn of(&self, term_off: &[usize], u: u32) -> Option<&[u32]> {
+        let u = u as usize;
+        let (a, b) = (*term_off.get(u)?, *term_off.get(u + 1)?);
+        self.terms
+            .get(a.checked_sub(self.base)?..b.checked_sub(self.base)?)
     }
 }
 
@@ -930,6 +1048,11 @@ mod tests {
         let a = count_sorted(vec![5, 1, 5, 9]);
         let b = count_sorted(vec![9, 2, 9]);
         assert_eq!(a, (vec![1, 5, 9], vec![1, 2, 1]));
-        assert_eq!(merge_counts(a, b), (vec![1, 2, 5, 9], vec![1, 1, 2, 3]));
+        let (mut t, mut c) = a;
+        merge_counts(&mut t, &mut c, &b.0, &b.1);
+        assert_eq!((t, c), (vec![1, 2, 5, 9], vec![1, 1, 2, 3]));
+        let (mut t, mut c) = (Vec::new(), Vec::new());
+        merge_counts(&mut t, &mut c, &[4], &[2]);
+        assert_eq!((t, c), (vec![4], vec![2]));
     }
 }
