@@ -85,11 +85,11 @@ pub struct InputOptions {
     /// The field deciding which copy is the original (smallest value wins; ties and records
     /// without it go by input order, records without it last).
     pub order_field: Option<FieldPath>,
-    /// Where to keep the decoded text fields of JSON Lines inputs: `None` keeps them in memory;
-    /// a directory keeps them in an unnamed temporary file there (deleted when the corpus is
-    /// dropped, or by the system if the process dies), memory-mapped, so that they take page
-    /// cache the system can reclaim rather than the process's own memory. `syndup dedup` uses
-    /// the output's directory.
+    /// Where to keep the decoded text fields of JSON Lines inputs and the decompressed text of
+    /// compressed plain-text inputs: `None` keeps them in memory; a directory keeps them in an
+    /// unnamed temporary file there (deleted when the corpus is dropped, or by the system if the
+    /// process dies), memory-mapped, so that they take page cache the system can reclaim rather
+    /// than the process's own memory. `syndup dedup` uses the output's directory.
     pub spill_dir: Option<PathBuf>,
 }
 
@@ -265,6 +265,8 @@ pub struct Corpus {
     pub records: Vec<Record>,
     /// Parallel to `paragraphs` (for paragraphs added by this module).
     meta: Vec<ParaMeta>,
+    /// [`InputOptions::spill_dir`] of the read in progress.
+    spill_dir: Option<PathBuf>,
 }
 
 impl Corpus {
@@ -284,7 +286,10 @@ impl Corpus {
         params: &Params,
         progress: Progress<'_>,
     ) -> Corpus {
-        let mut corpus = Corpus::default();
+        let mut corpus = Corpus {
+            spill_dir: options.spill_dir.clone(),
+            ..Corpus::default()
+        };
         let mut done = 0u64;
         for path in paths {
             let path = path.as_ref();
@@ -341,7 +346,10 @@ impl Corpus {
     /// assert_eq!(c.skipped[0].line, 2);
     /// ```
     pub fn from_bytes(inputs: &[(&str, &[u8])], options: &InputOptions, params: &Params) -> Corpus {
-        let mut corpus = Corpus::default();
+        let mut corpus = Corpus {
+            spill_dir: options.spill_dir.clone(),
+            ..Corpus::default()
+        };
         for (name, bytes) in inputs {
             corpus.add_bytes(name.to_string(), bytes.to_vec(), options, params);
         }
@@ -514,24 +522,62 @@ impl Corpus {
         kind: Compression,
         params: &Params,
     ) {
-        let mut text = Vec::new();
+        let mut text = TextSink::new(self.spill_dir.as_deref());
+        let (mut newlines, mut spill_failed) = (0u64, false);
         let error = match decompress::decoder(input) {
-            Ok((_, mut reader)) => reader.read_to_end(&mut text).err(),
+            Ok((_, mut reader)) => {
+                let mut buf = vec![0u8; READ_BUF];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break None,
+                        Ok(n) => {
+                            newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+                            if let Err(e) = text.push(&buf[..n]) {
+                                spill_failed = true;
+                                break Some(e);
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => break Some(e),
+                    }
+                }
+            }
             Err(e) => Some(e),
         };
         let id = self.sources.len();
         let problem = error.map(|e| Skipped {
             source: name.clone(),
-            line: 1 + text.iter().filter(|&&b| b == b'\n').count() as u64,
-            byte: text.len() as u64,
-            reason: format!(
-                "{} stream is corrupt or truncated ({e}); the rest of the file is skipped",
-                kind.name()
-            ),
+            line: 1 + newlines,
+            byte: text.len(),
+            reason: if spill_failed {
+                format!(
+                    "cannot keep the decompressed text in a temporary file ({e}); the rest of \
+                     the file is skipped"
+                )
+            } else {
+                format!(
+                    "{} stream is corrupt or truncated ({e}); the rest of the file is skipped",
+                    kind.name()
+                )
+            },
         });
-        let had_text = !text.is_empty();
+        let had_text = text.len() > 0;
+        let data = match text.finish() {
+            Ok(data) => data,
+            Err(e) => {
+                return self.skipped.push(Skipped {
+                    source: name,
+                    line: 0,
+                    byte: 0,
+                    reason: format!(
+                        "cannot map the temporary file of the decompressed text ({e}); the \
+                         whole file is skipped"
+                    ),
+                })
+            }
+        };
         if had_text || problem.is_none() {
-            self.add_text(name.clone(), Data::Owned(text), params);
+            self.add_text(name.clone(), data, params);
         }
         if let Some(s) = self.sources.get_mut(id) {
             s.compression = kind;

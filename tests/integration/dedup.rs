@@ -892,14 +892,14 @@ fn full_path_dedup(
     )
 }
 
-/// `syndup dedup` detects with `Detector::detect_lean` (band keys in a temporary file, texts
-/// derived again for verification, pairs kept between representatives of identical
-/// paragraphs) and keeps decoded JSON Lines text in a mapped temporary file. On real text
-/// (`corpus/sample`, six languages, stemmed sentence matching) and on a generated feed of
+/// `syndup dedup` detects with `Detector::detect_lean` (band keys and sentence terms in
+/// temporary files, shingle sets derived again for verification, pairs kept between
+/// representatives of identical paragraphs) and keeps decoded JSON Lines text (and decompressed
+/// plain text) in a mapped temporary file. On real text (`corpus/sample`, six languages,
+/// stemmed sentence matching; as files and as one gzip file) and on a generated feed of
 /// syndicated copies (gzip, with groups of identical paragraphs past the full-pairing limit),
-/// for every
-/// preset and both modes, it writes the same output and report, byte for byte, as the
-/// in-memory path.
+/// for every preset and both modes, it writes the same output and report, byte for byte, as the
+/// in-memory path. (Debug builds use tiny batches and blocks, so every boundary is crossed.)
 #[test]
 fn lean_detection_writes_what_full_detection_writes() {
     use syndup::dedup::{DedupOptions, Mode};
@@ -954,10 +954,18 @@ fn lean_detection_writes_what_full_detection_writes() {
     let feed_path = env.write("feed.jsonl.gz", gzip(&feed));
     let feed_path = feed_path.to_str().unwrap().to_string();
     let sample = sample.to_str().unwrap().to_string();
+    // All of corpus/sample as one gzip plain-text file (decompressed to a temporary file).
+    let all_text: String = names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap() + "\n")
+        .collect();
+    let text_gz = env.write("sample.txt.gz", gzip(all_text.as_bytes()));
+    let text_gz = text_gz.to_str().unwrap().to_string();
 
     let cases: &[(&str, Preset, Mode, Option<f64>, bool)] = &[
         (&sample, Preset::Paraphrase, Mode::Remove, None, false),
         (&sample, Preset::Near, Mode::Annotate, None, false),
+        (&text_gz, Preset::Paraphrase, Mode::Remove, Some(0.5), false),
         (
             &feed_path,
             Preset::Paraphrase,
