@@ -225,6 +225,18 @@ impl SentenceTerms<'_> {
     /// Fills `tagged` with the sentence's distinct terms, sorted by hash, each with whether it
     /// is a name; `false` (and `tagged` left unspecified) when the sentence is too short.
     pub fn fill(&self, sentence: &str, swords: &mut Words, tagged: &mut Vec<(u64, bool)>) -> bool {
+        self.fill_with(sentence, swords, tagged, &mut |w| self.hasher.hash(w))
+    }
+
+    /// [`SentenceTerms::fill`] with the term hashes from `hash` (which must give what
+    /// `self.hasher` gives, e.g. through a cache).
+    pub fn fill_with(
+        &self,
+        sentence: &str,
+        swords: &mut Words,
+        tagged: &mut Vec<(u64, bool)>,
+        hash: &mut dyn FnMut(&str) -> u64,
+    ) -> bool {
         swords.normalize(sentence);
         if swords.len() < self.min_words {
             return false;
@@ -236,7 +248,7 @@ impl SentenceTerms<'_> {
         let opens_name = swords.len() > 1 && swords.is_capitalized(1);
         tagged.extend(swords.iter().enumerate().map(|(i, w)| {
             let name = swords.is_capitalized(i) && (i > 0 || opens_name);
-            (self.hasher.hash(w), self.names_marked && name)
+            (hash(w), self.names_marked && name)
         }));
         // Sort by hash, names last among equal hashes, so the first of each run says whether
         // every occurrence is a name.

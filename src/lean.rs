@@ -392,8 +392,10 @@ fn find_hash(sorted: &[u64], t: u64) -> Option<usize> {
         if t < a || t > b {
             return None;
         }
-        let span = u128::from((b - a).max(1));
-        let guess = lo + (u128::from(t - a) * (hi - 1 - lo) as u128 / span) as usize;
+        // Floating point is exact enough for a guess (galloping corrects it) and much cheaper
+        // than 128-bit division.
+        let frac = (t - a) as f64 / (b - a).max(1) as f64;
+        let guess = (lo + (frac * (hi - 1 - lo) as f64) as usize).min(hi - 1);
         let g = sorted[guess];
         if g == t {
             return Some(guess);
@@ -439,12 +441,25 @@ struct Hashers<'a> {
     languages: &'a [Option<Language>],
     seed: u64,
     current: Option<(u32, TermHasher, bool)>,
+    cache: StemCache,
 }
 
-impl Hashers<'_> {
-    fn get(&mut self, source: u32) -> (&TermHasher, bool) {
+impl<'a> Hashers<'a> {
+    fn new(languages: &'a [Option<Language>], seed: u64) -> Hashers<'a> {
+        Hashers {
+            languages,
+            seed,
+            current: None,
+            cache: StemCache::default(),
+        }
+    }
+
+    /// The term hasher of `source`, whether its language marks names by case, and the stem
+    /// cache (emptied when the hasher changes).
+    fn get(&mut self, source: u32) -> (&TermHasher, bool, &mut StemCache) {
         if self.current.as_ref().map(|c| c.0) != Some(source) {
             self.current = None;
+            self.cache.clear();
         }
         let (languages, seed) = (self.languages, self.seed);
         let (_, th, names) = self.current.get_or_insert_with(|| {
@@ -452,7 +467,68 @@ impl Hashers<'_> {
             let names = lang.is_some_and(|l| l.marks_names_by_case());
             (source, TermHasher::new(lang, seed ^ 0x7e), names)
         });
-        (th, *names)
+        (th, *names, &mut self.cache)
+    }
+}
+
+/// Term hashes of words already stemmed (stemming is the costly part of a term): keyed by a
+/// hash of the word, checked against the word itself (kept in one arena), so a hit is exact.
+#[derive(Default)]
+struct StemCache {
+    slots: std::collections::HashMap<u64, (u32, u32, u64), PassThrough>,
+    arena: Vec<u8>,
+}
+
+impl StemCache {
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.arena.clear();
+    }
+
+    /// `th.hash(word)`.
+    fn hash(&mut self, th: &TermHasher, word: &str) -> u64 {
+        let key = xxhash_rust::xxh3::xxh3_64(word.as_bytes());
+        if let Some(&(off, len, h)) = self.slots.get(&key) {
+            let (off, len) = (off as usize, len as usize);
+            if self.arena.get(off..off + len) == Some(word.as_bytes()) {
+                return h;
+            }
+        }
+        let h = th.hash(word);
+        if self.arena.len() + word.len() > 1 << 22 || self.slots.len() >= 1 << 16 {
+            self.clear();
+        }
+        let off = self.arena.len() as u32;
+        self.arena.extend_from_slice(word.as_bytes());
+        self.slots.insert(key, (off, word.len() as u32, h));
+        h
+    }
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default, Clone, Copy)]
+struct PassThrough;
+
+impl std::hash::BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
     }
 }
 
@@ -730,36 +806,36 @@ impl Detector {
         for batch in long_reps.chunks(DF_BATCH) {
             let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
                 .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut hashers = Hashers {
-                        languages,
-                        seed: p.seed,
-                        current: None,
-                    };
-                    let (mut swords, mut tagged) = (Words::default(), Vec::new());
-                    let (mut found, mut terms) = (Vec::new(), Vec::new());
-                    for &para in chunk {
-                        let pr = para_of(para);
-                        let (th, names_marked) = hashers.get(pr.source);
-                        let maker = SentenceTerms {
-                            hasher: th,
-                            names_marked,
-                            min_words: p.min_sentence_words,
-                        };
-                        let text = corpus.text(pr);
-                        for span in segment::sentences(text) {
-                            if maker.fill(&text[span.range()], &mut swords, &mut tagged) {
-                                found.push(Unit {
-                                    para,
-                                    start: span.start as u32,
-                                    end: span.end as u32,
-                                });
-                                terms.extend(tagged.iter().map(|e| e.0));
+                .map_init(
+                    || Hashers::new(languages, p.seed),
+                    |hashers, chunk| {
+                        let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                        let (mut found, mut terms) = (Vec::new(), Vec::new());
+                        for &para in chunk {
+                            let pr = para_of(para);
+                            let (th, names_marked, cache) = hashers.get(pr.source);
+                            let maker = SentenceTerms {
+                                hasher: th,
+                                names_marked,
+                                min_words: p.min_sentence_words,
+                            };
+                            let text = corpus.text(pr);
+                            for span in segment::sentences(text) {
+                                let mut hash = |w: &str| cache.hash(th, w);
+                                let sentence = &text[span.range()];
+                                if maker.fill_with(sentence, &mut swords, &mut tagged, &mut hash) {
+                                    found.push(Unit {
+                                        para,
+                                        start: span.start as u32,
+                                        end: span.end as u32,
+                                    });
+                                    terms.extend(tagged.iter().map(|e| e.0));
+                                }
                             }
                         }
-                    }
-                    (found, terms)
-                })
+                        (found, terms)
+                    },
+                )
                 .collect();
             let mut terms = Vec::new();
             for (mut f, t) in found {
@@ -801,62 +877,67 @@ impl Detector {
         for batch in all.chunks(SIGN_BATCH) {
             let chunks: Vec<Signed> = batch
                 .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut hashers = Hashers {
-                        languages,
-                        seed: p.seed,
-                        current: None,
-                    };
-                    let (mut swords, mut tagged) = (Words::default(), Vec::new());
-                    let mut set: Vec<u64> = Vec::new();
-                    let mut sig = vec![0u32; hasher.len()];
-                    let mut out = Signed::default();
-                    let mut sigs: Vec<u32> = Vec::new();
-                    for &u in chunk {
-                        set.clear();
-                        let unit = units[u as usize];
-                        let pr = para_of(unit.para);
-                        let (th, names_marked) = hashers.get(pr.source);
-                        let maker = SentenceTerms {
-                            hasher: th,
-                            names_marked,
-                            min_words: p.min_sentence_words,
-                        };
-                        let text = corpus.text(pr);
-                        let sentence = text.get(unit.start as usize..unit.end as usize);
-                        if maker.fill(sentence.unwrap_or(""), &mut swords, &mut tagged) {
-                            for &(t, name) in &tagged {
-                                // Every term was counted in pass 1 (same text, same function).
-                                let Some(id) = find_hash(&vocab, t) else {
-                                    continue;
-                                };
-                                out.terms.push((id as u32) << 1 | u32::from(name));
-                                if df[id] > common {
-                                    continue;
+                .map_init(
+                    || Hashers::new(languages, p.seed),
+                    |hashers, chunk| {
+                        let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                        let mut set: Vec<u64> = Vec::new();
+                        let mut sig = vec![0u32; hasher.len()];
+                        let mut out = Signed::default();
+                        let mut sigs: Vec<u32> = Vec::new();
+                        for &u in chunk {
+                            set.clear();
+                            let unit = units[u as usize];
+                            let pr = para_of(unit.para);
+                            let (th, names_marked, cache) = hashers.get(pr.source);
+                            let maker = SentenceTerms {
+                                hasher: th,
+                                names_marked,
+                                min_words: p.min_sentence_words,
+                            };
+                            let text = corpus.text(pr);
+                            let sentence = text.get(unit.start as usize..unit.end as usize);
+                            let mut hash = |w: &str| cache.hash(th, w);
+                            if maker.fill_with(
+                                sentence.unwrap_or(""),
+                                &mut swords,
+                                &mut tagged,
+                                &mut hash,
+                            ) {
+                                for &(t, name) in &tagged {
+                                    // Every term was counted in pass 1 (same text, same function).
+                                    let Some(id) = find_hash(&vocab, t) else {
+                                        continue;
+                                    };
+                                    out.terms.push((id as u32) << 1 | u32::from(name));
+                                    if df[id] > common {
+                                        continue;
+                                    }
+                                    let copies = weight_of[id].round().max(1.0) as u64;
+                                    set.extend((0..copies).map(|c| {
+                                        t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                                    }));
                                 }
-                                let copies = weight_of[id].round().max(1.0) as u64;
-                                set.extend((0..copies).map(|c| {
-                                    t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-                                }));
+                            }
+                            out.lens.push(out.terms.len());
+                            if set.is_empty() {
+                                continue;
+                            }
+                            hasher.sign(&set, &mut sig);
+                            out.ids.push(u);
+                            sigs.extend_from_slice(&sig);
+                        }
+                        let len = out.ids.len();
+                        out.keys = vec![0u64; bands * len];
+                        for (j, sig) in sigs.chunks_exact(hasher.len().max(1)).enumerate() {
+                            for band in 0..bands {
+                                out.keys[band * len + j] =
+                                    lsh::band_key(sig, band, rows, p.seed ^ 1);
                             }
                         }
-                        out.lens.push(out.terms.len());
-                        if set.is_empty() {
-                            continue;
-                        }
-                        hasher.sign(&set, &mut sig);
-                        out.ids.push(u);
-                        sigs.extend_from_slice(&sig);
-                    }
-                    let len = out.ids.len();
-                    out.keys = vec![0u64; bands * len];
-                    for (j, sig) in sigs.chunks_exact(hasher.len().max(1)).enumerate() {
-                        for band in 0..bands {
-                            out.keys[band * len + j] = lsh::band_key(sig, band, rows, p.seed ^ 1);
-                        }
-                    }
-                    out
-                })
+                        out
+                    },
+                )
                 .collect();
             let mut pushed = Vec::with_capacity(chunks.len());
             term_bytes.clear();
@@ -1028,6 +1109,29 @@ mod tests {
             for t in [1, 2, 4, u64::MAX - 1] {
                 assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
             }
+        }
+    }
+
+    #[test]
+    fn stem_cache_gives_the_hasher_s_hashes() {
+        let th = TermHasher::new(
+            Language::detect("The council said the roads were closed."),
+            7,
+        );
+        let mut cache = StemCache::default();
+        let words: Vec<String> = (0..200_000)
+            // Distinct words (past the cache's capacity, so it is emptied) and repeated ones.
+            .map(|i| {
+                format!(
+                    "{}{}ing",
+                    ["walk", "talk", "run", "sing"][i % 4],
+                    i % 90_000
+                )
+            })
+            .chain(["", "a", "é", "running", "runs"].map(String::from))
+            .collect();
+        for w in words.iter().chain(words.iter().rev()) {
+            assert_eq!(cache.hash(&th, w), th.hash(w), "{w}");
         }
     }
 
