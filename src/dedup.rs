@@ -51,9 +51,10 @@ use crate::error::{Error, Result};
 use crate::input::decompress::Compression;
 use crate::input::jsonl::Fields;
 use crate::input::{Corpus, InputFormat, InputOptions, Progress};
+use crate::lean::Matches;
 use crate::normalize::Words;
 use crate::params::Params;
-use crate::report::{self, round4, MemberOut, Report};
+use crate::report::{self, round4, MemberOut, Report, SummaryOut};
 use crate::segment::{self, Span};
 use crate::shingle::Shingler;
 use crate::verify;
@@ -155,6 +156,87 @@ impl Tally {
     }
 }
 
+/// What a [`Plan`] is decided from: a full [`Detection`], or the compact [`Matches`] of
+/// [`crate::Detector::detect_lean`] (the same decisions either way).
+pub trait Evidence {
+    /// The cluster of each of `n` paragraphs (`u32::MAX`: none), numbered from 0 in order of
+    /// first member, and the number of clusters.
+    fn clusters_of(&self, n: usize) -> (Vec<u32>, usize);
+    /// The verified pair of paragraphs `a` and `b` (either order): similarity and measure.
+    fn verified(&self, a: u32, b: u32) -> Option<(f64, Measure)>;
+    /// The scan summary of the detection.
+    fn summary<'a>(
+        &'a self,
+        corpus: &'a Corpus,
+        params: &'a Params,
+        seconds: f64,
+    ) -> SummaryOut<'a>;
+}
+
+impl Evidence for Detection {
+    fn clusters_of(&self, n: usize) -> (Vec<u32>, usize) {
+        let mut cluster_of = vec![u32::MAX; n];
+        for (c, cl) in self.clusters.iter().enumerate() {
+            for &m in &cl.members {
+                if let Some(slot) = cluster_of.get_mut(m as usize) {
+                    *slot = c as u32;
+                }
+            }
+        }
+        (cluster_of, self.clusters.len())
+    }
+
+    fn verified(&self, a: u32, b: u32) -> Option<(f64, Measure)> {
+        self.pair(a, b)
+    }
+
+    fn summary<'a>(
+        &'a self,
+        corpus: &'a Corpus,
+        params: &'a Params,
+        seconds: f64,
+    ) -> SummaryOut<'a> {
+        Report::new(corpus, self, params, seconds).summary()
+    }
+}
+
+impl Evidence for Matches {
+    fn clusters_of(&self, n: usize) -> (Vec<u32>, usize) {
+        let cluster_of = (0..n as u32)
+            .map(|p| self.cluster_of(p).unwrap_or(u32::MAX))
+            .collect();
+        (cluster_of, self.clusters())
+    }
+
+    fn verified(&self, a: u32, b: u32) -> Option<(f64, Measure)> {
+        self.pair(a, b)
+    }
+
+    fn summary<'a>(
+        &'a self,
+        corpus: &'a Corpus,
+        params: &'a Params,
+        seconds: f64,
+    ) -> SummaryOut<'a> {
+        let s = self.stats();
+        SummaryOut {
+            files: s.files,
+            paragraphs: s.paragraphs,
+            clusters: self.clusters(),
+            duplicate_paragraphs: self.duplicate_paragraphs(),
+            skipped: corpus.skipped.len(),
+            params,
+            seconds: (seconds * 1000.0).round() / 1000.0,
+            bytes: s.bytes,
+            pairs: s.pairs,
+            candidates: s.candidates,
+            short_paragraphs: s.short_paragraphs,
+            distinct_paragraphs: s.distinct_paragraphs,
+            sentences: s.sentences,
+        }
+    }
+}
+
 /// Checks kept-copy similarity for members without a detected pair.
 struct Verifier<'a> {
     corpus: &'a Corpus,
@@ -196,21 +278,14 @@ impl Verifier<'_> {
 impl Plan {
     /// Decides which paragraphs are duplicates of which kept copy and which documents are
     /// dropped. Deterministic: it depends on the corpus, the detection and the options only.
-    pub fn new(
+    pub fn new<E: Evidence + ?Sized>(
         corpus: &Corpus,
-        detection: &Detection,
+        detection: &E,
         params: &Params,
         options: &DedupOptions,
     ) -> Plan {
         let n = corpus.paragraphs.len();
-        let mut cluster_of = vec![u32::MAX; n];
-        for (c, cl) in detection.clusters.iter().enumerate() {
-            for &m in &cl.members {
-                if let Some(slot) = cluster_of.get_mut(m as usize) {
-                    *slot = c as u32;
-                }
-            }
-        }
+        let (cluster_of, n_clusters) = detection.clusters_of(n);
         // Documents in decision order: by order key (missing last), then input order.
         let mut docs: Vec<(Doc, std::ops::Range<u32>)> = Vec::new();
         let mut next_record = 0usize;
@@ -250,15 +325,7 @@ impl Plan {
             a: Vec::new(),
             b: Vec::new(),
         };
-        let pair_of = |x: u32, y: u32| {
-            let key = (x.min(y), x.max(y));
-            detection
-                .pairs
-                .binary_search_by(|q| (q.a, q.b).cmp(&key))
-                .ok()
-                .map(|k| &detection.pairs[k])
-        };
-        let mut kept: Vec<Option<u32>> = vec![None; detection.clusters.len()];
+        let mut kept: Vec<Option<u32>> = vec![None; n_clusters];
         let mut plan = Plan {
             options: *options,
             dropped_records: vec![false; corpus.records.len()],
@@ -281,8 +348,8 @@ impl Plan {
                         claimed.push(c);
                     }
                     Some(k) => {
-                        let verdict = match pair_of(k, p) {
-                            Some(q) => Some((q.similarity, q.measure)),
+                        let verdict = match detection.verified(k, p) {
+                            Some(v) => Some(v),
                             None => verifier.similar(k, p),
                         };
                         if let Some((similarity, measure)) = verdict {
@@ -569,10 +636,10 @@ impl Plan {
     /// duplicate paragraph (`annotated` in [`Mode::Annotate`]), one `dropped` per dropped
     /// document, the `skipped` entries, one `dedup` record with the [`Tally`], then the scan
     /// `summary` last.
-    pub fn write_report<W: Write>(
+    pub fn write_report<W: Write, E: Evidence + ?Sized>(
         &self,
         corpus: &Corpus,
-        detection: &Detection,
+        detection: &E,
         params: &Params,
         tally: &Tally,
         seconds: f64,
@@ -629,7 +696,7 @@ impl Plan {
             drop_record_above: self.options.drop_record_above,
         };
         report::write_line(&mut out, "dedup", &dedup)?;
-        let summary = Report::new(corpus, detection, params, seconds).summary();
+        let summary = detection.summary(corpus, params, seconds);
         report::write_line(&mut out, "summary", &summary)?;
         out.flush()
     }

@@ -211,10 +211,56 @@ thread_local! {
     static TERMS: std::cell::Cell<TermCache> = std::cell::Cell::new(TermCache::new(1 << 18));
 }
 
+/// The hash that collapses identical paragraphs: of the normalized text.
+pub(crate) fn exact_hash(words: &Words, seed: u64) -> u64 {
+    xxh3_64_with_seed(words.text_bytes(), seed ^ 0xe7)
+}
+
+/// How the terms of one sentence are made: stemmed word hashes of the document's language
+/// (from the document's [`TermHasher`], through a [`TermCache`]).
+pub(crate) struct SentenceTerms {
+    /// Whether the language marks names by capitals.
+    pub names_marked: bool,
+    /// Shorter sentences take no part.
+    pub min_words: usize,
+}
+
+impl SentenceTerms {
+    /// Fills `tagged` with the sentence's distinct terms (`hash` of each normalized word),
+    /// sorted by hash, each with whether it is a name; `false` (and `tagged` left unspecified)
+    /// when the sentence is too short.
+    pub fn fill_with(
+        &self,
+        sentence: &str,
+        swords: &mut Words,
+        tagged: &mut Vec<(u64, bool)>,
+        hash: &mut dyn FnMut(&str) -> u64,
+    ) -> bool {
+        swords.normalize(sentence);
+        if swords.len() < self.min_words {
+            return false;
+        }
+        tagged.clear();
+        // A name is a capitalized word inside the sentence, or a capitalized first word
+        // followed by another one ("Governor Lillian Okafor", "Prime Minister ..."): a title or
+        // a name at the sentence start.
+        let opens_name = swords.len() > 1 && swords.is_capitalized(1);
+        tagged.extend(swords.iter().enumerate().map(|(i, w)| {
+            let name = swords.is_capitalized(i) && (i > 0 || opens_name);
+            (hash(w), self.names_marked && name)
+        }));
+        // Sort by hash, names last among equal hashes, so the first of each run says whether
+        // every occurrence is a name.
+        tagged.sort_unstable();
+        tagged.dedup_by_key(|e| e.0);
+        true
+    }
+}
+
 /// Pairs of identical paragraphs are listed in full for groups up to this size; bigger groups
 /// list each member with the group's first member only (identity is transitive, so nothing is
 /// claimed that was not verified), which keeps boilerplate from producing quadratic output.
-const FULL_GROUP: usize = 64;
+pub(crate) const FULL_GROUP: usize = 64;
 
 impl Detector {
     /// A detector with validated parameters.
@@ -528,7 +574,7 @@ impl Detector {
     }
 
     /// The stemming language of each source, detected on its first kilobyte.
-    fn languages(&self, corpus: &Corpus) -> Vec<Option<Language>> {
+    pub(crate) fn languages(&self, corpus: &Corpus) -> Vec<Option<Language>> {
         if self.params.stem == StemMode::None || self.params.sentence_threshold.is_none() {
             return vec![None; corpus.sources.len()];
         }
@@ -561,7 +607,7 @@ impl Detector {
                 let mut swords = Words::default();
                 let mut term_hasher: Option<(u32, TermHasher)> = None;
                 // The thread's stem cache outlives the chunk (it only memoizes).
-                let mut terms = TERMS.with(|t| t.take());
+                let mut stems = TERMS.with(|t| t.take());
                 let mut buf: Vec<u64> = Vec::new();
                 let mut tagged: Vec<(u64, bool)> = Vec::new();
                 let mut names_marked = false;
@@ -569,8 +615,7 @@ impl Detector {
                     let text = corpus.text(para);
                     words.normalize(text);
                     f.n_words.push(words.len() as u32);
-                    f.exact
-                        .push(xxh3_64_with_seed(words.text_bytes(), p.seed ^ 0xe7));
+                    f.exact.push(exact_hash(&words, p.seed));
                     buf.clear();
                     shingler.hash_into(&words, &mut buf);
                     buf.sort_unstable();
@@ -589,23 +634,15 @@ impl Detector {
                         continue;
                     };
                     for span in segment::sentences(text) {
-                        swords.normalize(&text[span.range()]);
-                        if swords.len() < p.min_sentence_words {
+                        let sentence = &text[span.range()];
+                        let terms = SentenceTerms {
+                            names_marked,
+                            min_words: p.min_sentence_words,
+                        };
+                        let mut hash = |w: &str| stems.hash(th, w);
+                        if !terms.fill_with(sentence, &mut swords, &mut tagged, &mut hash) {
                             continue;
                         }
-                        tagged.clear();
-                        // A name is a capitalized word inside the sentence, or a capitalized
-                        // first word followed by another one ("Governor Lillian Okafor",
-                        // "Prime Minister ..."): a title or a name at the sentence start.
-                        let opens_name = swords.len() > 1 && swords.is_capitalized(1);
-                        tagged.extend(swords.iter().enumerate().map(|(i, w)| {
-                            let name = swords.is_capitalized(i) && (i > 0 || opens_name);
-                            (terms.hash(th, w), names_marked && name)
-                        }));
-                        // Sort by hash, names last among equal hashes, so the first of each run
-                        // says whether every occurrence is a name.
-                        tagged.sort_unstable();
-                        tagged.dedup_by_key(|e| e.0);
                         f.unit_para.push(k as u32);
                         f.unit_span.push(span);
                         f.terms.extend(tagged.iter().map(|e| e.0));
@@ -613,7 +650,7 @@ impl Detector {
                         f.term_off.push(f.terms.len());
                     }
                 }
-                TERMS.with(|t| t.replace(terms));
+                TERMS.with(|t| t.replace(stems));
                 f
             })
             .collect();

@@ -150,6 +150,16 @@ pub enum Error {
         /// What differed.
         reason: String,
     },
+    /// A temporary file (for data kept out of memory during a run) could not be made, written
+    /// or read.
+    #[error("{}: cannot use a temporary file in this directory", .dir.display())]
+    TempFile {
+        /// The directory of the temporary file.
+        dir: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The inputs cannot be written to one output (e.g. plain text mixed with JSON Lines).
     #[error("{reason}")]
     Unsupported {

@@ -85,6 +85,12 @@ pub struct InputOptions {
     /// The field deciding which copy is the original (smallest value wins; ties and records
     /// without it go by input order, records without it last).
     pub order_field: Option<FieldPath>,
+    /// Where to keep the decoded text fields of JSON Lines inputs and the decompressed text of
+    /// compressed plain-text inputs: `None` keeps them in memory; a directory keeps them in an
+    /// unnamed temporary file there (deleted when the corpus is dropped, or by the system if the
+    /// process dies), memory-mapped, so that they take page cache the system can reclaim rather
+    /// than the process's own memory. `syndup dedup` uses the output's directory.
+    pub spill_dir: Option<PathBuf>,
 }
 
 impl Default for InputOptions {
@@ -94,6 +100,7 @@ impl Default for InputOptions {
             text_field: FieldPath::new("text"),
             id_field: FieldPath::new("id"),
             order_field: None,
+            spill_dir: None,
         }
     }
 }
@@ -258,6 +265,8 @@ pub struct Corpus {
     pub records: Vec<Record>,
     /// Parallel to `paragraphs` (for paragraphs added by this module).
     meta: Vec<ParaMeta>,
+    /// [`InputOptions::spill_dir`] of the read in progress.
+    spill_dir: Option<PathBuf>,
 }
 
 impl Corpus {
@@ -277,7 +286,10 @@ impl Corpus {
         params: &Params,
         progress: Progress<'_>,
     ) -> Corpus {
-        let mut corpus = Corpus::default();
+        let mut corpus = Corpus {
+            spill_dir: options.spill_dir.clone(),
+            ..Corpus::default()
+        };
         let mut done = 0u64;
         for path in paths {
             let path = path.as_ref();
@@ -334,7 +346,10 @@ impl Corpus {
     /// assert_eq!(c.skipped[0].line, 2);
     /// ```
     pub fn from_bytes(inputs: &[(&str, &[u8])], options: &InputOptions, params: &Params) -> Corpus {
-        let mut corpus = Corpus::default();
+        let mut corpus = Corpus {
+            spill_dir: options.spill_dir.clone(),
+            ..Corpus::default()
+        };
         for (name, bytes) in inputs {
             corpus.add_bytes(name.to_string(), bytes.to_vec(), options, params);
         }
@@ -507,24 +522,62 @@ impl Corpus {
         kind: Compression,
         params: &Params,
     ) {
-        let mut text = Vec::new();
+        let mut text = TextSink::new(self.spill_dir.as_deref());
+        let (mut newlines, mut spill_failed) = (0u64, false);
         let error = match decompress::decoder(input) {
-            Ok((_, mut reader)) => reader.read_to_end(&mut text).err(),
+            Ok((_, mut reader)) => {
+                let mut buf = vec![0u8; READ_BUF];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break None,
+                        Ok(n) => {
+                            newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+                            if let Err(e) = text.push(&buf[..n]) {
+                                spill_failed = true;
+                                break Some(e);
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => break Some(e),
+                    }
+                }
+            }
             Err(e) => Some(e),
         };
         let id = self.sources.len();
         let problem = error.map(|e| Skipped {
             source: name.clone(),
-            line: 1 + text.iter().filter(|&&b| b == b'\n').count() as u64,
-            byte: text.len() as u64,
-            reason: format!(
-                "{} stream is corrupt or truncated ({e}); the rest of the file is skipped",
-                kind.name()
-            ),
+            line: 1 + newlines,
+            byte: text.len(),
+            reason: if spill_failed {
+                format!(
+                    "cannot keep the decompressed text in a temporary file ({e}); the rest of \
+                     the file is skipped"
+                )
+            } else {
+                format!(
+                    "{} stream is corrupt or truncated ({e}); the rest of the file is skipped",
+                    kind.name()
+                )
+            },
         });
-        let had_text = !text.is_empty();
+        let had_text = text.len() > 0;
+        let data = match text.finish() {
+            Ok(data) => data,
+            Err(e) => {
+                return self.skipped.push(Skipped {
+                    source: name,
+                    line: 0,
+                    byte: 0,
+                    reason: format!(
+                        "cannot map the temporary file of the decompressed text ({e}); the \
+                         whole file is skipped"
+                    ),
+                })
+            }
+        };
         if had_text || problem.is_none() {
-            self.add_text(name.clone(), Data::Owned(text), params);
+            self.add_text(name.clone(), data, params);
         }
         if let Some(s) = self.sources.get_mut(id) {
             s.compression = kind;
@@ -669,15 +722,17 @@ impl Corpus {
         let mut state = JsonlState {
             id: self.sources.len() as u32,
             name,
-            text: Vec::new(),
+            text: TextSink::new(options.spill_dir.as_deref()),
             read: 0,
             skipped_records: 0,
         };
         let first_record = self.records.len() as u32;
+        let first_para_of_source = self.paragraphs.len();
         let skipped_before = self.skipped.len();
         let mut batch = Batch::default();
         let (mut line_no, mut offset) = (0u64, 0u64);
         let mut failure = None;
+        let mut spill_failed = false;
         loop {
             let start = batch.bytes.len();
             let n = match reader.read_until(b'\n', &mut batch.bytes) {
@@ -708,12 +763,28 @@ impl Corpus {
                     .map(|&(no, _, a, b)| parse_line(&batch.bytes[a..b], no, options, params))
                     .collect();
                 for (&(no, at, _, _), p) in batch.lines.iter().zip(parsed) {
-                    self.add_parsed(&mut state, no, at, p, params);
+                    if let Err(e) = self.add_parsed(&mut state, no, at, p, params) {
+                        // The decoded text cannot be kept: this record and the rest of the
+                        // input are skipped, as after a broken stream.
+                        state.read += 1;
+                        state.skipped_records += 1;
+                        self.skipped.push(Skipped {
+                            source: state.name.clone(),
+                            line: no,
+                            byte: at,
+                            reason: format!(
+                                "cannot keep the decoded text in a temporary file ({e}); this \
+                                 record and the rest of the file are skipped"
+                            ),
+                        });
+                        spill_failed = true;
+                        break;
+                    }
                 }
                 batch.lines.clear();
                 batch.bytes.clear();
             }
-            if n == 0 {
+            if n == 0 || spill_failed {
                 break;
             }
         }
@@ -733,7 +804,27 @@ impl Corpus {
                 ),
             });
         }
-        let mut source = Source::new(state.name, Data::Owned(state.text), InputFormat::Jsonl);
+        let data = match state.text.finish() {
+            Ok(data) => data,
+            Err(e) => {
+                // Mapping the finished file failed: its records cannot be read back.
+                self.skipped.push(Skipped {
+                    source: state.name.clone(),
+                    line: 0,
+                    byte: 0,
+                    reason: format!(
+                        "cannot map the temporary file of the decoded text ({e}); the whole \
+                         file is skipped"
+                    ),
+                });
+                state.skipped_records = state.read;
+                self.paragraphs.truncate(first_para_of_source);
+                self.meta.truncate(first_para_of_source);
+                self.records.truncate(first_record as usize);
+                Data::Owned(Vec::new())
+            }
+        };
+        let mut source = Source::new(state.name, data, InputFormat::Jsonl);
         source.records_read = state.read;
         source.records_skipped = state.skipped_records;
         source.records = first_record..self.records.len() as u32;
@@ -756,9 +847,9 @@ impl Corpus {
         at: u64,
         p: Parsed,
         params: &Params,
-    ) {
+    ) -> std::io::Result<()> {
         let (fields, spans) = match p {
-            Parsed::Blank => return,
+            Parsed::Blank => return Ok(()),
             Parsed::Skip { reason, byte } => {
                 state.read += 1;
                 state.skipped_records += 1;
@@ -768,15 +859,15 @@ impl Corpus {
                     byte: at + byte,
                     reason,
                 });
-                return;
+                return Ok(());
             }
             Parsed::Record { fields, spans } => (fields, spans),
         };
+        let base = state.text.len();
+        state.text.push(fields.text.as_bytes())?;
         state.read += 1;
         let record = self.records.len() as u32;
         let doc = fields.id.unwrap_or_else(|| line.to_string());
-        let base = state.text.len();
-        state.text.extend_from_slice(fields.text.as_bytes());
         let first_para = self.paragraphs.len() as u32;
         for (index, span) in spans.into_iter().enumerate() {
             if span.end - span.start > params.max_paragraph_bytes {
@@ -796,8 +887,8 @@ impl Corpus {
             self.paragraphs.push(Paragraph {
                 source: state.id,
                 line,
-                start: (base + span.start) as u64,
-                end: (base + span.end) as u64,
+                start: base + span.start as u64,
+                end: base + span.end as u64,
             });
             self.meta.push(ParaMeta {
                 record,
@@ -810,9 +901,10 @@ impl Corpus {
             line,
             byte: at,
             order: fields.order,
-            text: base as u64..state.text.len() as u64,
+            text: base..state.text.len(),
             paragraphs: first_para..self.paragraphs.len() as u32,
         });
+        Ok(())
     }
 }
 
@@ -828,11 +920,68 @@ struct Batch {
     lines: Vec<(u64, u64, usize, usize)>,
 }
 
+/// Where the decoded text of a JSON Lines source goes: memory, or an unnamed temporary file
+/// (mapped when complete).
+enum TextSink {
+    Memory(Vec<u8>),
+    File {
+        writer: std::io::BufWriter<File>,
+        len: u64,
+    },
+}
+
+impl TextSink {
+    /// A temporary file in `dir`, or memory when there is no directory or the file cannot be
+    /// made (the run goes on, with the text in memory).
+    fn new(dir: Option<&Path>) -> TextSink {
+        match dir.map(tempfile::tempfile_in) {
+            Some(Ok(file)) => TextSink::File {
+                writer: std::io::BufWriter::with_capacity(READ_BUF, file),
+                len: 0,
+            },
+            _ => TextSink::Memory(Vec::new()),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            TextSink::Memory(v) => v.len() as u64,
+            TextSink::File { len, .. } => *len,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        match self {
+            TextSink::Memory(v) => v.extend_from_slice(bytes),
+            TextSink::File { writer, len } => {
+                writer.write_all(bytes)?;
+                *len += bytes.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> std::io::Result<Data> {
+        match self {
+            TextSink::Memory(v) => Ok(Data::Owned(v)),
+            TextSink::File { len: 0, .. } => Ok(Data::Owned(Vec::new())),
+            TextSink::File { writer, .. } => {
+                let file = writer.into_inner().map_err(|e| e.into_error())?;
+                // SAFETY: the file is unnamed (no other process can reach it) and only read
+                // from here on.
+                let map = unsafe { memmap2::Mmap::map(&file)? };
+                Ok(Data::Mapped(map))
+            }
+        }
+    }
+}
+
 /// One JSON Lines source being read.
 struct JsonlState {
     id: u32,
     name: String,
-    text: Vec<u8>,
+    text: TextSink,
     read: u64,
     skipped_records: u64,
 }

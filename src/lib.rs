@@ -20,7 +20,9 @@
 //! 8. [`cluster`]: pairs → clusters;
 //! 9. [`report`]: clusters → text or JSON Lines.
 //!
-//! [`Detector`] drives them over a whole corpus; [`eval`] scores a detection against a gold
+//! [`Detector`] drives them over a whole corpus; [`Detector::detect_lean`] ([`lean`]) runs
+//! the same detection holding only band keys (in a temporary file) and compact per-paragraph
+//! data, for `syndup dedup` on inputs larger than memory should hold; [`eval`] scores a detection against a gold
 //! file; [`check`] turns a detection into a CI verdict (budgets, baselines, allow-lists,
 //! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF. [`Index`]
 //! ([`index`]) applies the paragraph level incrementally, for crawlers: a
@@ -81,6 +83,7 @@ pub mod eval;
 pub mod generate;
 pub mod index;
 pub mod input;
+pub mod lean;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
@@ -93,6 +96,7 @@ pub mod verify;
 pub use detect::{Detection, Detector, Pair};
 pub use error::{Error, Result};
 pub use index::{Index, Seen};
+pub use lean::Matches;
 pub use params::{Params, Preset};
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -95,6 +95,19 @@ fn band_pairs(
         .map(|&u| (band_key(sigs.row(u as usize), band, rows, seed), u))
         .collect();
     entries.sort_unstable();
+    bucket_pairs(&entries, max_bucket, out);
+}
+
+/// Appends the pairs of every bucket of one band to `out`: `entries` are `(key, unit)` sorted,
+/// and a bucket is a run of equal keys; one with more than `max_bucket` members is chained
+/// (each member paired with the next) rather than expanded.
+///
+/// ```
+/// let mut out = Vec::new();
+/// syndup::lsh::bucket_pairs(&[(1, 0), (1, 2), (3, 1), (5, 3), (5, 4), (5, 5)], 2, &mut out);
+/// assert_eq!(out, vec![(0, 2), (3, 4), (4, 5)]);
+/// ```
+pub fn bucket_pairs(entries: &[(u64, u32)], max_bucket: usize, out: &mut Vec<(u32, u32)>) {
     let mut i = 0;
     while i < entries.len() {
         let mut j = i + 1;

@@ -83,9 +83,11 @@ impl TermHasher {
     }
 }
 
-/// Remembers the term hash of each word seen, by the word's own 64-bit hash: news repeats its
-/// words, so most are stemmed once rather than at every occurrence. Holds at most `limit`
-/// words (it starts over when full).
+/// Remembers the term hash of each word seen (stemming is the costly part of a term): keyed by
+/// a hash of the word salted with the term hasher's language, and checked against the word
+/// itself (kept in one arena), so a hit is exact. News repeats its words, so most are stemmed
+/// once rather than at every occurrence. Holds at most `limit` words (it starts over when
+/// full).
 ///
 /// ```
 /// use syndup::shingle::{Language, TermCache, TermHasher};
@@ -96,7 +98,8 @@ impl TermHasher {
 /// assert_eq!(cache.hash(&en, "arrested"), en.hash("arrest"));
 /// ```
 pub struct TermCache {
-    map: HashMap<u64, u64, BuildHasherDefault<KeyIsHash>>,
+    slots: HashMap<u64, (u32, u32, u64), BuildHasherDefault<KeyIsHash>>,
+    arena: Vec<u8>,
     limit: usize,
 }
 
@@ -111,22 +114,34 @@ impl TermCache {
     /// An empty cache of at most `limit` words.
     pub fn new(limit: usize) -> TermCache {
         TermCache {
-            map: HashMap::default(),
+            slots: HashMap::default(),
+            arena: Vec::new(),
             limit: limit.max(1),
         }
+    }
+
+    /// Forgets every word.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.arena.clear();
     }
 
     /// [`TermHasher::hash`] of `word`, computed once per distinct word and term hasher.
     pub fn hash(&mut self, hasher: &TermHasher, word: &str) -> u64 {
         let key = xxh3_64_with_seed(word.as_bytes(), hasher.salt);
-        if let Some(&h) = self.map.get(&key) {
-            return h;
+        if let Some(&(off, len, h)) = self.slots.get(&key) {
+            let (off, len) = (off as usize, len as usize);
+            if self.arena.get(off..off + len) == Some(word.as_bytes()) {
+                return h;
+            }
         }
         let h = hasher.hash(word);
-        if self.map.len() >= self.limit {
-            self.map.clear();
+        if self.slots.len() >= self.limit || self.arena.len() + word.len() > u32::MAX as usize {
+            self.clear();
         }
-        self.map.insert(key, h);
+        let off = self.arena.len() as u32;
+        self.arena.extend_from_slice(word.as_bytes());
+        self.slots.insert(key, (off, word.len() as u32, h));
         h
     }
 }
@@ -256,7 +271,7 @@ mod tests {
                     assert_eq!(cache.hash(th, w), th.hash(w), "{w}");
                 }
             }
-            assert!(cache.map.len() <= 4);
+            assert!(cache.slots.len() <= 4);
         }
         assert_ne!(cache.hash(&en, "running"), cache.hash(&raw, "running"));
         assert_eq!(cache.hash(&en, "running"), cache.hash(&en, "run"));

@@ -81,12 +81,13 @@ pub fn overlap_with_totals(a: &[u64], wa: &[f32], sa: f64, b: &[u64], sb: f64) -
     ((inter / (union * smaller).sqrt()).min(1.0), shared)
 }
 
-/// One sentence for [`overlap_with_names`]: sorted, deduplicated term hashes with aligned
-/// weights and name flags, and the total weight.
+/// One sentence for [`overlap_with_names`]: sorted, deduplicated term hashes (or any other
+/// term keys in the same order, such as indexes into a sorted vocabulary) with aligned weights
+/// and name flags, and the total weight.
 #[derive(Clone, Copy, Debug)]
-pub struct Side<'a> {
-    /// Sorted, deduplicated term hashes.
-    pub terms: &'a [u64],
+pub struct Side<'a, T = u64> {
+    /// Sorted, deduplicated term keys.
+    pub terms: &'a [T],
     /// Weight of each term.
     pub weights: &'a [f32],
     /// Whether each term is a name.
@@ -110,7 +111,11 @@ pub struct Side<'a> {
 /// assert!(damped < plain);
 /// assert_eq!(shared, 2);
 /// ```
-pub fn overlap_with_names(a: Side<'_>, b: Side<'_>, name_weight: f64) -> (f64, usize) {
+pub fn overlap_with_names<T: Ord>(
+    a: Side<'_, T>,
+    b: Side<'_, T>,
+    name_weight: f64,
+) -> (f64, usize) {
     let (mut i, mut j, mut shared) = (0, 0, 0usize);
     let (mut inter, mut inter_full) = (0f64, 0f64);
     while i < a.terms.len() && j < b.terms.len() {

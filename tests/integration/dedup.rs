@@ -862,3 +862,172 @@ fn a_dropped_record_is_never_the_kept_copy() {
     assert!(report.of("removed").is_empty());
     assert_eq!(report.of("dropped")[0]["unique"][0]["text"], STORY[1]);
 }
+
+/// What the library's in-memory path writes: [`syndup::Detector::detect`] (every shingle set,
+/// sentence and signature in memory, pairs expanded to every copy), [`Plan::new`],
+/// `write_output` and `write_report`, with the seconds blanked. `syndup dedup` ran this before
+/// it used `Detector::detect_lean`.
+fn full_path_dedup(
+    paths: &[&str],
+    params: &syndup::Params,
+    options: &syndup::input::InputOptions,
+    dedup: &syndup::dedup::DedupOptions,
+) -> (String, String) {
+    use syndup::dedup::Plan;
+    let corpus = syndup::input::Corpus::open_with(paths, options, params, &|_| {});
+    let found = syndup::Detector::new(params.clone())
+        .unwrap()
+        .detect(&corpus);
+    let plan = Plan::new(&corpus, &found, params, dedup);
+    let mut out = Vec::new();
+    let tally = plan
+        .write_output(&corpus, params, options, &mut out, &|_| {})
+        .unwrap();
+    let mut report = Vec::new();
+    plan.write_report(&corpus, &found, params, &tally, 0.0, &mut report)
+        .unwrap();
+    (
+        String::from_utf8(out).unwrap(),
+        blank_seconds(&String::from_utf8(report).unwrap()),
+    )
+}
+
+/// `syndup dedup` detects with `Detector::detect_lean` (band keys and sentence terms in
+/// temporary files, shingle sets derived again for verification, pairs kept between
+/// representatives of identical paragraphs) and keeps decoded JSON Lines text (and decompressed
+/// plain text) in a mapped temporary file. On real text (`corpus/sample`, six languages,
+/// stemmed sentence matching; as files and as one gzip file) and on a generated feed of
+/// syndicated copies (gzip, with groups of identical paragraphs past the full-pairing limit),
+/// for every preset and both modes, it writes the same output and report, byte for byte, as the
+/// in-memory path. (Debug builds use tiny batches and blocks, so every boundary is crossed.)
+#[test]
+fn lean_detection_writes_what_full_detection_writes() {
+    use syndup::dedup::{DedupOptions, Mode};
+    use syndup::generate::{stories_from_blocks, write_corpus_jsonl, GenConfig};
+    use syndup::input::jsonl::FieldPath;
+    use syndup::input::InputOptions;
+    use syndup::{Params, Preset};
+
+    let env = TestEnv::new();
+    let sample = crate::util::repo_root().join("corpus/sample");
+    let mut stories = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    names.sort();
+    for p in &names {
+        stories.extend(stories_from_blocks(&std::fs::read_to_string(p).unwrap()));
+    }
+    let cfg = GenConfig {
+        docs: 500,
+        seed: 11,
+        ..GenConfig::default()
+    };
+    let mut feed = Vec::new();
+    write_corpus_jsonl(&stories, &cfg, &mut feed).unwrap();
+    // Two groups of identical paragraphs past the full-pairing limit (64) that match each other
+    // by one sentence only (paragraph Jaccard below the threshold), so that only their
+    // representatives' pair is listed and the other members must not be removed on its
+    // strength; and one near copy on its own.
+    let restated = [
+        format!("{} {OTHER}", STORY[0]),
+        format!(
+            "{} Officials expect the water to recede by Wednesday, although more rain is forecast \
+             for the region later in the week.",
+            STORY_COPY[0]
+        ),
+    ];
+    for i in 0..140 {
+        let line = record(
+            &format!("g{i}"),
+            &format!("2023-{:02}-01", i % 12 + 1),
+            &[&restated[i / 70], &format!("{OTHER2} {i}")],
+        );
+        feed.extend_from_slice(line.as_bytes());
+        feed.push(b'\n');
+    }
+    let lone = STORY[0].replace("before dawn", "at dawn");
+    feed.extend_from_slice(record("lone", "2025-01-01", &[&lone, STORY[1]]).as_bytes());
+    feed.push(b'\n');
+    let feed_path = env.write("feed.jsonl.gz", gzip(&feed));
+    let feed_path = feed_path.to_str().unwrap().to_string();
+    let sample = sample.to_str().unwrap().to_string();
+    // All of corpus/sample as one gzip plain-text file (decompressed to a temporary file).
+    let all_text: String = names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap() + "\n")
+        .collect();
+    let text_gz = env.write("sample.txt.gz", gzip(all_text.as_bytes()));
+    let text_gz = text_gz.to_str().unwrap().to_string();
+
+    let cases: &[(&str, Preset, Mode, Option<f64>, bool)] = &[
+        (&sample, Preset::Paraphrase, Mode::Remove, None, false),
+        (&sample, Preset::Near, Mode::Annotate, None, false),
+        (&text_gz, Preset::Paraphrase, Mode::Remove, Some(0.5), false),
+        (
+            &feed_path,
+            Preset::Paraphrase,
+            Mode::Remove,
+            Some(0.6),
+            true,
+        ),
+        (&feed_path, Preset::Near, Mode::Annotate, None, true),
+        (&feed_path, Preset::Exact, Mode::Remove, Some(0.99), false),
+    ];
+    for (k, &(input, preset, mode, drop, ordered)) in cases.iter().enumerate() {
+        let out = format!("lean{k}.out");
+        let mut args = vec![
+            "dedup".to_string(),
+            input.to_string(),
+            "-o".into(),
+            out.clone(),
+            "--preset".into(),
+            preset.name().into(),
+            "--mode".into(),
+            if mode == Mode::Remove {
+                "remove"
+            } else {
+                "annotate"
+            }
+            .into(),
+        ];
+        if let Some(r) = drop {
+            args.extend(["--drop-record-above".into(), r.to_string()]);
+        }
+        if ordered {
+            args.extend(["--order-field".into(), "published".into()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_ok(&env, &args);
+        let lean = (
+            read_text(&env, &out),
+            blank_seconds(&read_text(&env, &format!("{out}.report.jsonl"))),
+        );
+        let options = InputOptions {
+            order_field: ordered.then(|| FieldPath::new("published")),
+            ..InputOptions::default()
+        };
+        let dedup = DedupOptions {
+            mode,
+            drop_record_above: drop,
+        };
+        let full = full_path_dedup(&[input], &Params::preset(preset), &options, &dedup);
+        let what = format!("case {k}: {}", args.join(" "));
+        let report = DedupReport::read(&env, &format!("{out}.report.jsonl"));
+        report.assert_balanced();
+        assert!(
+            !report
+                .of(if mode == Mode::Remove {
+                    "removed"
+                } else {
+                    "annotated"
+                })
+                .is_empty(),
+            "{what}: nothing found"
+        );
+        assert_same_output(&what, "lean", &lean.0, "full", &full.0);
+        assert_same_output(&what, "lean", &lean.1, "full", &full.1);
+    }
+}

@@ -86,6 +86,7 @@ impl InputArgs {
             text_field: FieldPath::new(&self.text_field),
             id_field: FieldPath::new(&self.id_field),
             order_field: self.order_field.as_deref().map(FieldPath::new),
+            spill_dir: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use syndup::input::Corpus;
+use syndup::input::{Corpus, InputOptions};
 use syndup::Params;
 
 use crate::cli::InputArgs;
@@ -25,13 +25,21 @@ fn input_size(paths: &[std::path::PathBuf]) -> Option<u64> {
 /// Reads the input in `pool`, with a bar of the bytes read when standard error is a terminal
 /// (a spinner when the total is unknown: directories, standard input).
 pub fn read_corpus(pool: &rayon::ThreadPool, input: &InputArgs, params: &Params) -> Corpus {
+    read_corpus_with(pool, input, &input.to_options(), params)
+}
+
+/// [`read_corpus`] with explicit input options.
+pub fn read_corpus_with(
+    pool: &rayon::ThreadPool,
+    input: &InputArgs,
+    options: &InputOptions,
+    params: &Params,
+) -> Corpus {
     let bar = match input_size(&input.paths) {
         Some(total) => Bar::bytes(total, "reading"),
         None => Bar::spinner("reading"),
     };
-    let options = input.to_options();
-    let corpus =
-        pool.install(|| Corpus::open_with(&input.paths, &options, params, &|n| bar.set(n)));
+    let corpus = pool.install(|| Corpus::open_with(&input.paths, options, params, &|n| bar.set(n)));
     bar.finish();
     corpus
 }

@@ -70,10 +70,17 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     // Refuse before reading anything when an input named on the command line is the output.
     syndup::dedup::refuse_overwrite(&args.output, &args.input.paths)?;
     syndup::dedup::refuse_overwrite(&report_path, &args.input.paths)?;
-    let options = args.input.to_options();
+    // Decoded JSON Lines text and LSH band keys go to unnamed temporary files beside the
+    // output (where there is room for a copy of the input anyway), so memory holds neither.
+    let out_dir = match args.output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut options = args.input.to_options();
+    options.spill_dir = Some(out_dir.clone());
     let pool = args.run.pool()?;
 
-    let corpus = crate::progress::read_corpus(&pool, &args.input, &params);
+    let corpus = crate::progress::read_corpus_with(&pool, &args.input, &options, &params);
     let t_read = started.elapsed().as_secs_f64();
     for s in &corpus.skipped {
         eprintln!(
@@ -84,7 +91,7 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     args.input.check_skipped(&corpus)?;
 
     let bar = Bar::spinner("detecting");
-    let found = pool.install(|| detector.detect(&corpus));
+    let found = pool.install(|| detector.detect_lean(&corpus, Some(&out_dir)))?;
     bar.finish();
     let dedup = DedupOptions {
         mode: match args.mode {

@@ -1,0 +1,1099 @@
+//! Memory-lean detection for batch dedup: [`Detector::detect_lean`] finds the same verified
+//! pairs and clusters as [`Detector::detect`], and returns them as [`Matches`], the compact form
+//! [`crate::dedup::Plan`] decides from.
+//!
+//! [`Detector::detect`] keeps every paragraph's shingle set, every sentence's stemmed terms and
+//! every full signature in memory, then expands the pairs found between representatives of
+//! identical paragraphs to all their copies. On a 1 GB feed that is several gigabytes. Here:
+//!
+//! 1. per paragraph only the word count and the hash of its normalized text are kept (12
+//!    bytes), to collapse identical paragraphs as before;
+//! 2. the representatives are signed in batches, in parallel; of each signature only the LSH
+//!    band keys are kept, and those are written to an unnamed temporary file ([`KeySpill`],
+//!    band-major per batch), so neither shingles nor signatures stay in memory;
+//! 3. candidates come from one band at a time, read back from the file and grouped by sorting,
+//!    with the same keys, bucket caps and chaining as [`crate::lsh::candidate_pairs`];
+//! 4. paragraph candidates are verified in batches: the shingle sets of the paragraphs a batch
+//!    needs are derived again from the text, which is memory-mapped;
+//! 5. sentence level: document frequencies are counted in a first pass into a sorted
+//!    `(term, count)` table (per-batch sorted runs merged into it in place), sentences are
+//!    located by `(paragraph, byte range)` (12 bytes each), and a second pass signs them with
+//!    the IDF weights and writes each one's terms, as 4-byte vocabulary indexes, to another
+//!    temporary file; verification reads them back in blocks, taking the candidates block pair
+//!    by block pair;
+//! 6. pairs stay between representatives: [`Matches::pair`] answers for any two paragraphs as
+//!    the expanded list of [`Detection::pairs`] would, without building it.
+//!
+//! Same keys, same candidates, same verification: the pairs, clusters and counters are those of
+//! [`Detector::detect`], so `syndup dedup` writes the same bytes either way.
+//!
+//! ```
+//! use syndup::{input::Corpus, Detector, Params};
+//! let params = Params::default();
+//! let corpus = Corpus::from_texts(&[
+//!     ("a.txt", "The storm closed every road into the valley on Tuesday, officials said.\nUnrelated line about football scores and the weekend weather.\n"),
+//!     ("b.txt", "Officials said the storm closed every road into the valley on Tuesday.\n"),
+//! ], &params);
+//! let detector = Detector::new(params)?;
+//! let lean = detector.detect_lean(&corpus, None)?;
+//! let full = detector.detect(&corpus);
+//! assert_eq!(lean.clusters(), full.clusters.len());
+//! assert_eq!(lean.pair(0, 2), full.pair(0, 2));
+//! assert!(lean.pair(0, 2).is_some() && lean.pair(0, 1).is_none());
+//! # Ok::<(), syndup::Error>(())
+//! ```
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::cluster;
+use crate::detect::{exact_hash, Detection, Detector, Measure, SentenceTerms, Stats, FULL_GROUP};
+use crate::error::{Error, Result};
+use crate::input::Corpus;
+use crate::lsh;
+use crate::minhash::MinHasher;
+use crate::normalize::Words;
+use crate::params::Params;
+use crate::segment;
+use crate::shingle::{Language, Shingler, TermCache, TermHasher};
+use crate::verify;
+
+/// A verified pair between representatives of identical paragraphs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct RepPair {
+    a: u32,
+    b: u32,
+    similarity: f64,
+    measure: Measure,
+}
+
+/// The verified matches of a detection, compactly: the representative of each paragraph's
+/// group of identical copies, the pairs verified between representatives, and the clusters.
+/// Made by [`Detector::detect_lean`]; [`Matches::pair`] answers for any two paragraphs as
+/// [`Detection::pairs`] would.
+#[derive(Clone, Debug, Default)]
+pub struct Matches {
+    /// Per paragraph: the first paragraph with the same normalized text (itself if none).
+    rep: Vec<u32>,
+    /// Per paragraph: the size of its identical group when it is a group's first member, else 1.
+    group_len: Vec<u32>,
+    /// Pairs between representatives, sorted by `(a, b)`.
+    pairs: Vec<RepPair>,
+    /// Per paragraph: its cluster (`u32::MAX`: none).
+    cluster_of: Vec<u32>,
+    /// Number of clusters.
+    clusters: usize,
+    /// Paragraphs in clusters.
+    members: usize,
+    /// Counters, as [`Detection::stats`].
+    stats: Stats,
+}
+
+impl Matches {
+    /// The similarity and measure of the verified pair of paragraphs `a` and `b` (in either
+    /// order), if [`Detector::detect`] lists that pair.
+    pub fn pair(&self, a: u32, b: u32) -> Option<(f64, Measure)> {
+        let (a, b) = (a.min(b), a.max(b));
+        let (ra, rb) = (*self.rep.get(a as usize)?, *self.rep.get(b as usize)?);
+        let len = |r: u32| self.group_len.get(r as usize).copied().unwrap_or(1) as usize;
+        if ra == rb {
+            // One group of identical copies: listed in full up to FULL_GROUP members, beyond
+            // that each member with the first only.
+            return (a != b && (len(ra) <= FULL_GROUP || a == ra))
+                .then_some((1.0, Measure::Identical));
+        }
+        let key = (ra.min(rb), ra.max(rb));
+        let k = self.pairs.binary_search_by(|q| (q.a, q.b).cmp(&key)).ok()?;
+        if len(ra) * len(rb) > FULL_GROUP * FULL_GROUP && (a, b) != key {
+            return None;
+        }
+        let q = &self.pairs[k];
+        Some((q.similarity, q.measure))
+    }
+
+    /// The number of clusters.
+    pub fn clusters(&self) -> usize {
+        self.clusters
+    }
+
+    /// The cluster of paragraph `p` (clusters numbered from 0 in order of first member).
+    pub fn cluster_of(&self, p: u32) -> Option<u32> {
+        self.cluster_of
+            .get(p as usize)
+            .copied()
+            .filter(|&c| c != u32::MAX)
+    }
+
+    /// Paragraphs that belong to a cluster.
+    pub fn duplicate_paragraphs(&self) -> usize {
+        self.members
+    }
+
+    /// The counters (`pairs` counts the pairs [`Detector::detect`] would list).
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+impl Detection {
+    /// The similarity and measure of the verified pair of paragraphs `a` and `b` (in either
+    /// order), if there is one.
+    pub fn pair(&self, a: u32, b: u32) -> Option<(f64, Measure)> {
+        let key = (a.min(b), a.max(b));
+        self.pairs
+            .binary_search_by(|q| (q.a, q.b).cmp(&key))
+            .ok()
+            .map(|k| (self.pairs[k].similarity, self.pairs[k].measure))
+    }
+}
+
+// Batch sizes are small in debug builds, so that the tests cross batch boundaries.
+/// Units signed per batch (their band keys are written to the spill file per batch).
+const SIGN_BATCH: usize = if cfg!(debug_assertions) {
+    1 << 8
+} else {
+    1 << 16
+};
+/// Units per parallel task.
+const CHUNK: usize = if cfg!(debug_assertions) {
+    1 << 5
+} else {
+    1 << 9
+};
+/// Candidate pairs verified per batch (the texts of at most twice as many units are derived).
+const VERIFY_BATCH: usize = if cfg!(debug_assertions) {
+    1 << 8
+} else {
+    1 << 16
+};
+/// Paragraphs per batch of the document-frequency pass.
+const DF_BATCH: usize = if cfg!(debug_assertions) {
+    1 << 8
+} else {
+    1 << 17
+};
+
+/// An unnamed temporary file (deleted when dropped, and by the system if the process dies),
+/// written at its end and read at any offset.
+struct TempFile {
+    file: Mutex<File>,
+    dir: PathBuf,
+    end: u64,
+}
+
+impl TempFile {
+    fn new(dir: Option<&Path>) -> Result<TempFile> {
+        let dir = dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let file = tempfile::tempfile_in(&dir).map_err(|source| Error::TempFile {
+            dir: dir.clone(),
+            source,
+        })?;
+        Ok(TempFile {
+            file: Mutex::new(file),
+            dir,
+            end: 0,
+        })
+    }
+
+    fn err(&self, source: std::io::Error) -> Error {
+        Error::TempFile {
+            dir: self.dir.clone(),
+            source,
+        }
+    }
+
+    /// Appends `bytes`; returns where they start.
+    fn append(&mut self, bytes: &[u8]) -> Result<u64> {
+        let at = self.end;
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let written = file
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| file.write_all(bytes));
+        drop(file);
+        written.map_err(|e| self.err(e))?;
+        self.end += bytes.len() as u64;
+        Ok(at)
+    }
+
+    /// Fills `buf` from `offset`.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let read = file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(buf));
+        drop(file);
+        read.map_err(|e| self.err(e))
+    }
+}
+
+/// LSH band keys of many units in a [`TempFile`]: written batch by batch, band-major inside
+/// each batch, and read back one band at a time.
+struct KeySpill {
+    file: TempFile,
+    bands: usize,
+    /// Per batch: its offset in the file and its number of units.
+    batches: Vec<(u64, usize)>,
+    buf: Vec<u8>,
+}
+
+impl KeySpill {
+    fn new(dir: Option<&Path>, bands: usize) -> Result<KeySpill> {
+        Ok(KeySpill {
+            file: TempFile::new(dir)?,
+            bands,
+            batches: Vec::new(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Appends one batch: chunks of `(units, keys)`, each chunk's keys band-major
+    /// (`keys[band * units + i]`).
+    fn push(&mut self, chunks: &[(usize, Vec<u64>)]) -> Result<()> {
+        let units: usize = chunks.iter().map(|c| c.0).sum();
+        self.buf.clear();
+        for band in 0..self.bands {
+            for (len, keys) in chunks {
+                for k in &keys[band * len..(band + 1) * len] {
+                    self.buf.extend_from_slice(&k.to_le_bytes());
+                }
+            }
+        }
+        let at = self.file.append(&self.buf)?;
+        self.batches.push((at, units));
+        Ok(())
+    }
+
+    /// The `(key, id)` entries of one band, in unit order; `ids` names the units (their
+    /// position when `None`).
+    fn band(&self, band: usize, ids: Option<&[u32]>, out: &mut Vec<(u64, u32)>) -> Result<()> {
+        out.clear();
+        let mut bytes = Vec::new();
+        let mut pos = 0usize;
+        for &(offset, units) in &self.batches {
+            bytes.resize(units * 8, 0);
+            self.file
+                .read_at(offset + (band * units * 8) as u64, &mut bytes)?;
+            for (i, b) in bytes.chunks_exact(8).enumerate() {
+                let mut k = [0u8; 8];
+                k.copy_from_slice(b);
+                let id = match ids {
+                    Some(ids) => ids.get(pos + i).copied().unwrap_or(u32::MAX),
+                    None => (pos + i) as u32,
+                };
+                out.push((u64::from_le_bytes(k), id));
+            }
+            pos += units;
+        }
+        Ok(())
+    }
+
+    /// Candidate pairs of the spilled units, sorted and distinct, as
+    /// [`lsh::candidate_pairs`] gives them. Bands run in parallel, as many at a time as there
+    /// are threads; each band's pairs are merged into the sorted list in place, so memory holds
+    /// the distinct pairs plus those of the bands at work.
+    fn candidates(&self, ids: Option<&[u32]>, max_bucket: usize) -> Result<Vec<(u32, u32)>> {
+        let threads = rayon::current_num_threads().max(1);
+        let bands: Vec<usize> = (0..self.bands).collect();
+        let mut all: Vec<(u32, u32)> = Vec::new();
+        for group in bands.chunks(threads) {
+            let found: Vec<Vec<(u32, u32)>> = group
+                .par_iter()
+                .map(|&band| {
+                    let mut entries = Vec::new();
+                    self.band(band, ids, &mut entries)?;
+                    entries.sort_unstable();
+                    let mut pairs = Vec::new();
+                    lsh::bucket_pairs(&entries, max_bucket, &mut pairs);
+                    drop(entries);
+                    pairs.sort_unstable();
+                    pairs.dedup();
+                    Ok(pairs)
+                })
+                .collect::<Result<_>>()?;
+            for pairs in found {
+                merge_into(&mut all, &pairs);
+            }
+        }
+        Ok(all)
+    }
+}
+
+/// Merges `new` (sorted, distinct) into `all` (sorted, distinct), in place: `all` grows by
+/// `new.len()` at most and stays sorted and distinct.
+fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
+    let old = all.len();
+    all.reserve_exact(new.len());
+    all.extend_from_slice(new);
+    // From the back: position k is never ahead of an unread element of the old list.
+    let (mut i, mut j, mut k) = (old, new.len(), old + new.len());
+    while j > 0 {
+        if i > 0 && all[i - 1] > new[j - 1] {
+            all[k - 1] = all[i - 1];
+            i -= 1;
+        } else {
+            all[k - 1] = new[j - 1];
+            j -= 1;
+        }
+        k -= 1;
+    }
+    all.dedup();
+}
+
+/// A sentence taking part in sentence-level matching: its paragraph and byte range in it.
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    para: u32,
+    start: u32,
+    end: u32,
+}
+
+/// The sentences of one chunk of pass 2: their packed terms, the running end of each one's
+/// terms, and the ids and band keys of those signed.
+#[derive(Default)]
+struct Signed {
+    terms: Vec<u32>,
+    lens: Vec<usize>,
+    ids: Vec<u32>,
+    keys: Vec<u64>,
+}
+
+/// One side of a sentence pair being verified, unpacked.
+#[derive(Default)]
+struct Scratch {
+    ids: Vec<u32>,
+    weights: Vec<f32>,
+    names: Vec<bool>,
+    total: f64,
+}
+
+impl Scratch {
+    fn side(&self) -> verify::Side<'_, u32> {
+        verify::Side {
+            terms: &self.ids,
+            weights: &self.weights,
+            names: &self.names,
+            total: self.total,
+        }
+    }
+}
+
+/// The position of `t` in `sorted`, a strictly increasing array of uniformly distributed
+/// hashes: interpolation, then galloping to bracket it, a few rounds; about four probes where a
+/// binary search over a million terms makes twenty.
+fn find_hash(sorted: &[u64], t: u64) -> Option<usize> {
+    let (mut lo, mut hi) = (0usize, sorted.len());
+    // If `t` is in `sorted`, it is in `lo..hi`.
+    while hi - lo > 8 {
+        let (a, b) = (sorted[lo], sorted[hi - 1]);
+        if t < a || t > b {
+            return None;
+        }
+        // Floating point is exact enough for a guess (galloping corrects it) and much cheaper
+        // than 128-bit division.
+        let frac = (t - a) as f64 / (b - a).max(1) as f64;
+        let guess = (lo + (frac * (hi - 1 - lo) as f64) as usize).min(hi - 1);
+        let g = sorted[guess];
+        if g == t {
+            return Some(guess);
+        }
+        let mut step = 1;
+        if g < t {
+            let mut l = guess + 1;
+            while guess + step < hi {
+                let v = sorted[guess + step];
+                if v == t {
+                    return Some(guess + step);
+                }
+                if v > t {
+                    hi = guess + step;
+                    break;
+                }
+                l = guess + step + 1;
+                step *= 2;
+            }
+            lo = l;
+        } else {
+            let mut h = guess;
+            while step <= guess - lo {
+                let v = sorted[guess - step];
+                if v == t {
+                    return Some(guess - step);
+                }
+                if v < t {
+                    lo = guess - step + 1;
+                    break;
+                }
+                h = guess - step;
+                step *= 2;
+            }
+            hi = h;
+        }
+    }
+    sorted[lo..hi].iter().position(|&v| v == t).map(|k| lo + k)
+}
+
+/// Per-chunk term hashers: one per source, made when the source changes.
+struct Hashers<'a> {
+    languages: &'a [Option<Language>],
+    seed: u64,
+    current: Option<(u32, TermHasher, bool)>,
+    cache: TermCache,
+}
+
+impl<'a> Hashers<'a> {
+    fn new(languages: &'a [Option<Language>], seed: u64) -> Hashers<'a> {
+        Hashers {
+            languages,
+            seed,
+            current: None,
+            cache: TermCache::default(),
+        }
+    }
+
+    /// The term hasher of `source`, whether its language marks names by case, and the stem
+    /// cache.
+    fn get(&mut self, source: u32) -> (&TermHasher, bool, &mut TermCache) {
+        if self.current.as_ref().map(|c| c.0) != Some(source) {
+            // The cache stays: its keys are salted with the hasher's language.
+            self.current = None;
+        }
+        let (languages, seed) = (self.languages, self.seed);
+        let (_, th, names) = self.current.get_or_insert_with(|| {
+            let lang = languages.get(source as usize).copied().flatten();
+            let names = lang.is_some_and(|l| l.marks_names_by_case());
+            (source, TermHasher::new(lang, seed ^ 0x7e), names)
+        });
+        (th, *names, &mut self.cache)
+    }
+}
+
+/// Merges the sorted run `(run_t, run_c)` into the sorted table `(terms, counts)` in place,
+/// adding the counts of terms in both: the table grows by the run's length at most.
+fn merge_counts(terms: &mut Vec<u64>, counts: &mut Vec<u32>, run_t: &[u64], run_c: &[u32]) {
+    let (old, add) = (terms.len(), run_t.len());
+    terms.reserve_exact(add);
+    counts.reserve_exact(add);
+    terms.resize(old + add, 0);
+    counts.resize(old + add, 0);
+    let (mut i, mut j, mut k) = (old, add, old + add);
+    while j > 0 {
+        if i > 0 && terms[i - 1] > run_t[j - 1] {
+            terms[k - 1] = terms[i - 1];
+            counts[k - 1] = counts[i - 1];
+            i -= 1;
+        } else {
+            terms[k - 1] = run_t[j - 1];
+            counts[k - 1] = run_c[j - 1];
+            j -= 1;
+        }
+        k -= 1;
+    }
+    // A term of both is now twice in a row: keep one with the sum.
+    let mut w = 0;
+    for r in 0..terms.len() {
+        if w > 0 && terms[w - 1] == terms[r] {
+            counts[w - 1] += counts[r];
+        } else {
+            terms[w] = terms[r];
+            counts[w] = counts[r];
+            w += 1;
+        }
+    }
+    terms.truncate(w);
+    counts.truncate(w);
+}
+
+/// Sorted distinct terms with their counts.
+fn count_sorted(mut terms: Vec<u64>) -> (Vec<u64>, Vec<u32>) {
+    terms.par_sort_unstable();
+    let mut out_t: Vec<u64> = Vec::new();
+    let mut out_c: Vec<u32> = Vec::new();
+    for t in terms {
+        if out_t.last() == Some(&t) {
+            if let Some(c) = out_c.last_mut() {
+                *c += 1;
+            }
+        } else {
+            out_t.push(t);
+            out_c.push(1);
+        }
+    }
+    (out_t, out_c)
+}
+
+impl Detector {
+    /// Runs detection on the corpus with little memory (see [`crate::lean`]): the same pairs
+    /// and clusters as [`Detector::detect`], as [`Matches`]. Band keys and sentence terms go to
+    /// unnamed temporary files in `temp_dir` (the system's temporary directory when `None`),
+    /// deleted when done; the error is [`Error::TempFile`] when one cannot be written or read.
+    pub fn detect_lean(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Matches> {
+        let p = self.params();
+        let n = corpus.paragraphs.len();
+        let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]);
+
+        // Word counts and exact-text hashes.
+        let basics: Vec<(u32, u64)> = corpus
+            .paragraphs
+            .par_iter()
+            .map_init(Words::default, |words, para| {
+                words.normalize(corpus.text(para));
+                (words.len() as u32, exact_hash(words, p.seed))
+            })
+            .collect();
+        let n_words = |i: u32| basics[i as usize].0 as usize;
+
+        // Collapse identical paragraphs, as `detect` does.
+        let mut by_text: Vec<(u64, u32)> = (0..n as u32)
+            .filter(|&i| n_words(i) > 0)
+            .map(|i| (basics[i as usize].1, i))
+            .collect();
+        by_text.par_sort_unstable();
+        let mut rep: Vec<u32> = (0..n as u32).collect();
+        let mut group_len: Vec<u32> = vec![1; n];
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        let mut expanded = 0usize;
+        let mut i = 0;
+        while i < by_text.len() {
+            let mut j = i + 1;
+            while j < by_text.len() && by_text[j].0 == by_text[i].0 {
+                j += 1;
+            }
+            let first = by_text[i].1;
+            for &(_, m) in &by_text[i..j] {
+                rep[m as usize] = first;
+                if m != first {
+                    edges.push((first, m));
+                }
+            }
+            let g = j - i;
+            if g > 1 {
+                group_len[first as usize] = g as u32;
+                expanded += if g <= FULL_GROUP {
+                    g * (g - 1) / 2
+                } else {
+                    g - 1
+                };
+            }
+            i = j;
+        }
+        drop(by_text);
+        let is_rep = |i: u32| rep[i as usize] == i && n_words(i) > 0;
+        let long_reps: Vec<u32> = (0..n as u32)
+            .filter(|&i| is_rep(i) && n_words(i) >= p.min_words)
+            .collect();
+        let mut stats = Stats {
+            files: corpus.sources.len(),
+            paragraphs: n,
+            bytes: corpus.total_bytes(),
+            short_paragraphs: (0..n as u32).filter(|&i| n_words(i) < p.min_words).count(),
+            distinct_paragraphs: (0..n as u32).filter(|&i| is_rep(i)).count(),
+            ..Stats::default()
+        };
+        drop(basics);
+
+        let hasher = MinHasher::with_scheme(p.num_hashes, p.seed, p.signature);
+        let shingler = Shingler::new(p.shingle_words, p.seed);
+        let shingles = |words: &mut Words, set: &mut Vec<u64>, para: u32| {
+            words.normalize(text(para));
+            set.clear();
+            shingler.hash_into(words, set);
+            set.sort_unstable();
+            set.dedup();
+        };
+
+        // Paragraph level: sign, spill the band keys, band, verify.
+        let (bands, rows) = p.banding();
+        let mut spill = KeySpill::new(temp_dir, bands)?;
+        for batch in long_reps.chunks(SIGN_BATCH) {
+            let chunks: Vec<(usize, Vec<u64>)> = batch
+                .par_chunks(CHUNK)
+                .map_init(
+                    || (Words::default(), Vec::new(), vec![0u32; hasher.len()]),
+                    |(words, set, sig), chunk| {
+                        let len = chunk.len();
+                        let mut keys = vec![0u64; bands * len];
+                        for (j, &para) in chunk.iter().enumerate() {
+                            shingles(words, set, para);
+                            hasher.sign(set, sig);
+                            for band in 0..bands {
+                                keys[band * len + j] = lsh::band_key(sig, band, rows, p.seed);
+                            }
+                        }
+                        (len, keys)
+                    },
+                )
+                .collect();
+            spill.push(&chunks)?;
+        }
+        let cands = spill.candidates(None, p.max_bucket)?;
+        drop(spill);
+        stats.candidates += cands.len();
+        let mut rep_pairs: Vec<RepPair> = Vec::new();
+        for batch in cands.chunks(VERIFY_BATCH) {
+            let mut units: Vec<u32> = batch.iter().flat_map(|&(x, y)| [x, y]).collect();
+            units.sort_unstable();
+            units.dedup();
+            let sets: Vec<Vec<u64>> = units
+                .par_iter()
+                .map_init(Words::default, |words, &u| {
+                    let mut set = Vec::new();
+                    shingles(words, &mut set, long_reps[u as usize]);
+                    set
+                })
+                .collect();
+            let set_of = |u: u32| {
+                units
+                    .binary_search(&u)
+                    .map_or(&[][..], |k| sets[k].as_slice())
+            };
+            rep_pairs.par_extend(batch.par_iter().filter_map(|&(x, y)| {
+                let j = verify::jaccard(set_of(x), set_of(y));
+                (j >= p.threshold).then(|| RepPair {
+                    a: long_reps[x as usize],
+                    b: long_reps[y as usize],
+                    similarity: j,
+                    measure: Measure::Jaccard,
+                })
+            }));
+        }
+        drop(cands);
+
+        if p.sentence_threshold.is_some() {
+            let languages = self.languages(corpus);
+            self.sentence_level(
+                corpus,
+                &long_reps,
+                &languages,
+                &hasher,
+                temp_dir,
+                &mut stats,
+                &mut rep_pairs,
+            )?;
+        }
+
+        // Best evidence per representative pair: a paragraph-level match outranks a sentence
+        // match; among sentence matches the highest score wins.
+        rep_pairs.par_sort_unstable_by(|x, y| {
+            (x.a, x.b, x.measure)
+                .cmp(&(y.a, y.b, y.measure))
+                .then(y.similarity.total_cmp(&x.similarity))
+        });
+        rep_pairs.dedup_by_key(|q| (q.a, q.b));
+        rep_pairs.shrink_to_fit();
+        for q in &rep_pairs {
+            let (ca, cb) = (
+                group_len[q.a as usize] as usize,
+                group_len[q.b as usize] as usize,
+            );
+            expanded += if ca * cb > FULL_GROUP * FULL_GROUP {
+                1
+            } else {
+                ca * cb
+            };
+            edges.push((q.a, q.b));
+        }
+        stats.pairs = expanded;
+
+        let groups = cluster::clusters(n, &edges);
+        drop(edges);
+        let mut cluster_of = vec![u32::MAX; n];
+        let mut members = 0;
+        for (c, g) in groups.iter().enumerate() {
+            members += g.len();
+            for &m in g {
+                cluster_of[m as usize] = c as u32;
+            }
+        }
+        Ok(Matches {
+            rep,
+            group_len,
+            pairs: rep_pairs,
+            cluster_of,
+            clusters: groups.len(),
+            members,
+            stats,
+        })
+    }
+
+    /// The sentence level of [`Detector::detect_lean`]: document frequencies, signing with IDF
+    /// weights (keeping each sentence's terms as 4-byte vocabulary indexes), banding through
+    /// the spill file, verification on the kept terms.
+    #[allow(clippy::too_many_arguments)]
+    fn sentence_level(
+        &self,
+        corpus: &Corpus,
+        long_reps: &[u32],
+        languages: &[Option<Language>],
+        hasher: &MinHasher,
+        temp_dir: Option<&Path>,
+        stats: &mut Stats,
+        rep_pairs: &mut Vec<RepPair>,
+    ) -> Result<()> {
+        let p: &Params = self.params();
+        let (Some(st), Some((bands, rows))) = (p.sentence_threshold, p.sentence_banding()) else {
+            return Ok(());
+        };
+        let para_of = |i: u32| &corpus.paragraphs[i as usize];
+
+        // Pass 1: the sentences taking part, and the document frequency of every term.
+        let mut units: Vec<Unit> = Vec::new();
+        let (mut vocab, mut df): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+        for batch in long_reps.chunks(DF_BATCH) {
+            let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
+                .par_chunks(CHUNK)
+                .map_init(
+                    || Hashers::new(languages, p.seed),
+                    |hashers, chunk| {
+                        let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                        let (mut found, mut terms) = (Vec::new(), Vec::new());
+                        for &para in chunk {
+                            let pr = para_of(para);
+                            let (th, names_marked, cache) = hashers.get(pr.source);
+                            let maker = SentenceTerms {
+                                names_marked,
+                                min_words: p.min_sentence_words,
+                            };
+                            let text = corpus.text(pr);
+                            for span in segment::sentences(text) {
+                                let mut hash = |w: &str| cache.hash(th, w);
+                                let sentence = &text[span.range()];
+                                if maker.fill_with(sentence, &mut swords, &mut tagged, &mut hash) {
+                                    found.push(Unit {
+                                        para,
+                                        start: span.start as u32,
+                                        end: span.end as u32,
+                                    });
+                                    terms.extend(tagged.iter().map(|e| e.0));
+                                }
+                            }
+                        }
+                        (found, terms)
+                    },
+                )
+                .collect();
+            let mut terms = Vec::new();
+            for (mut f, t) in found {
+                units.append(&mut f);
+                terms.extend_from_slice(&t);
+            }
+            let (run_t, run_c) = count_sorted(terms);
+            merge_counts(&mut vocab, &mut df, &run_t, &run_c);
+        }
+        units.shrink_to_fit();
+        stats.sentences = units.len();
+        let nu = units.len() as f64;
+        let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
+        // Terms in more than 1 in 20 sentences (and at least 64) stay out of the signatures, as
+        // in `detect`.
+        let common = (nu / 20.0).max(64.0) as u32;
+        let weight_of: Vec<f32> = df.par_iter().map(|&d| idf(d)).collect();
+        if vocab.len() >= 1 << 31 {
+            return Err(Error::Unsupported {
+                reason: format!(
+                    "{} distinct sentence terms: more than the lean detector counts",
+                    vocab.len()
+                ),
+            });
+        }
+
+        // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes, the name
+        // flag in the lowest bit: 4 bytes a term, kept for verification), and its signature
+        // with the weights (a term of weight w enters round(w) times), of which the band keys
+        // of the sentences with a non-empty set go to the spill file.
+        let mut spill = KeySpill::new(temp_dir, bands)?;
+        let mut signed: Vec<u32> = Vec::new();
+        let mut term_file = TempFile::new(temp_dir)?;
+        let mut term_bytes: Vec<u8> = Vec::new();
+        let mut n_terms = 0usize;
+        let mut term_off: Vec<usize> = Vec::with_capacity(units.len() + 1);
+        term_off.push(0);
+        let all: Vec<u32> = (0..units.len() as u32).collect();
+        for batch in all.chunks(SIGN_BATCH) {
+            let chunks: Vec<Signed> = batch
+                .par_chunks(CHUNK)
+                .map_init(
+                    || Hashers::new(languages, p.seed),
+                    |hashers, chunk| {
+                        let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                        let mut set: Vec<u64> = Vec::new();
+                        let mut sig = vec![0u32; hasher.len()];
+                        let mut out = Signed::default();
+                        let mut sigs: Vec<u32> = Vec::new();
+                        for &u in chunk {
+                            set.clear();
+                            let unit = units[u as usize];
+                            let pr = para_of(unit.para);
+                            let (th, names_marked, cache) = hashers.get(pr.source);
+                            let maker = SentenceTerms {
+                                names_marked,
+                                min_words: p.min_sentence_words,
+                            };
+                            let text = corpus.text(pr);
+                            let sentence = text.get(unit.start as usize..unit.end as usize);
+                            let mut hash = |w: &str| cache.hash(th, w);
+                            if maker.fill_with(
+                                sentence.unwrap_or(""),
+                                &mut swords,
+                                &mut tagged,
+                                &mut hash,
+                            ) {
+                                for &(t, name) in &tagged {
+                                    // Every term was counted in pass 1 (same text, same function).
+                                    let Some(id) = find_hash(&vocab, t) else {
+                                        continue;
+                                    };
+                                    out.terms.push((id as u32) << 1 | u32::from(name));
+                                    if df[id] > common {
+                                        continue;
+                                    }
+                                    let copies = weight_of[id].round().max(1.0) as u64;
+                                    set.extend((0..copies).map(|c| {
+                                        t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                                    }));
+                                }
+                            }
+                            out.lens.push(out.terms.len());
+                            if set.is_empty() {
+                                continue;
+                            }
+                            hasher.sign(&set, &mut sig);
+                            out.ids.push(u);
+                            sigs.extend_from_slice(&sig);
+                        }
+                        let len = out.ids.len();
+                        out.keys = vec![0u64; bands * len];
+                        for (j, sig) in sigs.chunks_exact(hasher.len().max(1)).enumerate() {
+                            for band in 0..bands {
+                                out.keys[band * len + j] =
+                                    lsh::band_key(sig, band, rows, p.seed ^ 1);
+                            }
+                        }
+                        out
+                    },
+                )
+                .collect();
+            let mut pushed = Vec::with_capacity(chunks.len());
+            term_bytes.clear();
+            for mut c in chunks {
+                term_off.extend(c.lens.iter().map(|l| n_terms + l));
+                n_terms += c.terms.len();
+                term_bytes.extend(c.terms.iter().flat_map(|t| t.to_le_bytes()));
+                pushed.push((c.ids.len(), c.keys));
+                signed.append(&mut c.ids);
+            }
+            term_file.append(&term_bytes)?;
+            spill.push(&pushed)?;
+        }
+        drop((all, term_bytes, vocab, df));
+        let unit_para: Vec<u32> = units.iter().map(|u| u.para).collect();
+        drop(units);
+        let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
+        drop(spill);
+        drop(signed);
+        stats.candidates += scands.len();
+
+        // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
+        // are those of the vocabulary. The terms are read back in blocks of sentences
+        // (`TERM_BLOCK` terms each); candidates are taken block pair by block pair, so memory
+        // holds the terms of two blocks.
+        let block_of =
+            |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / TERM_BLOCK) as u32;
+        scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
+        let load = |b: u32| -> Result<TermBlock> {
+            let offs = &term_off[..term_off.len() - 1];
+            let first = offs.partition_point(|&o| o / TERM_BLOCK < b as usize);
+            let end = offs.partition_point(|&o| o / TERM_BLOCK <= b as usize);
+            let (from, to) = (term_off[first.min(end)], term_off[end]);
+            let mut bytes = vec![0u8; (to - from) * 4];
+            term_file.read_at(from as u64 * 4, &mut bytes)?;
+            Ok(TermBlock {
+                block: b,
+                base: from,
+                terms: bytes
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            })
+        };
+        let fill = |packed: &[u32], side: &mut Scratch| {
+            side.ids.clear();
+            side.weights.clear();
+            side.names.clear();
+            for &v in packed {
+                let id = v >> 1;
+                side.ids.push(id);
+                side.weights
+                    .push(weight_of.get(id as usize).copied().unwrap_or(0.0));
+                side.names.push(v & 1 == 1);
+            }
+            side.total = side.weights.iter().map(|&w| f64::from(w)).sum();
+        };
+        let mut bx: Option<TermBlock> = None;
+        let mut by: Option<TermBlock> = None;
+        let mut i = 0;
+        while i < scands.len() {
+            let key = |k: usize| (block_of(scands[k].0), block_of(scands[k].1));
+            let (kx, ky) = key(i);
+            let mut j = i + 1;
+            while j < scands.len() && key(j) == (kx, ky) {
+                j += 1;
+            }
+            if bx.as_ref().map(|b| b.block) != Some(kx) {
+                bx = Some(load(kx)?);
+            }
+            if ky != kx && by.as_ref().map(|b| b.block) != Some(ky) {
+                by = Some(load(ky)?);
+            }
+            let (Some(tx), Some(ty)) = (
+                bx.as_ref(),
+                if ky == kx { bx.as_ref() } else { by.as_ref() },
+            ) else {
+                break;
+            };
+            let run = &scands[i..j];
+            i = j;
+
+            rep_pairs.par_extend(
+                run.par_iter()
+                    .map_init(
+                        || (Scratch::default(), Scratch::default()),
+                        |(sx, sy), &(x, y)| {
+                            let (pa, pb) =
+                                (*unit_para.get(x as usize)?, *unit_para.get(y as usize)?);
+                            if pa == pb {
+                                return None;
+                            }
+                            fill(tx.of(&term_off, x)?, sx);
+                            fill(ty.of(&term_off, y)?, sy);
+                            let (score, shared) =
+                                verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
+                            if score < st || shared < p.min_shared_words {
+                                return None;
+                            }
+                            Some(RepPair {
+                                a: pa.min(pb),
+                                b: pa.max(pb),
+                                similarity: score,
+                                measure: Measure::Sentence,
+                            })
+                        },
+                    )
+                    .flatten(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Sentence terms are read back for verification in blocks of this many (few in debug builds,
+/// so that the tests cross block boundaries).
+const TERM_BLOCK: usize = if cfg!(debug_assertions) {
+    1 << 10
+} else {
+    1 << 24
+};
+
+/// The terms of one block of sentences: those of the sentences whose first term falls in
+/// block `block`, from term `base` on.
+struct TermBlock {
+    block: u32,
+    base: usize,
+    terms: Vec<u32>,
+}
+
+impl TermBlock {
+    /// The packed terms of sentence `u` (`term_off` gives each sentence's first term), if it is
+    /// in this block.
+    fn of(&self, term_off: &[usize], u: u32) -> Option<&[u32]> {
+        let u = u as usize;
+        let (a, b) = (*term_off.get(u)?, *term_off.get(u + 1)?);
+        self.terms
+            .get(a.checked_sub(self.base)?..b.checked_sub(self.base)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_hash_agrees_with_binary_search() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [0usize, 1, 2, 9, 17, 1000, 100_000] {
+            let mut v: Vec<u64> = (0..n).map(|_| next()).collect();
+            // Clustered values too: interpolation must not rely on uniformity to be right.
+            v.extend((0..n / 10).map(|i| i as u64 * 3));
+            v.extend([0, u64::MAX]);
+            v.sort_unstable();
+            v.dedup();
+            for &t in v.iter().step_by(7) {
+                assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
+            }
+            for _ in 0..2000 {
+                let t = next() % 4 + next();
+                assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
+            }
+            for t in [1, 2, 4, u64::MAX - 1] {
+                assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn stem_cache_gives_the_hasher_s_hashes() {
+        let th = TermHasher::new(
+            Language::detect("The council said the roads were closed."),
+            7,
+        );
+        let mut cache = TermCache::default();
+        let words: Vec<String> = (0..200_000)
+            // Distinct words (past the cache's capacity, so it is emptied) and repeated ones.
+            .map(|i| {
+                format!(
+                    "{}{}ing",
+                    ["walk", "talk", "run", "sing"][i % 4],
+                    i % 90_000
+                )
+            })
+            .chain(["", "a", "é", "running", "runs"].map(String::from))
+            .collect();
+        for w in words.iter().chain(words.iter().rev()) {
+            assert_eq!(cache.hash(&th, w), th.hash(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn merge_into_keeps_sorted_distinct() {
+        let mut all = vec![(0, 1), (0, 3), (2, 5)];
+        merge_into(&mut all, &[(0, 0), (0, 3), (1, 1), (9, 9)]);
+        assert_eq!(all, vec![(0, 0), (0, 1), (0, 3), (1, 1), (2, 5), (9, 9)]);
+        merge_into(&mut all, &[]);
+        assert_eq!(all.len(), 6);
+        let mut empty = Vec::new();
+        merge_into(&mut empty, &[(1, 2)]);
+        assert_eq!(empty, vec![(1, 2)]);
+    }
+
+    #[test]
+    fn counts_merge() {
+        let a = count_sorted(vec![5, 1, 5, 9]);
+        let b = count_sorted(vec![9, 2, 9]);
+        assert_eq!(a, (vec![1, 5, 9], vec![1, 2, 1]));
+        let (mut t, mut c) = a;
+        merge_counts(&mut t, &mut c, &b.0, &b.1);
+        assert_eq!((t, c), (vec![1, 2, 5, 9], vec![1, 1, 2, 3]));
+        let (mut t, mut c) = (Vec::new(), Vec::new());
+        merge_counts(&mut t, &mut c, &[4], &[2]);
+        assert_eq!((t, c), (vec![4], vec![2]));
+    }
+}
