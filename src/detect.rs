@@ -356,7 +356,6 @@ impl Detector {
                 spans: (whole(a), whole(b)),
             })
         }));
-
         // Sentence level.
         if let (Some(st), Some(banding)) = (p.sentence_threshold, p.sentence_banding()) {
             let unit_ok: Vec<u32> = (0..features.unit_para.len() as u32)
@@ -408,28 +407,24 @@ impl Detector {
             // IDF-weighted Jaccard rather than the plain one. Sentences that share only frequent
             // words then rarely become candidates, while restatements, which share rare words,
             // still do.
-            let sig_sets: Vec<Vec<u64>> = (0..unit_ok.len())
-                .into_par_iter()
-                .map(|k| {
-                    let u = unit_ok[k] as usize;
-                    let mut set = Vec::new();
-                    for ((t, &w), &d) in features.terms(u).iter().zip(weight(k)).zip(dfs(k)) {
-                        if d > common {
-                            continue;
-                        }
-                        let copies = w.round().max(1.0) as u64;
-                        set.extend(
-                            (0..copies)
-                                .map(|c| t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))),
-                        );
-                    }
-                    set
-                })
-                .collect();
+            // The sets are made on the fly, in each thread's reused buffer: hundreds of
+            // thousands of small vectors allocated from two threads at once cost more than the
+            // signing.
             let signed: Vec<u32> = (0..unit_ok.len() as u32)
-                .filter(|&k| !sig_sets[k as usize].is_empty())
+                .filter(|&k| dfs(k as usize).iter().any(|&d| d <= common))
                 .collect();
-            let ssigs = Signatures::compute(&hasher, &sig_sets);
+            let ssigs = Signatures::compute_with(&hasher, unit_ok.len(), |k, set| {
+                let u = unit_ok[k] as usize;
+                for ((t, &w), &d) in features.terms(u).iter().zip(weight(k)).zip(dfs(k)) {
+                    if d > common {
+                        continue;
+                    }
+                    let copies = w.round().max(1.0) as u64;
+                    set.extend(
+                        (0..copies).map(|c| t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))),
+                    );
+                }
+            });
             let scands =
                 lsh::candidate_pairs(&ssigs, &signed, banding, p.seed ^ 1, p.max_sentence_bucket);
             stats.candidates += scands.len();
@@ -564,7 +559,6 @@ impl Detector {
         pairs.sort_by_key(|q| (q.a, q.b));
         pairs.dedup_by_key(|q| (q.a, q.b));
         stats.pairs = pairs.len();
-
         let clusters = clusters_of(&pairs, n);
         Detection {
             pairs,

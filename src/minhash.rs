@@ -223,6 +223,36 @@ impl Signatures {
         Signatures { k, data }
     }
 
+    /// Signs `n` sets made on the fly: `fill(i, set)` appends the elements of set `i` to an
+    /// empty buffer that each thread reuses. In parallel (rayon), rows in index order, so the
+    /// result does not depend on the thread count.
+    ///
+    /// ```
+    /// use syndup::minhash::{MinHasher, Signatures};
+    /// let h = MinHasher::new(16, 1);
+    /// let sets = [vec![1u64, 2, 3], vec![4, 5]];
+    /// let made = Signatures::compute_with(&h, 2, |i, set| set.extend_from_slice(&sets[i]));
+    /// assert_eq!(made.row(1), Signatures::compute(&h, &sets).row(1));
+    /// ```
+    pub fn compute_with<F>(hasher: &MinHasher, n: usize, fill: F) -> Signatures
+    where
+        F: Fn(usize, &mut Vec<u64>) + Sync,
+    {
+        use rayon::prelude::*;
+        let k = hasher.len();
+        let mut data = vec![0u32; n * k];
+        if k > 0 {
+            data.par_chunks_mut(k)
+                .enumerate()
+                .for_each_init(Vec::new, |set, (i, row)| {
+                    set.clear();
+                    fill(i, set);
+                    hasher.sign(set, row);
+                });
+        }
+        Signatures { k, data }
+    }
+
     /// Values per signature.
     pub fn k(&self) -> usize {
         self.k
