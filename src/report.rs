@@ -22,7 +22,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::detect::{Detection, Measure};
+use crate::detect::{Cluster, Detection, Measure};
 use crate::input::{Corpus, Skipped};
 use crate::params::Params;
 
@@ -219,45 +219,48 @@ impl<'a> Report<'a> {
 
     /// The clusters in contract form.
     pub fn clusters(&self) -> impl Iterator<Item = ClusterOut<'a>> + '_ {
+        self.detection.clusters.iter().map(|c| self.cluster(c))
+    }
+
+    /// One cluster in contract form.
+    fn cluster(&self, c: &Cluster) -> ClusterOut<'a> {
         let corpus = self.corpus;
-        self.detection.clusters.iter().map(move |c| {
-            let members = c
-                .members
-                .iter()
-                .map(|&m| member(corpus, m as usize))
-                .collect();
-            let pos = |x: u32| c.members.binary_search(&x).unwrap_or(0);
-            let pairs: Vec<PairOut> = c
-                .pairs
-                .iter()
-                .map(|&k| {
-                    let q = &self.detection.pairs[k];
-                    PairOut {
-                        a: pos(q.a),
-                        b: pos(q.b),
-                        similarity: round4(q.similarity),
-                        measure: q.measure,
-                        jaccard: round4(q.jaccard),
-                        sentence: q.sentence.map(round4),
-                        spans: SpansOut {
-                            a: [q.spans.0.start, q.spans.0.end],
-                            b: [q.spans.1.start, q.spans.1.end],
-                        },
-                    }
-                })
-                .collect();
-            let min = pairs
-                .iter()
-                .map(|q| q.similarity)
-                .fold(f64::INFINITY, f64::min);
-            let max = pairs.iter().map(|q| q.similarity).fold(0.0, f64::max);
-            ClusterOut {
-                id: c.id,
-                members,
-                pairs,
-                similarity: Range { min, max },
-            }
-        })
+        let members = c
+            .members
+            .iter()
+            .map(|&m| member(corpus, m as usize))
+            .collect();
+        let pos = |x: u32| c.members.binary_search(&x).unwrap_or(0);
+        let pairs: Vec<PairOut> = c
+            .pairs
+            .iter()
+            .map(|&k| {
+                let q = &self.detection.pairs[k];
+                PairOut {
+                    a: pos(q.a),
+                    b: pos(q.b),
+                    similarity: round4(q.similarity),
+                    measure: q.measure,
+                    jaccard: round4(q.jaccard),
+                    sentence: q.sentence.map(round4),
+                    spans: SpansOut {
+                        a: [q.spans.0.start, q.spans.0.end],
+                        b: [q.spans.1.start, q.spans.1.end],
+                    },
+                }
+            })
+            .collect();
+        let min = pairs
+            .iter()
+            .map(|q| q.similarity)
+            .fold(f64::INFINITY, f64::min);
+        let max = pairs.iter().map(|q| q.similarity).fold(0.0, f64::max);
+        ClusterOut {
+            id: c.id,
+            members,
+            pairs,
+            similarity: Range { min, max },
+        }
     }
 
     /// The summary in contract form.
@@ -294,8 +297,23 @@ impl<'a> Report<'a> {
     }
 
     fn write_jsonl<W: Write>(&self, mut out: W) -> std::io::Result<()> {
-        for c in self.clusters() {
-            write_line(&mut out, "cluster", c)?;
+        // Clusters are serialized in parallel (rayon, in the caller's pool), a block at a time,
+        // and written in order.
+        use rayon::prelude::*;
+        for block in self.detection.clusters.chunks(1 << 14) {
+            let bufs = block
+                .par_chunks(256)
+                .map(|cs| {
+                    let mut buf = Vec::new();
+                    for c in cs {
+                        write_line(&mut buf, "cluster", self.cluster(c))?;
+                    }
+                    Ok(buf)
+                })
+                .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
+            for buf in bufs {
+                out.write_all(&buf)?;
+            }
         }
         for s in &self.corpus.skipped {
             write_line(&mut out, "skipped", s)?;

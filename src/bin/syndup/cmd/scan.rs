@@ -55,12 +55,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         FormatArg::Text => Format::Text,
         FormatArg::Jsonl => Format::Jsonl,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    Report::new(&corpus, &found, &params, started.elapsed().as_secs_f64())
-        .write(format, &mut out)
-        .context("writing the report")?;
-    out.flush().context("writing the report")?;
+    // In the --threads pool: clusters are serialized in parallel.
+    pool.install(|| {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        Report::new(&corpus, &found, &params, started.elapsed().as_secs_f64())
+            .write(format, &mut out)?;
+        out.flush()
+    })
+    .context("writing the report")?;
     Ok(if corpus.skipped.is_empty() {
         Exit::Clean
     } else {
