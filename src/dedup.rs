@@ -218,22 +218,14 @@ impl Evidence for Matches {
         params: &'a Params,
         seconds: f64,
     ) -> SummaryOut<'a> {
-        let s = self.stats();
-        SummaryOut {
-            files: s.files,
-            paragraphs: s.paragraphs,
-            clusters: self.clusters(),
-            duplicate_paragraphs: self.duplicate_paragraphs(),
-            skipped: corpus.skipped.len(),
+        SummaryOut::new(
+            self.stats(),
+            self.clusters(),
+            self.duplicate_paragraphs(),
+            corpus,
             params,
-            seconds: (seconds * 1000.0).round() / 1000.0,
-            bytes: s.bytes,
-            pairs: s.pairs,
-            candidates: s.candidates,
-            short_paragraphs: s.short_paragraphs,
-            distinct_paragraphs: s.distinct_paragraphs,
-            sentences: s.sentences,
-        }
+            seconds,
+        )
     }
 }
 

@@ -211,6 +211,29 @@ thread_local! {
     static TERMS: std::cell::Cell<TermCache> = std::cell::Cell::new(TermCache::new(1 << 18));
 }
 
+/// Collapses identical paragraphs: sorts `by_text` (the exact-text hash of each paragraph that
+/// has words, and its index) and returns each of the `n` paragraphs' representative, the first
+/// paragraph of its group (itself when alone), calling `group` with every run of two or more
+/// (sorted by index).
+pub(crate) fn collapse_identical(
+    n: usize,
+    mut by_text: Vec<(u64, u32)>,
+    mut group: impl FnMut(&[(u64, u32)]),
+) -> Vec<u32> {
+    by_text.par_sort_unstable();
+    let mut rep: Vec<u32> = (0..n as u32).collect();
+    for run in by_text.chunk_by(|a, b| a.0 == b.0) {
+        let first = run[0].1;
+        for &(_, m) in run {
+            rep[m as usize] = first;
+        }
+        if run.len() > 1 {
+            group(run);
+        }
+    }
+    rep
+}
+
 /// The hash that collapses identical paragraphs: of the normalized text.
 pub(crate) fn exact_hash(words: &Words, seed: u64) -> u64 {
     xxh3_64_with_seed(words.text_bytes(), seed ^ 0xe7)
@@ -282,28 +305,14 @@ impl Detector {
         let features = self.features(corpus, &languages);
 
         // Collapse identical paragraphs: representatives are the first of each group.
-        let mut by_text: Vec<(u64, u32)> = (0..n as u32)
+        let by_text: Vec<(u64, u32)> = (0..n as u32)
             .filter(|&i| features.n_words[i as usize] > 0)
             .map(|i| (features.exact[i as usize], i))
             .collect();
-        by_text.par_sort_unstable();
-        let mut rep: Vec<u32> = (0..n as u32).collect();
         let mut groups: Vec<Vec<u32>> = Vec::new();
-        let mut i = 0;
-        while i < by_text.len() {
-            let mut j = i + 1;
-            while j < by_text.len() && by_text[j].0 == by_text[i].0 {
-                j += 1;
-            }
-            let first = by_text[i].1;
-            for &(_, m) in &by_text[i..j] {
-                rep[m as usize] = first;
-            }
-            if j - i > 1 {
-                groups.push(by_text[i..j].iter().map(|&(_, m)| m).collect());
-            }
-            i = j;
-        }
+        let rep = collapse_identical(n, by_text, |run| {
+            groups.push(run.iter().map(|&(_, m)| m).collect());
+        });
         let is_rep = |i: usize| rep[i] as usize == i && features.n_words[i] > 0;
         let long_reps: Vec<u32> = (0..n)
             .filter(|&i| is_rep(i) && features.n_words[i] as usize >= p.min_words)

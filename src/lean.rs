@@ -51,7 +51,9 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::cluster;
-use crate::detect::{exact_hash, Detection, Detector, Measure, SentenceTerms, Stats, FULL_GROUP};
+use crate::detect::{
+    collapse_identical, exact_hash, Detection, Detector, Measure, SentenceTerms, Stats, FULL_GROUP,
+};
 use crate::error::{Error, Result};
 use crate::input::Corpus;
 use crate::lsh;
@@ -547,40 +549,24 @@ impl Detector {
         let n_words = |i: u32| basics[i as usize].0 as usize;
 
         // Collapse identical paragraphs, as `detect` does.
-        let mut by_text: Vec<(u64, u32)> = (0..n as u32)
+        let by_text: Vec<(u64, u32)> = (0..n as u32)
             .filter(|&i| n_words(i) > 0)
             .map(|i| (basics[i as usize].1, i))
             .collect();
-        by_text.par_sort_unstable();
-        let mut rep: Vec<u32> = (0..n as u32).collect();
         let mut group_len: Vec<u32> = vec![1; n];
         let mut edges: Vec<(u32, u32)> = Vec::new();
         let mut expanded = 0usize;
-        let mut i = 0;
-        while i < by_text.len() {
-            let mut j = i + 1;
-            while j < by_text.len() && by_text[j].0 == by_text[i].0 {
-                j += 1;
-            }
-            let first = by_text[i].1;
-            for &(_, m) in &by_text[i..j] {
-                rep[m as usize] = first;
-                if m != first {
-                    edges.push((first, m));
-                }
-            }
-            let g = j - i;
-            if g > 1 {
-                group_len[first as usize] = g as u32;
-                expanded += if g <= FULL_GROUP {
-                    g * (g - 1) / 2
-                } else {
-                    g - 1
-                };
-            }
-            i = j;
-        }
-        drop(by_text);
+        let rep = collapse_identical(n, by_text, |run| {
+            let first = run[0].1;
+            edges.extend(run[1..].iter().map(|&(_, m)| (first, m)));
+            let g = run.len();
+            group_len[first as usize] = g as u32;
+            expanded += if g <= FULL_GROUP {
+                g * (g - 1) / 2
+            } else {
+                g - 1
+            };
+        });
         let is_rep = |i: u32| rep[i as usize] == i && n_words(i) > 0;
         let long_reps: Vec<u32> = (0..n as u32)
             .filter(|&i| is_rep(i) && n_words(i) >= p.min_words)

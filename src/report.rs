@@ -22,7 +22,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::detect::{Cluster, Detection, Measure};
+use crate::detect::{Cluster, Detection, Measure, Stats};
 use crate::input::{Corpus, Skipped};
 use crate::params::Params;
 
@@ -159,6 +159,34 @@ pub struct SummaryOut<'a> {
     pub sentences: usize,
 }
 
+impl<'a> SummaryOut<'a> {
+    /// The summary of a detection's counters, its clusters and the corpus's skipped entries.
+    pub fn new(
+        stats: &Stats,
+        clusters: usize,
+        duplicate_paragraphs: usize,
+        corpus: &Corpus,
+        params: &'a Params,
+        seconds: f64,
+    ) -> SummaryOut<'a> {
+        SummaryOut {
+            files: stats.files,
+            paragraphs: stats.paragraphs,
+            clusters,
+            duplicate_paragraphs,
+            skipped: corpus.skipped.len(),
+            params,
+            seconds: (seconds * 1000.0).round() / 1000.0,
+            bytes: stats.bytes,
+            pairs: stats.pairs,
+            candidates: stats.candidates,
+            short_paragraphs: stats.short_paragraphs,
+            distinct_paragraphs: stats.distinct_paragraphs,
+            sentences: stats.sentences,
+        }
+    }
+}
+
 /// The summary with a command's own fields after the contract's.
 #[derive(Serialize)]
 struct SummaryWithExtra<'a, 'b> {
@@ -265,27 +293,15 @@ impl<'a> Report<'a> {
 
     /// The summary in contract form.
     pub fn summary(&self) -> SummaryOut<'a> {
-        let s = &self.detection.stats;
-        SummaryOut {
-            files: s.files,
-            paragraphs: s.paragraphs,
-            clusters: self.detection.clusters.len(),
-            duplicate_paragraphs: self
-                .detection
-                .clusters
-                .iter()
-                .map(|c| c.members.len())
-                .sum(),
-            skipped: self.corpus.skipped.len(),
-            params: self.params,
-            seconds: (self.seconds * 1000.0).round() / 1000.0,
-            bytes: s.bytes,
-            pairs: s.pairs,
-            candidates: s.candidates,
-            short_paragraphs: s.short_paragraphs,
-            distinct_paragraphs: s.distinct_paragraphs,
-            sentences: s.sentences,
-        }
+        let clusters = &self.detection.clusters;
+        SummaryOut::new(
+            &self.detection.stats,
+            clusters.len(),
+            clusters.iter().map(|c| c.members.len()).sum(),
+            self.corpus,
+            self.params,
+            self.seconds,
+        )
     }
 
     /// Writes the report.

@@ -86,8 +86,8 @@ impl TermHasher {
 /// Remembers the term hash of each word seen (stemming is the costly part of a term): keyed by
 /// a hash of the word salted with the term hasher's language, and checked against the word
 /// itself (kept in one arena), so a hit is exact. News repeats its words, so most are stemmed
-/// once rather than at every occurrence. Holds at most `limit` words (it starts over when
-/// full).
+/// once rather than at every occurrence. Holds at most `limit` words and 16 MiB of them (it
+/// starts over when full).
 ///
 /// ```
 /// use syndup::shingle::{Language, TermCache, TermHasher};
@@ -136,15 +136,20 @@ impl TermCache {
             }
         }
         let h = hasher.hash(word);
-        if self.slots.len() >= self.limit || self.arena.len() + word.len() > u32::MAX as usize {
+        if self.slots.len() >= self.limit || self.arena.len() + word.len() > ARENA_BYTES {
             self.clear();
         }
-        let off = self.arena.len() as u32;
-        self.arena.extend_from_slice(word.as_bytes());
-        self.slots.insert(key, (off, word.len() as u32, h));
+        if word.len() <= ARENA_BYTES {
+            let off = self.arena.len() as u32;
+            self.arena.extend_from_slice(word.as_bytes());
+            self.slots.insert(key, (off, word.len() as u32, h));
+        }
         h
     }
 }
+
+/// The most bytes of words a [`TermCache`] keeps (a word longer than this is not kept).
+const ARENA_BYTES: usize = 1 << 24;
 
 /// A `Hasher` for keys that are already hashes: passes the `u64` through.
 #[derive(Default)]

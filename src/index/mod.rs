@@ -674,8 +674,9 @@ impl Index {
             .observe(&self.shape, &self.params, origin.into(), &prepared)
     }
 
-    /// Splits a document into paragraphs ([`segment::paragraphs`] with [`Params::split`]).
-    fn paragraphs<'t>(&self, text: &'t str) -> Vec<(Span, u64, &'t str)> {
+    /// Splits a document into paragraphs ([`segment::paragraphs`] with [`Params::split`]) and
+    /// prepares each (no lock held): span, line and the prepared paragraph.
+    fn paragraphs(&self, text: &str) -> Vec<(Span, u64, Prepared)> {
         let bytes = text.as_bytes();
         let mut line = 1u64;
         let mut counted = 0usize;
@@ -687,7 +688,7 @@ impl Index {
                 .count() as u64;
             counted = span.start;
             if let Some(p) = text.get(span.range()) {
-                out.push((span, line, p));
+                out.push((span, line, self.prepare(p)));
             }
         }
         out
@@ -697,12 +698,10 @@ impl Index {
     /// paragraph repeated within the document is a duplicate of its first occurrence).
     pub fn observe_document(&self, key: &str, text: &str) -> Vec<ParagraphSeen> {
         let paras = self.paragraphs(text);
-        let prepared: Vec<Prepared> = paras.iter().map(|p| self.prepare(p.2)).collect();
         let mut inner = self.write();
         paras
             .iter()
-            .zip(&prepared)
-            .map(|(&(span, line, _), prep)| ParagraphSeen {
+            .map(|&(span, line, ref prep)| ParagraphSeen {
                 span,
                 line,
                 seen: inner.observe(
@@ -719,12 +718,10 @@ impl Index {
     /// [`Seen::TooLong`] for each).
     pub fn insert_document(&self, key: &str, text: &str) -> Vec<ParagraphSeen> {
         let paras = self.paragraphs(text);
-        let prepared: Vec<Prepared> = paras.iter().map(|p| self.prepare(p.2)).collect();
         let mut inner = self.write();
         paras
             .iter()
-            .zip(&prepared)
-            .map(|(&(span, line, _), prep)| {
+            .map(|&(span, line, ref prep)| {
                 let origin = Origin::new(key).at(line, span.start as u64);
                 let seen = match inner.insert(&self.shape, &self.params, origin, prep) {
                     Some(id) => Seen::New(id),
@@ -738,12 +735,10 @@ impl Index {
     /// [`Index::query`] for every paragraph of a document.
     pub fn query_document(&self, text: &str) -> Vec<ParagraphMatches> {
         let paras = self.paragraphs(text);
-        let prepared: Vec<Prepared> = paras.iter().map(|p| self.prepare(p.2)).collect();
         let inner = self.read();
         paras
             .iter()
-            .zip(&prepared)
-            .map(|(&(span, line, _), prep)| ParagraphMatches {
+            .map(|&(span, line, ref prep)| ParagraphMatches {
                 span,
                 line,
                 matches: inner.query(&self.shape, &self.params, prep),
