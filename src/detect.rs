@@ -35,7 +35,7 @@ use crate::cluster;
 use crate::error::Result;
 use crate::input::Corpus;
 use crate::lsh;
-use crate::minhash::{MinHasher, Signatures};
+use crate::minhash::MinHasher;
 use crate::normalize::Words;
 use crate::params::{Params, StemMode};
 use crate::segment::{self, Span};
@@ -280,6 +280,24 @@ impl SentenceTerms {
     }
 }
 
+/// The hash family of paragraph signatures: with independent hash functions, only the values
+/// the bands read (the first `bands × rows` functions, which the full family shares); with
+/// one-permutation hashing, all `num_hashes` bins.
+pub(crate) fn paragraph_hasher(p: &Params) -> MinHasher {
+    let (bands, rows) = p.banding();
+    let k = match p.signature {
+        crate::minhash::Scheme::Independent => bands * rows,
+        crate::minhash::Scheme::Oph => p.num_hashes,
+    };
+    MinHasher::with_scheme(k, p.seed, p.signature)
+}
+
+/// The hash family of sentence signatures: as many values as the sentence banding `(bands,
+/// rows)` reads.
+pub(crate) fn sentence_hasher(p: &Params, (bands, rows): (usize, usize)) -> MinHasher {
+    MinHasher::new(bands * rows, p.seed ^ 0x5e47_e9ce)
+}
+
 /// Pairs of identical paragraphs are listed in full for groups up to this size; bigger groups
 /// list each member with the group's first member only (identity is transitive, so nothing is
 /// claimed that was not verified), which keeps boilerplate from producing quadratic output.
@@ -336,14 +354,24 @@ impl Detector {
         let mut rep_pairs: Vec<Pair> = Vec::new();
 
         // Paragraph level.
-        let hasher = MinHasher::with_scheme(p.num_hashes, p.seed, p.signature);
+        let hasher = paragraph_hasher(p);
         let para_sets: Vec<&[u64]> = long_reps
             .iter()
             .map(|&i| features.shingles(i as usize))
             .collect();
-        let sigs = Signatures::compute(&hasher, &para_sets);
+        let (bands, rows) = p.banding();
+        let keys = lsh::BandKeys::compute(
+            para_sets.len(),
+            bands,
+            || vec![0u32; hasher.len()],
+            |sig, i, out| {
+                hasher.sign(para_sets[i], sig);
+                lsh::band_keys(sig, rows, p.seed, out);
+            },
+        );
         let units: Vec<u32> = (0..long_reps.len() as u32).collect();
-        let cands = lsh::candidate_pairs(&sigs, &units, p.banding(), p.seed, p.max_bucket);
+        let cands = keys.candidate_pairs(&units, p.max_bucket);
+        drop(keys);
         stats.candidates += cands.len();
         let whole = |i: u32| {
             let para = &corpus.paragraphs[i as usize];
@@ -377,17 +405,16 @@ impl Detector {
             // Document frequencies over the sentence units (terms are distinct within a
             // unit), by sorting every occurrence with its position: each run of one term
             // writes its length back to its occurrences, so no occurrence is looked up.
-            let mut occurrences: Vec<(u64, usize)> = unit_ok
+            let mut occurrences: Vec<(u64, u32)> = unit_ok
                 .iter()
                 .flat_map(|&u| features.terms(u as usize).iter().copied())
-                .enumerate()
-                .map(|(i, t)| (t, i))
+                .zip(0u32..)
                 .collect();
             occurrences.par_sort_unstable();
             let mut df = vec![0u32; occurrences.len()];
             for run in occurrences.chunk_by(|a, b| a.0 == b.0) {
                 for &(_, i) in run {
-                    df[i] = run.len() as u32;
+                    df[i as usize] = run.len() as u32;
                 }
             }
             drop(occurrences);
@@ -411,31 +438,40 @@ impl Detector {
             let totals: Vec<f64> = (0..unit_ok.len())
                 .map(|k| weight(k).iter().map(|&w| f64::from(w)).sum())
                 .collect();
-            // Weighted MinHash by repetition: a term of weight w enters the signature set
-            // round(w) times (as distinct salted copies), so the signatures estimate the
-            // IDF-weighted Jaccard rather than the plain one. Sentences that share only frequent
-            // words then rarely become candidates, while restatements, which share rare words,
-            // still do.
+            // Weighted MinHash (an exponential race, see `MinHasher::sign_weighted`): the
+            // signatures estimate the IDF-weighted Jaccard rather than the plain one. Sentences
+            // that share only frequent words then rarely become candidates, while
+            // restatements, which share rare words, still do. Only the values the bands use
+            // are computed.
             // The sets are made on the fly, in each thread's reused buffer: hundreds of
             // thousands of small vectors allocated from two threads at once cost more than the
             // signing.
             let signed: Vec<u32> = (0..unit_ok.len() as u32)
                 .filter(|&k| dfs(k as usize).iter().any(|&d| d <= common))
                 .collect();
-            let ssigs = Signatures::compute_with(&hasher, unit_ok.len(), |k, set| {
-                let u = unit_ok[k] as usize;
-                for ((t, &w), &d) in features.terms(u).iter().zip(weight(k)).zip(dfs(k)) {
-                    if d > common {
-                        continue;
-                    }
-                    let copies = w.round().max(1.0) as u64;
-                    set.extend(
-                        (0..copies).map(|c| t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))),
+            let shasher = sentence_hasher(p, banding);
+            let skeys = lsh::BandKeys::compute(
+                unit_ok.len(),
+                banding.0,
+                || (Vec::new(), vec![0u32; shasher.len()]),
+                |(items, sig): &mut (Vec<(u64, f32)>, Vec<u32>), k, out| {
+                    let u = unit_ok[k] as usize;
+                    items.clear();
+                    items.extend(
+                        features
+                            .terms(u)
+                            .iter()
+                            .zip(weight(k))
+                            .zip(dfs(k))
+                            .filter(|&(_, &d)| d <= common)
+                            .map(|((&t, &w), _)| (t, w)),
                     );
-                }
-            });
-            let scands =
-                lsh::candidate_pairs(&ssigs, &signed, banding, p.seed ^ 1, p.max_sentence_bucket);
+                    shasher.sign_weighted(items, sig);
+                    lsh::band_keys(sig, banding.1, p.seed ^ 1, out);
+                },
+            );
+            let scands = skeys.candidate_pairs(&signed, p.max_sentence_bucket);
+            drop(skeys);
             stats.candidates += scands.len();
             let mut spairs: Vec<Pair> = scands
                 .par_iter()

@@ -57,7 +57,6 @@ use crate::detect::{
 use crate::error::{Error, Result};
 use crate::input::Corpus;
 use crate::lsh;
-use crate::minhash::MinHasher;
 use crate::normalize::Words;
 use crate::params::Params;
 use crate::segment;
@@ -307,7 +306,7 @@ impl KeySpill {
                 .map(|&band| {
                     let mut entries = Vec::new();
                     self.band(band, ids, &mut entries)?;
-                    entries.sort_unstable();
+                    lsh::sort_entries(&mut entries, &mut Vec::new());
                     let mut pairs = Vec::new();
                     lsh::bucket_pairs(&entries, max_bucket, &mut pairs);
                     drop(entries);
@@ -581,7 +580,7 @@ impl Detector {
         };
         drop(basics);
 
-        let hasher = MinHasher::with_scheme(p.num_hashes, p.seed, p.signature);
+        let hasher = crate::detect::paragraph_hasher(p);
         let shingler = Shingler::new(p.shingle_words, p.seed);
         let shingles = |words: &mut Words, set: &mut Vec<u64>, para: u32| {
             words.normalize(text(para));
@@ -654,7 +653,6 @@ impl Detector {
                 corpus,
                 &long_reps,
                 &languages,
-                &hasher,
                 temp_dir,
                 &mut stats,
                 &mut rep_pairs,
@@ -714,7 +712,6 @@ impl Detector {
         corpus: &Corpus,
         long_reps: &[u32],
         languages: &[Option<Language>],
-        hasher: &MinHasher,
         temp_dir: Option<&Path>,
         stats: &mut Stats,
         rep_pairs: &mut Vec<RepPair>,
@@ -723,6 +720,7 @@ impl Detector {
         let (Some(st), Some((bands, rows))) = (p.sentence_threshold, p.sentence_banding()) else {
             return Ok(());
         };
+        let hasher = &crate::detect::sentence_hasher(p, (bands, rows));
         let para_of = |i: u32| &corpus.paragraphs[i as usize];
 
         // Pass 1: the sentences taking part, and the document frequency of every term.
@@ -788,7 +786,7 @@ impl Detector {
 
         // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes, the name
         // flag in the lowest bit: 4 bytes a term, kept for verification), and its signature
-        // with the weights (a term of weight w enters round(w) times), of which the band keys
+        // with the weights (`MinHasher::sign_weighted`), of which the band keys
         // of the sentences with a non-empty set go to the spill file.
         let mut spill = KeySpill::new(temp_dir, bands)?;
         let mut signed: Vec<u32> = Vec::new();
@@ -805,7 +803,7 @@ impl Detector {
                     || Hashers::new(languages, p.seed),
                     |hashers, chunk| {
                         let (mut swords, mut tagged) = (Words::default(), Vec::new());
-                        let mut set: Vec<u64> = Vec::new();
+                        let mut set: Vec<(u64, f32)> = Vec::new();
                         let mut sig = vec![0u32; hasher.len()];
                         let mut out = Signed::default();
                         let mut sigs: Vec<u32> = Vec::new();
@@ -836,17 +834,14 @@ impl Detector {
                                     if df[id] > common {
                                         continue;
                                     }
-                                    let copies = weight_of[id].round().max(1.0) as u64;
-                                    set.extend((0..copies).map(|c| {
-                                        t.wrapping_add(c.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-                                    }));
+                                    set.push((t, weight_of[id]));
                                 }
                             }
                             out.lens.push(out.terms.len());
                             if set.is_empty() {
                                 continue;
                             }
-                            hasher.sign(&set, &mut sig);
+                            hasher.sign_weighted(&set, &mut sig);
                             out.ids.push(u);
                             sigs.extend_from_slice(&sig);
                         }

@@ -2,7 +2,7 @@
 //!
 //! Takes the MinHash [`Signatures`] of some units and gives the pairs of units that agree on
 //! every row of at least one band (`bands` × `rows` values), sorted and deduplicated. Each band's
-//! values are hashed (seeded xxh3) into a 64-bit key; the `(key, unit)` entries of a band are
+//! values are hashed (seeded, through a 64-bit finalizer) into a 64-bit key; the `(key, unit)` entries of a band are
 //! grouped by sorting, not by a map of vectors, so memory is two flat arrays and the order is
 //! deterministic. A bucket with more than `max_bucket` members (boilerplate repeated thousands
 //! of times) is not expanded into all its pairs, which would be quadratic: its members are
@@ -16,26 +16,62 @@
 //! assert_eq!(pairs, vec![(0, 1)]);
 //! ```
 
+use crate::minhash::{fmix64, Signatures};
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::minhash::Signatures;
-
-/// The key of band `band` (`rows` values starting at `band * rows`) of a signature.
+/// The key of band `band` (`rows` values starting at `band * rows`) of a signature: the values
+/// folded through a 64-bit finalizer (a bijection), seeded with `seed` and the band.
 pub fn band_key(sig: &[u32], band: usize, rows: usize, seed: u64) -> u64 {
     let vals = &sig[band * rows..(band + 1) * rows];
-    let mut bytes = [0u8; 256];
-    let mut n = 0;
-    let mut h = seed ^ band as u64;
-    for v in vals {
-        if n + 4 > bytes.len() {
-            h = xxh3_64_with_seed(&bytes[..n], h);
-            n = 0;
-        }
-        bytes[n..n + 4].copy_from_slice(&v.to_le_bytes());
-        n += 4;
+    let mut h = fmix64(seed ^ (band as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    for &v in vals {
+        h = fmix64(h ^ u64::from(v));
     }
-    xxh3_64_with_seed(&bytes[..n], h)
+    h
+}
+
+/// Sorts `(key, unit)` entries whose keys are uniformly distributed hashes, as
+/// `entries.sort_unstable()` would: one counting pass scatters them by the key's top bits into
+/// `scratch` (about four entries per bucket), then each bucket is sorted on its own, which is
+/// a few times faster than a comparison sort of the whole.
+///
+/// ```
+/// let mut e = vec![(u64::MAX, 1), (3, 9), (1 << 63, 0), (3, 2)];
+/// let mut want = e.clone();
+/// want.sort_unstable();
+/// syndup::lsh::sort_entries(&mut e, &mut Vec::new());
+/// assert_eq!(e, want);
+/// ```
+pub fn sort_entries(entries: &mut Vec<(u64, u32)>, scratch: &mut Vec<(u64, u32)>) {
+    let n = entries.len();
+    if n < 1024 {
+        entries.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - (n / 4).leading_zeros()).clamp(1, 24);
+    let shift = 64 - bits;
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for &(k, _) in entries.iter() {
+        starts[(k >> shift) as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    scratch.clear();
+    scratch.resize(n, (0, 0));
+    let mut next = starts.clone();
+    for &e in entries.iter() {
+        let b = (e.0 >> shift) as usize;
+        scratch[next[b]] = e;
+        next[b] += 1;
+    }
+    for w in starts.windows(2) {
+        let bucket = &mut scratch[w[0]..w[1]];
+        if bucket.len() > 1 {
+            bucket.sort_unstable();
+        }
+    }
+    std::mem::swap(entries, scratch);
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among `units` (indexes into `sigs`), sorted and
@@ -48,54 +84,135 @@ pub fn candidate_pairs(
     max_bucket: usize,
 ) -> Vec<(u32, u32)> {
     let (bands, rows) = banding;
-    // Bands run in parallel; each worker folds its bands' pairs into one list that it sorts
-    // and deduplicates whenever it grows past a bound, so memory holds distinct pairs (plus
-    // one band's worth), not one copy per band that proposed them.
-    const COMPACT_AT: usize = 1 << 22;
-    let compact = |v: &mut Vec<(u32, u32)>| {
-        v.sort_unstable();
-        v.dedup();
-    };
-    let mut all = (0..bands)
-        .into_par_iter()
-        .fold(Vec::new, |mut acc, band| {
-            band_pairs(sigs, units, band, rows, seed, max_bucket, &mut acc);
-            if acc.len() > COMPACT_AT {
-                compact(&mut acc);
-            }
-            acc
-        })
-        .reduce(Vec::new, |mut a, mut b| {
-            if a.len() < b.len() {
-                std::mem::swap(&mut a, &mut b);
-            }
-            a.append(&mut b);
-            if a.len() > COMPACT_AT {
-                compact(&mut a);
-            }
-            a
-        });
-    all.par_sort_unstable();
-    all.dedup();
-    all
+    let keys = BandKeys::compute(
+        sigs.len(),
+        bands,
+        || (),
+        |_, i, out| band_keys(sigs.row(i), rows, seed, out),
+    );
+    keys.candidate_pairs(units, max_bucket)
 }
 
-/// Appends the pairs that share a bucket of `band` to `out`.
-fn band_pairs(
-    sigs: &Signatures,
-    units: &[u32],
-    band: usize,
-    rows: usize,
-    seed: u64,
-    max_bucket: usize,
-    out: &mut Vec<(u32, u32)>,
-) {
-    let mut entries: Vec<(u64, u32)> = units
-        .iter()
-        .map(|&u| (band_key(sigs.row(u as usize), band, rows, seed), u))
-        .collect();
-    entries.sort_unstable();
-    bucket_pairs(&entries, max_bucket, out);
+/// Writes the key of every band of `sig` (`out.len()` bands of `rows` values) into `out`.
+pub fn band_keys(sig: &[u32], rows: usize, seed: u64, out: &mut [u64]) {
+    for (band, key) in out.iter_mut().enumerate() {
+        *key = band_key(sig, band, rows, seed);
+    }
+}
+
+/// The band keys of many units in one flat array, band by band (all units' keys of band 0,
+/// then of band 1, ...): what the LSH needs of a signature, made while the signature is still
+/// in cache, so signatures need not be kept, and laid out so that each band is read in order.
+///
+/// ```
+/// use syndup::lsh::{band_keys, BandKeys};
+/// use syndup::minhash::MinHasher;
+/// let sets = [vec![1u64, 2, 3, 4], vec![1, 2, 3, 4], vec![9, 10, 11, 12]];
+/// let h = MinHasher::new(16, 0);
+/// let keys = BandKeys::compute(3, 8, || vec![0; 16], |sig, i, out| {
+///     h.sign(&sets[i], sig);
+///     band_keys(sig, 2, 0, out);
+/// });
+/// assert_eq!(keys.key(0, 3), keys.key(1, 3));
+/// assert_eq!(keys.candidate_pairs(&[0, 1, 2], 100), vec![(0, 1)]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct BandKeys {
+    bands: usize,
+    units: usize,
+    keys: Vec<u64>,
+}
+
+impl BandKeys {
+    /// The keys of `n` units with `bands` bands each: `make(scratch, i, out)` writes unit
+    /// `i`'s keys into `out` (`bands` long), with a scratch value made by `init` that each
+    /// thread reuses. In parallel (rayon) over blocks of units; the result does not depend on
+    /// the thread count.
+    pub fn compute<T, I, F>(n: usize, bands: usize, init: I, make: F) -> BandKeys
+    where
+        I: Fn() -> T + Sync + Send,
+        F: Fn(&mut T, usize, &mut [u64]) + Sync + Send,
+    {
+        const BLOCK: usize = 1024;
+        let mut keys = vec![0u64; n * bands];
+        if bands > 0 && n > 0 {
+            // Each block of units owns its piece of every band's column.
+            let blocks = n.div_ceil(BLOCK);
+            let mut pieces: Vec<Vec<&mut [u64]>> =
+                (0..blocks).map(|_| Vec::with_capacity(bands)).collect();
+            for column in keys.chunks_mut(n) {
+                for (b, piece) in column.chunks_mut(BLOCK).enumerate() {
+                    pieces[b].push(piece);
+                }
+            }
+            pieces.into_par_iter().enumerate().for_each_init(
+                || (init(), vec![0u64; bands]),
+                |(scratch, row), (b, mut columns)| {
+                    for j in 0..columns.first().map_or(0, |c| c.len()) {
+                        make(scratch, b * BLOCK + j, row);
+                        for (column, &key) in columns.iter_mut().zip(row.iter()) {
+                            column[j] = key;
+                        }
+                    }
+                },
+            );
+        }
+        BandKeys {
+            bands,
+            units: n,
+            keys,
+        }
+    }
+
+    /// The key of band `band` of unit `i`.
+    pub fn key(&self, i: usize, band: usize) -> u64 {
+        self.keys[band * self.units + i]
+    }
+
+    /// Candidate pairs `(a, b)` with `a < b` among `units` (indexes of units), sorted and
+    /// deduplicated: units that share the key of some band. A bucket with more than
+    /// `max_bucket` members is chained (see [`bucket_pairs`]).
+    pub fn candidate_pairs(&self, units: &[u32], max_bucket: usize) -> Vec<(u32, u32)> {
+        // Bands run in parallel; each worker folds its bands' pairs into one list that it
+        // sorts and deduplicates whenever it grows past a bound, so memory holds distinct
+        // pairs (plus one band's worth), not one copy per band that proposed them.
+        const COMPACT_AT: usize = 1 << 22;
+        let compact = |v: &mut Vec<(u32, u32)>| {
+            v.sort_unstable();
+            v.dedup();
+        };
+        let bands = self.bands;
+        let mut all = (0..bands)
+            .into_par_iter()
+            .fold(
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(mut acc, mut entries, mut scratch), band| {
+                    entries.clear();
+                    let column = &self.keys[band * self.units..(band + 1) * self.units];
+                    entries.extend(units.iter().map(|&u| (column[u as usize], u)));
+                    sort_entries(&mut entries, &mut scratch);
+                    bucket_pairs(&entries, max_bucket, &mut acc);
+                    if acc.len() > COMPACT_AT {
+                        compact(&mut acc);
+                    }
+                    (acc, entries, scratch)
+                },
+            )
+            .map(|(acc, _, _)| acc)
+            .reduce(Vec::new, |mut a, mut b| {
+                if a.len() < b.len() {
+                    std::mem::swap(&mut a, &mut b);
+                }
+                a.append(&mut b);
+                if a.len() > COMPACT_AT {
+                    compact(&mut a);
+                }
+                a
+            });
+        all.par_sort_unstable();
+        all.dedup();
+        all
+    }
 }
 
 /// Appends the pairs of every bucket of one band to `out`: `entries` are `(key, unit)` sorted,
@@ -132,6 +249,65 @@ pub fn bucket_pairs(entries: &[(u64, u32)], max_bucket: usize, out: &mut Vec<(u3
 mod tests {
     use super::*;
     use crate::minhash::MinHasher;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The bucketed sort gives exactly `sort_unstable`'s order, with duplicate keys, runs
+        /// of equal keys and sizes on both sides of the small-input cutoff.
+        #[test]
+        fn sort_entries_sorts_like_sort_unstable(
+            n in 0usize..5000, distinct in 1u64..10_000, seed in any::<u64>(),
+        ) {
+            let mut e: Vec<(u64, u32)> = (0..n as u64)
+                .map(|i| {
+                    let k = xxhash_rust::xxh3::xxh3_64_with_seed(&(i % distinct).to_le_bytes(), seed);
+                    (k, (i.wrapping_mul(2_654_435_761) % 7919) as u32)
+                })
+                .collect();
+            let mut want = e.clone();
+            want.sort_unstable();
+            sort_entries(&mut e, &mut Vec::new());
+            prop_assert_eq!(e, want);
+        }
+    }
+
+    #[test]
+    fn band_keys_are_laid_out_band_by_band_whatever_the_threads() {
+        let sets: Vec<Vec<u64>> = (0..3000u64)
+            .map(|i| (i % 50..i % 50 + 8).collect())
+            .collect();
+        let sigs = Signatures::compute(&MinHasher::new(20, 3), &sets);
+        let make = || {
+            BandKeys::compute(
+                sets.len(),
+                10,
+                || (),
+                |_, i, out| band_keys(sigs.row(i), 2, 5, out),
+            )
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let (a, b) = (one.install(make), three.install(make));
+        assert_eq!(a.keys, b.keys);
+        for i in [0, 1023, 1024, 2999] {
+            for band in 0..10 {
+                assert_eq!(a.key(i, band), band_key(sigs.row(i), band, 2, 5));
+            }
+        }
+        let units: Vec<u32> = (0..3000).collect();
+        assert_eq!(
+            one.install(|| a.candidate_pairs(&units, 512)),
+            three.install(|| a.candidate_pairs(&units, 512))
+        );
+    }
 
     #[test]
     fn popular_buckets_are_chained_not_expanded() {

@@ -12,6 +12,12 @@
 //! One-permutation hashing was not chosen: sentence-sized sets of 5–20 terms leave most of its
 //! bins empty, and densified bins are correlated, which hurts LSH recall at low thresholds.
 //!
+//! Weighted sets (sentence terms with IDF weights) are signed by an exponential race
+//! ([`MinHasher::sign_weighted`]): the same hash functions, each value turned into an
+//! exponential variate and divided by the element's weight. One evaluation per element and
+//! function estimates the weighted Jaccard similarity, where repeating each element in
+//! proportion to its weight would cost as many evaluations as the total weight.
+//!
 //! ```
 //! use syndup::minhash::MinHasher;
 //! let h = MinHasher::new(128, 7);
@@ -47,14 +53,31 @@ pub struct MinHasher {
     seed: u64,
 }
 
+/// The 64-bit finalizer of MurmurHash3: a bijection that mixes every input bit into every
+/// output bit.
 #[inline(always)]
-fn fmix64(mut h: u64) -> u64 {
+pub(crate) fn fmix64(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
     h
+}
+
+/// `-log2(u)` for the uniform variate `u` in (0, 1) made of the top 24 bits of `h` (an
+/// exponential variate, in units of ln 2): the exponent of `u` as a float plus a quadratic in its
+/// mantissa (absolute error below 0.01). Branch-free, so the lanes of a signature vectorize. The
+/// result is positive and finite.
+#[inline(always)]
+fn neg_log2_unit(h: u32) -> f32 {
+    let u = ((h >> 8) | 1) as f32 * (1.0 / 16_777_216.0);
+    let bits = u.to_bits();
+    let exponent = ((bits >> 23) as i32 - 127) as f32;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let log2_m = (-0.344_848_43 * m + 2.024_665_8) * m - 1.674_877_6;
+    // At least the smallest positive float, so that the weight's division keeps it positive.
+    (-(exponent + log2_m)).max(f32::MIN_POSITIVE)
 }
 
 #[inline(always)]
@@ -169,6 +192,64 @@ impl MinHasher {
         self.sign_portable(set, out);
     }
 
+    /// Writes the weighted MinHash signature of `items` (element, weight) into `out`: value `i`
+    /// is the least `E_i(x) / w(x)` over the items, where `E_i(x)` is an exponentially
+    /// distributed variate drawn from hash function `i` and the element (an exponential race).
+    /// Two signatures agree in a position with probability Σ min(wa, wb) / Σ max(wa, wb) when
+    /// each element weighs the same in both sets (the weighted Jaccard similarity); values are
+    /// the bit patterns of positive `f32`s, so they compare like the floats. One hash per
+    /// element and function, whatever the weight (where repeating an element `w` times
+    /// costs `w`). Items with a weight that is not positive and finite are left out; an empty
+    /// set gives all `u32::MAX`.
+    ///
+    /// ```
+    /// use syndup::minhash::{estimate, MinHasher};
+    /// let h = MinHasher::new(256, 5);
+    /// // Shared elements weigh 3 of the union's 5.
+    /// let a = [(1u64, 2.0f32), (2, 1.0), (3, 1.0)];
+    /// let b = [(1u64, 2.0f32), (2, 1.0), (4, 1.0)];
+    /// let (mut sa, mut sb) = (vec![0; 256], vec![0; 256]);
+    /// h.sign_weighted(&a, &mut sa);
+    /// h.sign_weighted(&b, &mut sb);
+    /// assert!((estimate(&sa, &sb) - 0.6).abs() < 0.15);
+    /// ```
+    pub fn sign_weighted(&self, items: &[(u64, f32)], out: &mut [u32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { self.sign_weighted_avx2(items, out) };
+                return;
+            }
+        }
+        self.sign_weighted_portable(items, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn sign_weighted_avx2(&self, items: &[(u64, f32)], out: &mut [u32]) {
+        self.sign_weighted_portable(items, out);
+    }
+
+    #[inline(always)]
+    fn sign_weighted_portable(&self, items: &[(u64, f32)], out: &mut [u32]) {
+        out.fill(u32::MAX);
+        let k = out.len().min(self.lo.len());
+        let (out, lo_s, hi_s) = (&mut out[..k], &self.lo[..k], &self.hi[..k]);
+        for &(x, w) in items {
+            if !(w.is_finite() && w > 0.0) {
+                continue;
+            }
+            let inv = 1.0 / w;
+            let (lo, hi) = (x as u32, (x >> 32) as u32);
+            for ((o, &a), &b) in out.iter_mut().zip(lo_s).zip(hi_s) {
+                let h = fmix32(lo ^ a) ^ fmix32(hi ^ b);
+                let v = (neg_log2_unit(h) * inv).to_bits();
+                *o = (*o).min(v);
+            }
+        }
+    }
+
     #[inline(always)]
     fn sign_portable(&self, set: &[u64], out: &mut [u32]) {
         out.fill(u32::MAX);
@@ -248,6 +329,36 @@ impl Signatures {
                     set.clear();
                     fill(i, set);
                     hasher.sign(set, row);
+                });
+        }
+        Signatures { k, data }
+    }
+
+    /// [`Signatures::compute_with`] for weighted sets: `fill(i, items)` appends the (element,
+    /// weight) pairs of set `i`, which is signed with [`MinHasher::sign_weighted`].
+    ///
+    /// ```
+    /// use syndup::minhash::{MinHasher, Signatures};
+    /// let h = MinHasher::new(16, 1);
+    /// let made = Signatures::compute_weighted_with(&h, 2, |i, items| items.push((i as u64, 1.5)));
+    /// let mut row = vec![0; 16];
+    /// h.sign_weighted(&[(1, 1.5)], &mut row);
+    /// assert_eq!(made.row(1), &row[..]);
+    /// ```
+    pub fn compute_weighted_with<F>(hasher: &MinHasher, n: usize, fill: F) -> Signatures
+    where
+        F: Fn(usize, &mut Vec<(u64, f32)>) + Sync,
+    {
+        use rayon::prelude::*;
+        let k = hasher.len();
+        let mut data = vec![0u32; n * k];
+        if k > 0 {
+            data.par_chunks_mut(k)
+                .enumerate()
+                .for_each_init(Vec::new, |items, (i, row)| {
+                    items.clear();
+                    fill(i, items);
+                    hasher.sign_weighted(items, row);
                 });
         }
         Signatures { k, data }
@@ -346,6 +457,57 @@ mod tests {
             h.sign_portable(&set, &mut b);
             assert_eq!(a, b, "n={n}");
         }
+    }
+
+    /// The exponential race estimates the weighted Jaccard similarity: over many pairs of
+    /// weighted sets the mean estimate is within 0.02 of the exact value, and weighting moves
+    /// the estimate (heavy shared elements raise it, heavy unshared ones lower it).
+    #[test]
+    fn weighted_signatures_estimate_weighted_jaccard() {
+        let h = MinHasher::new(128, 9);
+        for (shared_w, own_w) in [(1.0f32, 1.0f32), (4.0, 1.0), (1.0, 4.0), (0.3, 2.5)] {
+            let (mut total, mut exact) = (0.0, 0.0);
+            for t in 0..300u64 {
+                let el = |i: u64, side: u8| xxh3_64_with_seed(&[i as u8, side], t);
+                let mut a: Vec<(u64, f32)> = (0..6).map(|i| (el(i, 0), shared_w)).collect();
+                let mut b = a.clone();
+                a.extend((0..5).map(|i| (el(i, 1), own_w)));
+                b.extend((0..9).map(|i| (el(i, 2), own_w)));
+                let (mut sa, mut sb) = (vec![0; 128], vec![0; 128]);
+                h.sign_weighted(&a, &mut sa);
+                h.sign_weighted(&b, &mut sb);
+                total += estimate(&sa, &sb);
+                let shared = 6.0 * f64::from(shared_w);
+                exact = shared / (shared + 14.0 * f64::from(own_w));
+            }
+            let mean = total / 300.0;
+            assert!(
+                (mean - exact).abs() < 0.02,
+                "weights {shared_w}/{own_w}: mean {mean} exact {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn weighted_vector_and_portable_agree_and_bad_weights_are_skipped() {
+        let h = MinHasher::new(100, 4);
+        let items: Vec<(u64, f32)> = (0..40u64)
+            .map(|i| (xxh3_64_with_seed(&i.to_le_bytes(), 1), 0.5 + i as f32 / 7.0))
+            .collect();
+        let (mut a, mut b) = (vec![0; 100], vec![0; 100]);
+        h.sign_weighted(&items, &mut a);
+        h.sign_weighted_portable(&items, &mut b);
+        assert_eq!(a, b);
+        let mut with_bad = items.clone();
+        with_bad.extend([(7, 0.0), (8, -1.0), (9, f32::NAN), (10, f32::INFINITY)]);
+        h.sign_weighted(&with_bad, &mut b);
+        assert_eq!(a, b);
+        h.sign_weighted(&[], &mut b);
+        assert!(b.iter().all(|&v| v == u32::MAX));
+        // Values are positive floats.
+        assert!(a
+            .iter()
+            .all(|&v| f32::from_bits(v) > 0.0 && f32::from_bits(v).is_finite()));
     }
 
     #[test]

@@ -18,8 +18,6 @@
 //! ```
 
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -83,11 +81,16 @@ impl TermHasher {
     }
 }
 
-/// Remembers the term hash of each word seen (stemming is the costly part of a term): keyed by
-/// a hash of the word salted with the term hasher's language, and checked against the word
-/// itself (kept in one arena), so a hit is exact. News repeats its words, so most are stemmed
-/// once rather than at every occurrence. Holds at most `limit` words and 16 MiB of them (it
-/// starts over when full).
+/// Remembers the term hash of each word seen (stemming is the costly part of a term), in a
+/// direct-mapped table: a word's slot is picked by a 64-bit hash of the word salted with the
+/// term hasher's language, and the slot keeps that hash and the term hash. A word whose slot
+/// holds another word's hash is stemmed and takes the slot over, so the table never grows
+/// beyond its `limit` slots (16 bytes each) and never needs clearing. News repeats its words,
+/// so most are stemmed once rather than at every occurrence.
+///
+/// A hit is trusted on the 64-bit word hash alone: two distinct words share one with
+/// probability about 2^-64 per pair, the same odds at which two distinct terms share a term
+/// hash, which every later stage already takes as the term's identity.
 ///
 /// ```
 /// use syndup::shingle::{Language, TermCache, TermHasher};
@@ -98,77 +101,49 @@ impl TermHasher {
 /// assert_eq!(cache.hash(&en, "arrested"), en.hash("arrest"));
 /// ```
 pub struct TermCache {
-    slots: HashMap<u64, (u32, u32, u64), BuildHasherDefault<KeyIsHash>>,
-    arena: Vec<u8>,
-    limit: usize,
+    /// (word hash, term hash); a word hash of 0 marks an empty slot. Allocated on first use.
+    slots: Vec<(u64, u64)>,
+    /// Number of slots, a power of two.
+    size: usize,
 }
 
 impl Default for TermCache {
-    /// A cache of up to 65,536 words.
+    /// A cache of 65,536 slots (1 MiB).
     fn default() -> TermCache {
         TermCache::new(1 << 16)
     }
 }
 
 impl TermCache {
-    /// An empty cache of at most `limit` words.
+    /// An empty cache of `limit` slots (rounded up to a power of two), 16 bytes each.
     pub fn new(limit: usize) -> TermCache {
         TermCache {
-            slots: HashMap::default(),
-            arena: Vec::new(),
-            limit: limit.max(1),
+            slots: Vec::new(),
+            size: limit.clamp(1, 1 << 30).next_power_of_two(),
         }
     }
 
     /// Forgets every word.
     pub fn clear(&mut self) {
         self.slots.clear();
-        self.arena.clear();
     }
 
-    /// [`TermHasher::hash`] of `word`, computed once per distinct word and term hasher.
+    /// [`TermHasher::hash`] of `word`, computed once per distinct word and term hasher (while
+    /// the word keeps its slot).
     pub fn hash(&mut self, hasher: &TermHasher, word: &str) -> u64 {
-        let key = xxh3_64_with_seed(word.as_bytes(), hasher.salt);
-        if let Some(&(off, len, h)) = self.slots.get(&key) {
-            let (off, len) = (off as usize, len as usize);
-            if self.arena.get(off..off + len) == Some(word.as_bytes()) {
-                return h;
-            }
+        // 0 marks an empty slot, so no word hash is 0.
+        let key = xxh3_64_with_seed(word.as_bytes(), hasher.salt).max(1);
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0); self.size];
+        }
+        let at = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (self.size - 1);
+        let slot = &mut self.slots[at];
+        if slot.0 == key {
+            return slot.1;
         }
         let h = hasher.hash(word);
-        if self.slots.len() >= self.limit || self.arena.len() + word.len() > ARENA_BYTES {
-            self.clear();
-        }
-        if word.len() <= ARENA_BYTES {
-            let off = self.arena.len() as u32;
-            self.arena.extend_from_slice(word.as_bytes());
-            self.slots.insert(key, (off, word.len() as u32, h));
-        }
+        *slot = (key, h);
         h
-    }
-}
-
-/// The most bytes of words a [`TermCache`] keeps (a word longer than this is not kept).
-const ARENA_BYTES: usize = 1 << 24;
-
-/// A `Hasher` for keys that are already hashes: passes the `u64` through.
-#[derive(Default)]
-struct KeyIsHash(u64);
-
-impl Hasher for KeyIsHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used; fold anything else in, to stay correct.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 
@@ -259,7 +234,7 @@ impl Language {
 mod tests {
     use super::*;
 
-    /// The cache answers what the hasher answers, keeps languages apart, and starts over when
+    /// The cache answers what the hasher answers, keeps languages apart, and evicts words when
     /// full without changing any answer.
     #[test]
     fn term_cache_is_transparent() {
@@ -280,6 +255,8 @@ mod tests {
         }
         assert_ne!(cache.hash(&en, "running"), cache.hash(&raw, "running"));
         assert_eq!(cache.hash(&en, "running"), cache.hash(&en, "run"));
+        cache.clear();
+        assert_eq!(cache.hash(&de, "häuser"), de.hash("häuser"));
     }
 
     #[test]
