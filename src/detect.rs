@@ -257,20 +257,33 @@ impl SentenceTerms {
         sentence: &str,
         swords: &mut Words,
         tagged: &mut Vec<(u64, bool)>,
-        hash: &mut dyn FnMut(&str) -> u64,
+        hash: &mut impl FnMut(&[u8]) -> u64,
     ) -> bool {
         swords.normalize(sentence);
-        if swords.len() < self.min_words {
+        self.fill_range(swords, 0..swords.len(), tagged, hash)
+    }
+
+    /// [`SentenceTerms::fill_with`] for a sentence whose words are `range` of `words` (the
+    /// words of its whole paragraph): the same terms, without normalizing the text again.
+    pub fn fill_range(
+        &self,
+        words: &Words,
+        range: std::ops::Range<usize>,
+        tagged: &mut Vec<(u64, bool)>,
+        hash: &mut impl FnMut(&[u8]) -> u64,
+    ) -> bool {
+        if range.len() < self.min_words {
             return false;
         }
         tagged.clear();
         // A name is a capitalized word inside the sentence, or a capitalized first word
         // followed by another one ("Governor Lillian Okafor", "Prime Minister ..."): a title or
         // a name at the sentence start.
-        let opens_name = swords.len() > 1 && swords.is_capitalized(1);
-        tagged.extend(swords.iter().enumerate().map(|(i, w)| {
-            let name = swords.is_capitalized(i) && (i > 0 || opens_name);
-            (hash(w), self.names_marked && name)
+        let first = range.start;
+        let opens_name = range.len() > 1 && words.is_capitalized(first + 1);
+        tagged.extend(range.map(|i| {
+            let name = words.is_capitalized(i) && (i > first || opens_name);
+            (hash(words.word_bytes(i)), self.names_marked && name)
         }));
         // Sort by hash, names last among equal hashes, so the first of each run says whether
         // every occurrence is a name.
@@ -672,14 +685,33 @@ impl Detector {
                     let Some((_, th)) = term_hasher.as_ref() else {
                         continue;
                     };
+                    let mut hash = |w: &[u8]| stems.hash_bytes(th, w);
+                    let terms = SentenceTerms {
+                        names_marked,
+                        min_words: p.min_sentence_words,
+                    };
+                    // The paragraph's words, when they kept their positions, are cut into
+                    // sentences without normalizing each sentence again.
+                    let mut next_word = 0;
                     for span in segment::sentences(text) {
-                        let sentence = &text[span.range()];
-                        let terms = SentenceTerms {
-                            names_marked,
-                            min_words: p.min_sentence_words,
+                        let filled = if words.has_origins() {
+                            while next_word < words.len()
+                                && words.origin(next_word).is_some_and(|o| o < span.start)
+                            {
+                                next_word += 1;
+                            }
+                            let from = next_word;
+                            while next_word < words.len()
+                                && words.origin(next_word).is_some_and(|o| o < span.end)
+                            {
+                                next_word += 1;
+                            }
+                            terms.fill_range(&words, from..next_word, &mut tagged, &mut hash)
+                        } else {
+                            let sentence = &text[span.range()];
+                            terms.fill_with(sentence, &mut swords, &mut tagged, &mut hash)
                         };
-                        let mut hash = |w: &str| stems.hash(th, w);
-                        if !terms.fill_with(sentence, &mut swords, &mut tagged, &mut hash) {
+                        if !filled {
                             continue;
                         }
                         f.unit_para.push(k as u32);
@@ -698,5 +730,60 @@ impl Detector {
             all.append(f, (c * CHUNK) as u32);
         }
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cutting a paragraph's words into sentences gives the terms that normalizing each
+    /// sentence on its own gives, in every script, and paragraphs that need the NFKC
+    /// normalizer (which loses positions) say so.
+    #[test]
+    fn sentence_terms_from_paragraph_words_equal_those_from_sentence_text() {
+        let paragraphs = [
+            "Mr. Smith went to Washington. He said: \"It is over!\" Then U.S. officials left! (Reuters) 3 more came.",
+            "Die Polizei hat am Montag vier Männer festgenommen. „Wir ermitteln“, sagte Dr. Weber. Straße!",
+            "Полиция задержала четырёх мужчин. Они, по словам г. Иванова, из Дагестана. Всё.",
+            "L’Élysée a dit « non ». ¿Qué pasó? ¡Nada! Él dijo: «sí».",
+            "  Leading space.   Trailing space and  doubled  spaces.  ",
+        ];
+        let th = TermHasher::new(None, 3);
+        let mut cache = TermCache::new(64);
+        let mut hash = |w: &[u8]| cache.hash_bytes(&th, w);
+        for names_marked in [false, true] {
+            let terms = SentenceTerms {
+                names_marked,
+                min_words: 1,
+            };
+            for text in paragraphs {
+                let mut words = Words::default();
+                words.normalize(text);
+                assert!(words.has_origins(), "{text}");
+                let (mut swords, mut a, mut b) = (Words::default(), Vec::new(), Vec::new());
+                let mut next = 0;
+                for span in segment::sentences(text) {
+                    let from = next;
+                    while next < words.len() && words.origin(next).is_some_and(|o| o < span.end) {
+                        next += 1;
+                    }
+                    let got_a = terms.fill_range(&words, from..next, &mut a, &mut hash);
+                    let got_b =
+                        terms.fill_with(&text[span.range()], &mut swords, &mut b, &mut hash);
+                    assert_eq!(got_a, got_b, "{text}");
+                    assert_eq!(a, b, "{}", &text[span.range()]);
+                }
+                assert_eq!(next, words.len(), "every word is in a sentence: {text}");
+            }
+        }
+        let mut words = Words::default();
+        for text in [
+            "The ﬁrst ligature. Another sentence.",
+            "An ellipsis… Then more.",
+        ] {
+            words.normalize(text);
+            assert!(!words.has_origins(), "{text}");
+        }
     }
 }

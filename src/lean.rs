@@ -743,7 +743,7 @@ impl Detector {
                             };
                             let text = corpus.text(pr);
                             for span in segment::sentences(text) {
-                                let mut hash = |w: &str| cache.hash(th, w);
+                                let mut hash = |w: &[u8]| cache.hash_bytes(th, w);
                                 let sentence = &text[span.range()];
                                 if maker.fill_with(sentence, &mut swords, &mut tagged, &mut hash) {
                                     found.push(Unit {
@@ -818,7 +818,7 @@ impl Detector {
                             };
                             let text = corpus.text(pr);
                             let sentence = text.get(unit.start as usize..unit.end as usize);
-                            let mut hash = |w: &str| cache.hash(th, w);
+                            let mut hash = |w: &[u8]| cache.hash_bytes(th, w);
                             if maker.fill_with(
                                 sentence.unwrap_or(""),
                                 &mut swords,

@@ -27,6 +27,12 @@ pub struct Words {
     bounds: Vec<(u32, u32)>,
     /// Whether each word started with an uppercase letter in the source text.
     capitalized: Vec<bool>,
+    /// Byte offset of each word's first character in the text that was pushed (see
+    /// [`Words::origin`]); kept only while every word has one.
+    origins: Vec<u32>,
+    /// Whether `origins` holds an offset for every word (false once a text needed the NFKC
+    /// normalizer, which does not keep positions).
+    origins_kept: bool,
     /// Scratch of the ASCII path: lowercase word bytes, 0 for the others, then padding.
     lower: Vec<u8>,
     /// Scratch of the ASCII path: one bit per byte of `lower`, set for word bytes.
@@ -71,25 +77,34 @@ impl Words {
 
     /// Appends the normalized words of `text` to the current contents.
     pub fn push_text(&mut self, text: &str) {
+        if !self.bounds.is_empty() {
+            // Offsets would be relative to different texts.
+            self.origins_kept = false;
+        }
         if text.is_ascii() {
             self.push_ascii(text.as_bytes());
         } else if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
             // Most text is already in NFKC: skip the normalizer's buffering.
-            self.push_chars(text.chars());
+            self.push_chars(text.char_indices().map(|(p, c)| (Some(p as u32), c)));
         } else {
-            self.push_chars(text.nfkc());
+            self.origins_kept = false;
+            self.push_chars(text.nfkc().map(|c| (None, c)));
         }
     }
 
-    /// The general path of [`Words::push_text`], over NFKC characters.
-    fn push_chars(&mut self, chars: impl Iterator<Item = char>) {
+    /// The general path of [`Words::push_text`], over NFKC characters with their byte offsets
+    /// in the source text when known.
+    fn push_chars(&mut self, chars: impl Iterator<Item = (Option<u32>, char)>) {
         let mut in_word = false;
         let mut word_start = 0u32;
-        for c in chars {
+        for (at, c) in chars {
             if is_word_char(c) {
                 if !in_word {
                     self.begin_word(&mut word_start);
                     self.capitalized.push(c.is_uppercase());
+                    if let Some(at) = at {
+                        self.origins.push(at);
+                    }
                     in_word = true;
                 }
                 push_folded(&mut self.buf, c);
@@ -147,6 +162,7 @@ impl Words {
             let from = self.buf.len();
             self.capitalized
                 .push(bytes.get(start).is_some_and(u8::is_ascii_uppercase));
+            self.origins.push(start as u32);
             if end - start <= SHORT_WORD {
                 // One fixed-size copy, then the padding cut off.
                 if let Some(w) = lower.get(start..start + SHORT_WORD) {
@@ -173,6 +189,40 @@ impl Words {
         self.buf.clear();
         self.bounds.clear();
         self.capitalized.clear();
+        self.origins.clear();
+        self.origins_kept = true;
+    }
+
+    /// The byte offset, in the text given to [`Words::normalize`], of the first character of
+    /// the `i`-th word; `None` when the text needed the NFKC normalizer (which does not keep
+    /// positions; text already in NFKC, ASCII included, keeps them).
+    ///
+    /// ```
+    /// let mut w = syndup::normalize::Words::default();
+    /// w.normalize("Él dijo: «sí».");
+    /// assert_eq!(w.origin(1), Some(4));
+    /// assert_eq!(w.origin(2), Some(12));
+    /// assert_eq!(&"Él dijo: «sí»."[12..], "sí».");
+    /// w.normalize("ﬁne day"); // a ligature: NFKC rewrites it
+    /// assert_eq!(w.origin(1), None);
+    /// ```
+    pub fn origin(&self, i: usize) -> Option<usize> {
+        if self.origins_kept {
+            self.origins.get(i).map(|&o| o as usize)
+        } else {
+            None
+        }
+    }
+
+    /// Whether every word has an [`Words::origin`].
+    pub fn has_origins(&self) -> bool {
+        self.origins_kept && self.origins.len() == self.bounds.len()
+    }
+
+    /// The `i`-th word as bytes (for hashing: no UTF-8 check).
+    pub fn word_bytes(&self, i: usize) -> &[u8] {
+        let (s, e) = self.bounds[i];
+        &self.buf[s as usize..e as usize]
     }
 
     /// Whether the `i`-th word started with an uppercase letter in the source text (before

@@ -143,41 +143,48 @@ fn is_opening(c: char) -> bool {
 /// after an abbreviation or an initial does not end a sentence.
 pub fn sentences(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let char_at = |p: usize| text.get(p..).and_then(|t| t.chars().next());
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let (pos, c) = chars[i];
-        if matches!(c, '.' | '!' | '?' | '…') {
-            // Extend over repeated terminators and closing quotes/brackets.
-            let mut j = i + 1;
-            while j < chars.len()
-                && (matches!(chars[j].1, '.' | '!' | '?') || is_closing(chars[j].1))
-            {
-                j += 1;
+    // Terminators are found by their bytes ('…' is E2 80 A6); characters are decoded only
+    // around them.
+    while let Some(off) = bytes.get(i..).and_then(|rest| {
+        rest.iter().enumerate().position(|(k, &b)| {
+            matches!(b, b'.' | b'!' | b'?')
+                || (b == 0xe2 && rest.get(k + 1..k + 3) == Some(&[0x80, 0xa6]))
+        })
+    }) {
+        let pos = i + off;
+        let c = char_at(pos).unwrap_or('.');
+        // Extend over repeated terminators and closing quotes/brackets.
+        let mut j = pos + c.len_utf8();
+        while let Some(d) = char_at(j) {
+            if matches!(d, '.' | '!' | '?') || is_closing(d) {
+                j += d.len_utf8();
+            } else {
+                break;
             }
-            let end = chars.get(j).map_or(text.len(), |&(p, _)| p);
-            // Must be followed by whitespace, then a sentence start.
-            let mut k = j;
-            while k < chars.len() && chars[k].1.is_whitespace() {
-                k += 1;
+        }
+        let end = j;
+        // Must be followed by whitespace, then a sentence start.
+        let mut k = j;
+        let mut next = char_at(k);
+        while let Some(d) = next.filter(|d| d.is_whitespace()) {
+            k += d.len_utf8();
+            next = char_at(k);
+        }
+        let followed =
+            k > j && next.is_some_and(|d| d.is_uppercase() || d.is_numeric() || is_opening(d));
+        if followed && !(c == '.' && j == pos + 1 && ends_with_abbreviation(&text[start..pos])) {
+            if let Some(s) = trim_str(text, start, end) {
+                out.push(s);
             }
-            let followed = k > j
-                && k < chars.len()
-                && (chars[k].1.is_uppercase() || chars[k].1.is_numeric() || is_opening(chars[k].1));
-            if followed && !(c == '.' && j == i + 1 && ends_with_abbreviation(&text[start..pos])) {
-                if let Some(s) = trim_str(text, start, end) {
-                    out.push(s);
-                }
-                start = chars[k].0;
-                i = k;
-                continue;
-            }
-            i = j;
-            let _ = pos;
+            start = k;
+            i = k;
             continue;
         }
-        i += 1;
+        i = j;
     }
     if let Some(s) = trim_str(text, start, text.len()) {
         out.push(s);
@@ -206,6 +213,73 @@ fn trim_str(text: &str, s: usize, e: usize) -> Option<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The previous implementation, over a vector of all characters: the reference the byte
+    /// scan must match.
+    fn sentences_by_chars(text: &str) -> Vec<Span> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let (pos, c) = chars[i];
+            if matches!(c, '.' | '!' | '?' | '…') {
+                // Extend over repeated terminators and closing quotes/brackets.
+                let mut j = i + 1;
+                while j < chars.len()
+                    && (matches!(chars[j].1, '.' | '!' | '?') || is_closing(chars[j].1))
+                {
+                    j += 1;
+                }
+                let end = chars.get(j).map_or(text.len(), |&(p, _)| p);
+                // Must be followed by whitespace, then a sentence start.
+                let mut k = j;
+                while k < chars.len() && chars[k].1.is_whitespace() {
+                    k += 1;
+                }
+                let followed = k > j
+                    && k < chars.len()
+                    && (chars[k].1.is_uppercase()
+                        || chars[k].1.is_numeric()
+                        || is_opening(chars[k].1));
+                if followed
+                    && !(c == '.' && j == i + 1 && ends_with_abbreviation(&text[start..pos]))
+                {
+                    if let Some(s) = trim_str(text, start, end) {
+                        out.push(s);
+                    }
+                    start = chars[k].0;
+                    i = k;
+                    continue;
+                }
+                i = j;
+                let _ = pos;
+                continue;
+            }
+            i += 1;
+        }
+        if let Some(s) = trim_str(text, start, text.len()) {
+            out.push(s);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn byte_scan_splits_like_the_char_scan(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Word", " ", "  ", "\u{a0}", ".", "!", "?", "…", "\"", "”", "»", ")",
+                    "«", "(", "—", "-", "Mr", "U.S", "J", "3", "é", "Ünter", "Ж", "\n", "¿",
+                ]),
+                0..40,
+            )
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert_eq!(sentences(&text), sentences_by_chars(&text));
+        }
+    }
 
     fn split(text: &str) -> Vec<&str> {
         sentences(text).iter().map(|s| &text[s.range()]).collect()

@@ -131,8 +131,15 @@ impl TermCache {
     /// [`TermHasher::hash`] of `word`, computed once per distinct word and term hasher (while
     /// the word keeps its slot).
     pub fn hash(&mut self, hasher: &TermHasher, word: &str) -> u64 {
+        self.hash_bytes(hasher, word.as_bytes())
+    }
+
+    /// [`TermCache::hash`] of a word given as UTF-8 bytes (such as
+    /// [`Words::word_bytes`]): checked as text only when it has to be stemmed. Bytes that are
+    /// not UTF-8 are hashed as they are, unstemmed.
+    pub fn hash_bytes(&mut self, hasher: &TermHasher, word: &[u8]) -> u64 {
         // 0 marks an empty slot, so no word hash is 0.
-        let key = xxh3_64_with_seed(word.as_bytes(), hasher.salt).max(1);
+        let key = xxh3_64_with_seed(word, hasher.salt).max(1);
         if self.slots.is_empty() {
             self.slots = vec![(0, 0); self.size];
         }
@@ -141,7 +148,10 @@ impl TermCache {
         if slot.0 == key {
             return slot.1;
         }
-        let h = hasher.hash(word);
+        let h = match std::str::from_utf8(word) {
+            Ok(w) => hasher.hash(w),
+            Err(_) => xxh3_64_with_seed(word, hasher.seed),
+        };
         *slot = (key, h);
         h
     }
