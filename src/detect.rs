@@ -293,6 +293,135 @@ impl SentenceTerms {
     }
 }
 
+/// The verification data of sentences, one record per sentence in one flat array: a header
+/// (paragraph, number of terms), the total weight, the sorted term hashes, then each term's
+/// weight with its name flag.
+struct Records {
+    data: Vec<u64>,
+    off: Vec<usize>,
+}
+
+/// One sentence's record in [`Records`].
+#[derive(Clone, Copy)]
+struct Record<'a>(&'a [u64]);
+
+impl Records {
+    /// Records of `n` sentences; `of(k)` gives sentence `k`'s paragraph, total weight, terms,
+    /// weights and name flags (the last three aligned). Filled in parallel.
+    fn pack<'a, F>(n: usize, of: F) -> Records
+    where
+        F: Fn(usize) -> (u32, f64, &'a [u64], &'a [f32], &'a [bool]) + Sync,
+    {
+        let mut off = Vec::with_capacity(n + 1);
+        off.push(0usize);
+        for k in 0..n {
+            let last = off.last().copied().unwrap_or(0);
+            off.push(last + 2 + 2 * of(k).2.len());
+        }
+        let mut data = vec![0u64; off.last().copied().unwrap_or(0)];
+        let mut pieces: Vec<&mut [u64]> = Vec::with_capacity(n);
+        let mut rest: &mut [u64] = &mut data;
+        for k in 0..n {
+            let (piece, tail) = rest.split_at_mut(off[k + 1] - off[k]);
+            pieces.push(piece);
+            rest = tail;
+        }
+        pieces
+            .into_par_iter()
+            .enumerate()
+            .with_min_len(1024)
+            .for_each(|(k, rec)| {
+                let (para, total, terms, weights, names) = of(k);
+                let len = terms.len();
+                rec[0] = u64::from(para) | (len as u64) << 32;
+                rec[1] = total.to_bits();
+                rec[2..2 + len].copy_from_slice(terms);
+                for ((slot, &w), &name) in rec[2 + len..].iter_mut().zip(weights).zip(names) {
+                    *slot = u64::from(w.to_bits()) | u64::from(name) << 32;
+                }
+            });
+        Records { data, off }
+    }
+
+    fn get(&self, k: usize) -> Record<'_> {
+        Record(&self.data[self.off[k]..self.off[k + 1]])
+    }
+}
+
+impl Record<'_> {
+    fn para(&self) -> u32 {
+        self.0[0] as u32
+    }
+}
+
+impl verify::Sentence for Record<'_> {
+    type Key = u64;
+    fn len(&self) -> usize {
+        (self.0[0] >> 32) as usize
+    }
+    fn key(&self, i: usize) -> u64 {
+        self.0[2 + i]
+    }
+    fn weight(&self, i: usize) -> f32 {
+        f32::from_bits(self.0[2 + self.len() + i] as u32)
+    }
+    fn name(&self, i: usize) -> bool {
+        self.0[2 + self.len() + i] >> 32 & 1 == 1
+    }
+    fn total(&self) -> f64 {
+        f64::from_bits(self.0[1])
+    }
+}
+
+/// Document frequencies of sentence terms: for every occurrence of a term in `units` (whose
+/// terms are distinct within a unit; `offsets[k]` is where unit `k`'s terms start in the flat
+/// order), the number of units holding that term, in the same flat order. Occurrences are
+/// split by their hash's top bits into parts that are counted in parallel, each by sorting
+/// (in cache); no occurrence is looked up in a map.
+fn document_frequencies<'a>(
+    units: &[u32],
+    offsets: &[usize],
+    terms: impl Fn(usize) -> &'a [u64] + Sync,
+) -> Vec<u32> {
+    const PART_BITS: u32 = 6;
+    const UNITS_PER_JOB: usize = 4096;
+    let split: Vec<Vec<Vec<(u64, u32)>>> = units
+        .par_chunks(UNITS_PER_JOB)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut parts = vec![Vec::new(); 1 << PART_BITS];
+            for (j, &u) in chunk.iter().enumerate() {
+                let base = offsets[c * UNITS_PER_JOB + j];
+                for (m, &t) in terms(u as usize).iter().enumerate() {
+                    parts[(t >> (64 - PART_BITS)) as usize].push((t, (base + m) as u32));
+                }
+            }
+            parts
+        })
+        .collect();
+    let counted: Vec<Vec<(u32, u32)>> = (0..1usize << PART_BITS)
+        .into_par_iter()
+        .map(|p| {
+            let mut part: Vec<(u64, u32)> =
+                split.iter().flat_map(|c| c[p].iter().copied()).collect();
+            part.sort_unstable_by_key(|e| e.0);
+            let mut out = Vec::with_capacity(part.len());
+            for run in part.chunk_by(|a, b| a.0 == b.0) {
+                out.extend(run.iter().map(|&(_, i)| (i, run.len() as u32)));
+            }
+            out
+        })
+        .collect();
+    drop(split);
+    let mut df = vec![0u32; offsets.last().copied().unwrap_or(0)];
+    for part in counted {
+        for (i, d) in part {
+            df[i as usize] = d;
+        }
+    }
+    df
+}
+
 /// The hash family of paragraph signatures: with independent hash functions, only the values
 /// the bands read (the first `bands × rows` functions, which the full family shares); with
 /// one-permutation hashing, all `num_hashes` bins.
@@ -415,22 +544,14 @@ impl Detector {
                 })
                 .collect();
             stats.sentences = unit_ok.len();
-            // Document frequencies over the sentence units (terms are distinct within a
-            // unit), by sorting every occurrence with its position: each run of one term
-            // writes its length back to its occurrences, so no occurrence is looked up.
-            let mut occurrences: Vec<(u64, u32)> = unit_ok
-                .iter()
-                .flat_map(|&u| features.terms(u as usize).iter().copied())
-                .zip(0u32..)
-                .collect();
-            occurrences.par_sort_unstable();
-            let mut df = vec![0u32; occurrences.len()];
-            for run in occurrences.chunk_by(|a, b| a.0 == b.0) {
-                for &(_, i) in run {
-                    df[i as usize] = run.len() as u32;
-                }
+            // Each unit's terms start at `weight_off[k]` in the flat arrays below.
+            let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
+            weight_off.push(0usize);
+            for &u in &unit_ok {
+                let last = weight_off.last().copied().unwrap_or(0);
+                weight_off.push(last + features.terms(u as usize).len());
             }
-            drop(occurrences);
+            let df = document_frequencies(&unit_ok, &weight_off, |u| features.terms(u));
             let nu = unit_ok.len() as f64;
             let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
             // Terms in more than 1 in 20 sentences (and at least 64) stay out of the
@@ -440,12 +561,6 @@ impl Detector {
             // Weights flat, aligned with each unit's terms (and with `df`), and each unit's
             // total.
             let weights: Vec<f32> = df.par_iter().map(|&d| idf(d)).collect();
-            let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
-            weight_off.push(0usize);
-            for &u in &unit_ok {
-                let last = weight_off.last().copied().unwrap_or(0);
-                weight_off.push(last + features.terms(u as usize).len());
-            }
             let weight = |k: usize| &weights[weight_off[k]..weight_off[k + 1]];
             let dfs = |k: usize| &df[weight_off[k]..weight_off[k + 1]];
             let totals: Vec<f64> = (0..unit_ok.len())
@@ -486,29 +601,30 @@ impl Detector {
             let scands = skeys.candidate_pairs(&signed, p.max_sentence_bucket);
             drop(skeys);
             stats.candidates += scands.len();
+            // Each sentence's verification data in one record, so a candidate's other side
+            // is one contiguous read rather than one from each of six arrays.
+            let records = Records::pack(unit_ok.len(), |k| {
+                let u = unit_ok[k] as usize;
+                (
+                    features.unit_para[u],
+                    totals[k],
+                    features.terms(u),
+                    weight(k),
+                    features.names(u),
+                )
+            });
+            drop((weights, df, totals));
             let mut spairs: Vec<Pair> = scands
                 .par_iter()
                 .filter_map(|&(x, y)| {
-                    let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
-                    let (pa, pb) = (features.unit_para[ux], features.unit_para[uy]);
+                    let (rx, ry) = (records.get(x as usize), records.get(y as usize));
+                    let (pa, pb) = (rx.para(), ry.para());
                     if pa == pb {
                         return None;
                     }
-                    let (score, shared) = verify::overlap_with_names(
-                        verify::Side {
-                            terms: features.terms(ux),
-                            weights: weight(x as usize),
-                            names: features.names(ux),
-                            total: totals[x as usize],
-                        },
-                        verify::Side {
-                            terms: features.terms(uy),
-                            weights: weight(y as usize),
-                            names: features.names(uy),
-                            total: totals[y as usize],
-                        },
-                        p.name_weight,
-                    );
+                    let (score, shared) =
+                        verify::overlap_at_least(&rx, &ry, p.name_weight, p.min_shared_words)?;
+                    let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
                     if score < st || shared < p.min_shared_words {
                         return None;
                     }

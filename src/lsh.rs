@@ -93,21 +93,30 @@ pub fn sort_entries(entries: &mut Vec<(u64, u32)>, scratch: &mut Vec<(u64, u32)>
 /// assert_eq!(p, vec![(0, 3), (0, 3), (5, 6), (5, 9), (70_000, 80_000)]);
 /// ```
 pub fn sort_pairs(pairs: &mut [(u32, u32)]) {
+    type Pair = (u32, u32);
     const DIGIT: u32 = 11;
+    const MASK: u32 = (1 << DIGIT) - 1;
     if pairs.len() < 1 << 12 {
         pairs.sort_unstable();
         return;
     }
     let max = pairs.iter().map(|&(a, b)| a.max(b)).max().unwrap_or(0);
     let width = u32::BITS - max.leading_zeros();
-    let pack = |&(a, b): &(u32, u32)| u64::from(a) << width | u64::from(b);
-    let mut keys: Vec<u64> = pairs.iter().map(pack).collect();
-    let mut other = vec![0u64; keys.len()];
-    let mut shift = 0;
-    while shift < 2 * width {
+    let mut other = vec![(0u32, 0u32); pairs.len()];
+    // Digits of `b` first, then of `a`: the last pass is the most significant.
+    let digits = width.div_ceil(DIGIT);
+    let mut in_pairs = true;
+    for pass in 0..2 * digits {
+        let (high, shift) = (pass >= digits, (pass % digits) * DIGIT);
+        let digit = |&(a, b): &(u32, u32)| ((if high { a } else { b } >> shift) & MASK) as usize;
+        let (from, to): (&[Pair], &mut [Pair]) = if in_pairs {
+            (&*pairs, &mut other)
+        } else {
+            (&other, &mut *pairs)
+        };
         let mut starts = [0usize; 1 << DIGIT];
-        for &k in &keys {
-            starts[(k >> shift) as usize & ((1 << DIGIT) - 1)] += 1;
+        for p in from {
+            starts[digit(p)] += 1;
         }
         let mut sum = 0;
         for s in starts.iter_mut() {
@@ -115,17 +124,15 @@ pub fn sort_pairs(pairs: &mut [(u32, u32)]) {
             *s = sum;
             sum += c;
         }
-        for &k in &keys {
-            let d = (k >> shift) as usize & ((1 << DIGIT) - 1);
-            other[starts[d]] = k;
+        for p in from {
+            let d = digit(p);
+            to[starts[d]] = *p;
             starts[d] += 1;
         }
-        std::mem::swap(&mut keys, &mut other);
-        shift += DIGIT;
+        in_pairs = !in_pairs;
     }
-    let low = (1u64 << width) - 1;
-    for (p, &k) in pairs.iter_mut().zip(&keys) {
-        *p = ((k >> width) as u32, (k & low) as u32);
+    if !in_pairs {
+        pairs.copy_from_slice(&other);
     }
 }
 

@@ -235,16 +235,18 @@ impl MinHasher {
     fn sign_weighted_portable(&self, items: &[(u64, f32)], out: &mut [u32]) {
         out.fill(u32::MAX);
         let k = out.len().min(self.lo.len());
-        let (out, lo_s, hi_s) = (&mut out[..k], &self.lo[..k], &self.hi[..k]);
+        let (out, lo_s) = (&mut out[..k], &self.lo[..k]);
         for &(x, w) in items {
             if !(w.is_finite() && w > 0.0) {
                 continue;
             }
             let inv = 1.0 / w;
-            let (lo, hi) = (x as u32, (x >> 32) as u32);
-            for ((o, &a), &b) in out.iter_mut().zip(lo_s).zip(hi_s) {
-                let h = fmix32(lo ^ a) ^ fmix32(hi ^ b);
-                let v = (neg_log2_unit(h) * inv).to_bits();
+            // One mix per value: the element's hash folded to 32 bits (elements are already
+            // hashes; two distinct ones fold alike with probability 2^-32) with the function's
+            // seed.
+            let folded = (x ^ (x >> 32)) as u32;
+            for (o, &a) in out.iter_mut().zip(lo_s) {
+                let v = (neg_log2_unit(fmix32(folded ^ a)) * inv).to_bits();
                 *o = (*o).min(v);
             }
         }

@@ -111,21 +111,104 @@ pub struct Side<'a, T = u64> {
 /// assert!(damped < plain);
 /// assert_eq!(shared, 2);
 /// ```
-pub fn overlap_with_names<T: Ord>(
+pub fn overlap_with_names<T: Ord + Copy>(
     a: Side<'_, T>,
     b: Side<'_, T>,
     name_weight: f64,
 ) -> (f64, usize) {
+    overlap_of(&a, &b, name_weight)
+}
+
+/// What the sentence score reads of one sentence: its sorted, distinct term keys with a weight
+/// and a name flag each, and its total weight. [`Side`] is the plain form; callers may keep
+/// sentences in any layout (such as one record per sentence, for locality).
+pub trait Sentence {
+    /// A term key.
+    type Key: Ord;
+    /// Number of terms.
+    fn len(&self) -> usize;
+    /// Whether there is no term.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Term `i`'s key (increasing with `i`).
+    fn key(&self, i: usize) -> Self::Key;
+    /// Term `i`'s weight.
+    fn weight(&self, i: usize) -> f32;
+    /// Whether term `i` is a name.
+    fn name(&self, i: usize) -> bool;
+    /// The sum of the weights.
+    fn total(&self) -> f64;
+}
+
+impl<T: Ord + Copy> Sentence for Side<'_, T> {
+    type Key = T;
+    fn len(&self) -> usize {
+        self.terms.len()
+    }
+    fn key(&self, i: usize) -> T {
+        self.terms[i]
+    }
+    fn weight(&self, i: usize) -> f32 {
+        self.weights[i]
+    }
+    fn name(&self, i: usize) -> bool {
+        self.names[i]
+    }
+    fn total(&self) -> f64 {
+        self.total
+    }
+}
+
+/// [`overlap_with_names`] over any two [`Sentence`] layouts with the same keys.
+pub fn overlap_of<A, B>(a: &A, b: &B, name_weight: f64) -> (f64, usize)
+where
+    A: Sentence,
+    B: Sentence<Key = A::Key>,
+{
+    overlap_at_least(a, b, name_weight, 0).unwrap_or((0.0, 0))
+}
+
+/// [`overlap_of`], or `None` as soon as the two sentences cannot share `min_shared` terms (the
+/// terms left on the shorter side could not make up the difference), which stops most
+/// candidates early.
+///
+/// ```
+/// use syndup::verify::{overlap_at_least, Side};
+/// let w = [1.0f32; 4];
+/// let n = [false; 4];
+/// let a = Side { terms: &[1u64, 2, 3, 4], weights: &w, names: &n, total: 4.0 };
+/// let b = Side { terms: &[3u64, 4, 5, 6], weights: &w, names: &n, total: 4.0 };
+/// assert_eq!(overlap_at_least(&a, &b, 1.0, 3), None);
+/// assert_eq!(overlap_at_least(&a, &b, 1.0, 2).map(|s| s.1), Some(2));
+/// ```
+pub fn overlap_at_least<A, B>(
+    a: &A,
+    b: &B,
+    name_weight: f64,
+    min_shared: usize,
+) -> Option<(f64, usize)>
+where
+    A: Sentence,
+    B: Sentence<Key = A::Key>,
+{
     let (mut i, mut j, mut shared) = (0, 0, 0usize);
     let (mut inter, mut inter_full) = (0f64, 0f64);
-    while i < a.terms.len() && j < b.terms.len() {
-        match a.terms[i].cmp(&b.terms[j]) {
+    let (na, nb) = (a.len(), b.len());
+    if na.min(nb) < min_shared {
+        return None;
+    }
+    while i < na && j < nb {
+        if shared + (na - i).min(nb - j) < min_shared {
+            return None;
+        }
+        match a.key(i).cmp(&b.key(j)) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                let w = f64::from(a.weights[i]);
+                let w = f64::from(a.weight(i));
                 inter_full += w;
-                inter += if a.names[i] || b.names[j] {
+                inter += if a.name(i) || b.name(j) {
                     w * name_weight
                 } else {
                     w
@@ -136,12 +219,16 @@ pub fn overlap_with_names<T: Ord>(
             }
         }
     }
-    let union = a.total + b.total - inter_full;
-    let smaller = a.total.min(b.total);
-    if inter <= 0.0 || union <= 0.0 || smaller <= 0.0 {
-        return (0.0, shared);
+    if shared < min_shared {
+        return None;
     }
-    ((inter / (union * smaller).sqrt()).min(1.0), shared)
+    let (ta, tb) = (a.total(), b.total());
+    let union = ta + tb - inter_full;
+    let smaller = ta.min(tb);
+    if inter <= 0.0 || union <= 0.0 || smaller <= 0.0 {
+        return Some((0.0, shared));
+    }
+    Some(((inter / (union * smaller).sqrt()).min(1.0), shared))
 }
 
 #[cfg(test)]
