@@ -653,7 +653,7 @@ impl Detector {
 
         // Best evidence per representative pair: a paragraph-level match outranks a sentence
         // match; among sentence matches the highest score wins (ties: earliest spans).
-        rep_pairs.sort_by(|x, y| {
+        rep_pairs.par_sort_by(|x, y| {
             (x.a, x.b, x.measure)
                 .cmp(&(y.a, y.b, y.measure))
                 .then(y.similarity.total_cmp(&x.similarity))
@@ -730,7 +730,7 @@ impl Detector {
                 }
             }
         }
-        pairs.sort_by_key(|q| (q.a, q.b));
+        pairs.par_sort_by_key(|q| (q.a, q.b));
         pairs.dedup_by_key(|q| (q.a, q.b));
         stats.pairs = pairs.len();
         let clusters = clusters_of(&pairs, n);

@@ -621,10 +621,7 @@ impl Corpus {
             .into_iter()
             .enumerate()
         {
-            line += bytes[counted_to..span.start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..span.start]).count() as u64;
             counted_to = span.start;
             let text = &bytes[span.start..span.end];
             if text.len() > params.max_paragraph_bytes {

@@ -316,32 +316,11 @@ impl KeySpill {
                 })
                 .collect::<Result<_>>()?;
             for pairs in found {
-                merge_into(&mut all, &pairs);
+                lsh::merge_into(&mut all, &pairs);
             }
         }
         Ok(all)
     }
-}
-
-/// Merges `new` (sorted, distinct) into `all` (sorted, distinct), in place: `all` grows by
-/// `new.len()` at most and stays sorted and distinct.
-fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
-    let old = all.len();
-    all.reserve_exact(new.len());
-    all.extend_from_slice(new);
-    // From the back: position k is never ahead of an unread element of the old list.
-    let (mut i, mut j, mut k) = (old, new.len(), old + new.len());
-    while j > 0 {
-        if i > 0 && all[i - 1] > new[j - 1] {
-            all[k - 1] = all[i - 1];
-            i -= 1;
-        } else {
-            all[k - 1] = new[j - 1];
-            j -= 1;
-        }
-        k -= 1;
-    }
-    all.dedup();
 }
 
 /// A sentence taking part in sentence-level matching: its paragraph and byte range in it.
@@ -1056,12 +1035,12 @@ mod tests {
     #[test]
     fn merge_into_keeps_sorted_distinct() {
         let mut all = vec![(0, 1), (0, 3), (2, 5)];
-        merge_into(&mut all, &[(0, 0), (0, 3), (1, 1), (9, 9)]);
+        lsh::merge_into(&mut all, &[(0, 0), (0, 3), (1, 1), (9, 9)]);
         assert_eq!(all, vec![(0, 0), (0, 1), (0, 3), (1, 1), (2, 5), (9, 9)]);
-        merge_into(&mut all, &[]);
+        lsh::merge_into(&mut all, &[]);
         assert_eq!(all.len(), 6);
         let mut empty = Vec::new();
-        merge_into(&mut empty, &[(1, 2)]);
+        lsh::merge_into(&mut empty, &[(1, 2)]);
         assert_eq!(empty, vec![(1, 2)]);
     }
 

@@ -264,14 +264,35 @@ impl BandKeys {
                 acc
             })
             .collect();
-        let mut all = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        // Each list is sorted and distinct: merged, not sorted again.
+        let mut lists = lists.into_iter();
+        let mut all = lists.next().unwrap_or_default();
         for list in lists {
-            all.extend_from_slice(&list);
+            merge_into(&mut all, &list);
         }
-        sort_pairs(&mut all);
-        all.dedup();
         all
     }
+}
+
+/// Merges `new` (sorted, distinct) into `all` (sorted, distinct), in place: `all` grows by
+/// `new.len()` at most and stays sorted and distinct.
+pub(crate) fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
+    let old = all.len();
+    all.reserve_exact(new.len());
+    all.extend_from_slice(new);
+    // From the back: position k is never ahead of an unread element of the old list.
+    let (mut i, mut j, mut k) = (old, new.len(), old + new.len());
+    while j > 0 {
+        if i > 0 && all[i - 1] > new[j - 1] {
+            all[k - 1] = all[i - 1];
+            i -= 1;
+        } else {
+            all[k - 1] = new[j - 1];
+            j -= 1;
+        }
+        k -= 1;
+    }
+    all.dedup();
 }
 
 /// Appends the pairs of every bucket of one band to `out`: `entries` are `(key, unit)` sorted,

@@ -47,11 +47,9 @@ pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
     match mode {
         SplitMode::Line => {
             let mut start = body_start;
-            for (i, &b) in bytes.iter().enumerate().skip(body_start) {
-                if b == b'\n' {
-                    push(start, i);
-                    start = i + 1;
-                }
+            for i in memchr::memchr_iter(b'\n', &bytes[body_start..]) {
+                push(start, body_start + i);
+                start = body_start + i + 1;
             }
             push(start, bytes.len());
         }
