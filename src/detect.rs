@@ -422,6 +422,16 @@ fn document_frequencies<'a>(
     df
 }
 
+/// The shingle set of a paragraph: its normalized words (left in `words`) shingled into `out`,
+/// sorted and distinct.
+pub(crate) fn shingle_set(shingler: &Shingler, words: &mut Words, text: &str, out: &mut Vec<u64>) {
+    words.normalize(text);
+    out.clear();
+    shingler.hash_into(words, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
 /// The hash family of paragraph signatures: with independent hash functions, only the values
 /// the bands read (the first `bands × rows` functions, which the full family shares); with
 /// one-permutation hashing, all `num_hashes` bins.
@@ -462,7 +472,7 @@ impl Detector {
         let p = &self.params;
         let n = corpus.paragraphs.len();
         let languages = self.languages(corpus);
-        let features = self.features(corpus, &languages);
+        let mut features = self.features(corpus, &languages);
 
         // Collapse identical paragraphs: representatives are the first of each group.
         let by_text: Vec<(u64, u32)> = (0..n as u32)
@@ -535,6 +545,11 @@ impl Detector {
                 spans: (whole(a), whole(b)),
             })
         }));
+        // The shingle sets are not kept through the sentence level, whose data is the largest:
+        // the few sentence matches' Jaccard values are computed again from the text.
+        drop(para_sets);
+        features.shingles = Vec::new();
+        features.shingle_off = Vec::new();
         // Sentence level.
         if let (Some(st), Some(banding)) = (p.sentence_threshold, p.sentence_banding()) {
             let unit_ok: Vec<u32> = (0..features.unit_para.len() as u32)
@@ -639,10 +654,8 @@ impl Detector {
                         b,
                         similarity: score,
                         measure: Measure::Sentence,
-                        jaccard: verify::jaccard(
-                            features.shingles(a as usize),
-                            features.shingles(b as usize),
-                        ),
+                        // Filled in once per paragraph pair, below.
+                        jaccard: f64::NAN,
                         sentence: Some(score),
                         spans: (sa, sb),
                     })
@@ -671,6 +684,34 @@ impl Detector {
                 _ => merged.push(pair),
             }
         }
+
+        // The shingle Jaccard of the pairs found by a sentence, from the text (sorted by `a`,
+        // so each thread shingles each `a` once per run).
+        let shingler = Shingler::new(p.shingle_words, p.seed);
+        merged
+            .par_iter_mut()
+            .filter(|q| q.jaccard.is_nan())
+            .for_each_init(
+                || (Words::default(), None, Vec::new(), Vec::new()),
+                |(words, last_a, sa, sb), q| {
+                    if *last_a != Some(q.a) {
+                        shingle_set(
+                            &shingler,
+                            words,
+                            corpus.text(&corpus.paragraphs[q.a as usize]),
+                            sa,
+                        );
+                        *last_a = Some(q.a);
+                    }
+                    shingle_set(
+                        &shingler,
+                        words,
+                        corpus.text(&corpus.paragraphs[q.b as usize]),
+                        sb,
+                    );
+                    q.jaccard = verify::jaccard(sa, sb);
+                },
+            );
 
         // Expand to every copy of each representative.
         let mut members_of: Vec<&[u32]> = vec![&[]; n];
@@ -781,13 +822,9 @@ impl Detector {
                 let mut names_marked = false;
                 for (k, para) in chunk.iter().enumerate() {
                     let text = corpus.text(para);
-                    words.normalize(text);
+                    shingle_set(&shingler, &mut words, text, &mut buf);
                     f.n_words.push(words.len() as u32);
                     f.exact.push(exact_hash(&words, p.seed));
-                    buf.clear();
-                    shingler.hash_into(&words, &mut buf);
-                    buf.sort_unstable();
-                    buf.dedup();
                     f.shingles.extend_from_slice(&buf);
                     f.shingle_off.push(f.shingles.len());
                     if !sentences_on || words.len() < p.min_words {

@@ -562,11 +562,7 @@ impl Detector {
         let hasher = crate::detect::paragraph_hasher(p);
         let shingler = Shingler::new(p.shingle_words, p.seed);
         let shingles = |words: &mut Words, set: &mut Vec<u64>, para: u32| {
-            words.normalize(text(para));
-            set.clear();
-            shingler.hash_into(words, set);
-            set.sort_unstable();
-            set.dedup();
+            crate::detect::shingle_set(&shingler, words, text(para), set)
         };
 
         // Paragraph level: sign, spill the band keys, band, verify.

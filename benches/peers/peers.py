@@ -254,7 +254,10 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--markdown")
+    ap.add_argument("--tools", default="syndup,datasketch,rensa,gaoya,wc",
+                    help="comma-separated subset of syndup, datasketch, rensa, gaoya, wc")
     a = ap.parse_args()
+    wanted = {x.strip() for x in a.tools.split(",") if x.strip()}
 
     os.makedirs(a.work, exist_ok=True)
     selftest(a.syndup, a.work)
@@ -266,7 +269,8 @@ def main():
         f"{len(truth) - n_opt} required + {n_opt} optional truth pairs")
 
     start_load = os.getloadavg()
-    ts = tools(a.syndup, c["file"], a.work)
+    ts = [t for t in tools(a.syndup, c["file"], a.work)
+          if (t["kind"] == "syndup" and "syndup" in wanted) or t["key"] in wanted]
     walls = {t["key"]: [] for t in ts}
     rss = {t["key"]: [] for t in ts}
     for r in range(a.rounds):
@@ -298,12 +302,17 @@ def main():
     ratios = []
     for k, label in (("syndup-default-2", "syndup default, 2 threads"),
                      ("syndup-near-2", "syndup peer-equivalent (near), 2 threads")):
-        parts = [f"{p} {med[p] / med[k]:.1f}x" for p in ("datasketch", "rensa", "gaoya")]
-        parts.append(f"wc -w {med['wc'] / med[k]:.2f}x")
+        if k not in med:
+            continue
+        parts = [f"{p} {med[p] / med[k]:.1f}x" for p in ("datasketch", "rensa", "gaoya") if p in med]
+        if "wc" in med:
+            parts.append(f"wc -w {med['wc'] / med[k]:.2f}x")
         ratios.append(f"{label}: " + ", ".join(parts))
-    speed = (f"syndup 1->2 thread speedup: default {med['syndup-default-1'] / med['syndup-default-2']:.2f}x, "
-             f"near {med['syndup-near-1'] / med['syndup-near-2']:.2f}x")
-    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("datasketch", "rensa", "gaoya"))
+    speed = ("syndup 1->2 thread speedup: default "
+             f"{med['syndup-default-1'] / med['syndup-default-2']:.2f}x, "
+             f"near {med['syndup-near-1'] / med['syndup-near-2']:.2f}x") if "syndup" in wanted else ""
+    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("datasketch", "rensa", "gaoya")
+                         if p in wanted) or "no peer"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     meta = [f"date: {now}; nproc: {nproc()}; CPU: {cpu_model()}; "
             f"load avg 1 min at start/end: {start_load[0]:.1f}/{end_load[0]:.1f}",
@@ -335,7 +344,9 @@ def main():
         md.append("|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|")
         md += ["| " + " | ".join(r) + " |" for r in rows]
         md += ["", "Time ratio = peer time / syndup time (above 1: syndup faster).", ""]
-        md += [f"- {x}" for x in ratios + [speed, spread]]
+        md += [f"- {x}" for x in ratios + [speed, spread] if x]
+        if wanted != {"syndup", "datasketch", "rensa", "gaoya", "wc"}:
+            md += [f"- tools run: {', '.join(sorted(wanted))} (the others were not run)"]
         with open(a.markdown, "w") as f:
             f.write("\n".join(md) + "\n")
         log(f"wrote {a.markdown}")

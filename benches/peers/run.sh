@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Peer benchmark: syndup vs datasketch, rensa, gaoya and `wc -w`, whole processes, alternating, on
 # one generated news corpus of SIZE_MB (default 50). Prints the table and writes benches/peers/latest.md.
-# Usage: benches/peers/run.sh [SIZE_MB]      env: ROUNDS (default 3)
+# Usage: benches/peers/run.sh [SIZE_MB]
+#   env: ROUNDS (default 3); TOOLS (default syndup,datasketch,rensa,gaoya,wc: a subset runs only
+#   those); MARKDOWN (default benches/peers/latest.md: where the table is written)
 # Everything it downloads or generates stays in benches/peers/.venv/ (git-ignored).
 set -euo pipefail
 
 SIZE_MB="${1:-50}"
 ROUNDS="${ROUNDS:-3}"
+TOOLS="${TOOLS:-syndup,datasketch,rensa,gaoya,wc}"
 GENSIM="gensim==4.4.0"   # only its test corpus lee_background.cor is used, never installed
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -46,4 +49,5 @@ fi
 
 # 3-4. generate, self-test every tool on a tiny input, run alternating rounds, print + write the table
 exec "$VENV/bin/python" "$HERE/peers.py" --size-mb "$SIZE_MB" --rounds "$ROUNDS" \
-  --syndup "$WORK/syndup" --source "$COR" --work "$WORK/$SIZE_MB" --markdown "$HERE/latest.md"
+  --syndup "$WORK/syndup" --source "$COR" --work "$WORK/$SIZE_MB" --tools "$TOOLS" \
+  --markdown "${MARKDOWN:-$HERE/latest.md}"
