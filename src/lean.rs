@@ -253,7 +253,7 @@ impl KeySpill {
 
     /// Appends one batch: chunks of `(units, keys)`, each chunk's keys band-major
     /// (`keys[band * units + i]`).
-    fn push(&mut self, chunks: &[(usize, Vec<u64>)]) -> Result<()> {
+    fn push(&mut self, chunks: &[(usize, Vec<u32>)]) -> Result<()> {
         let units: usize = chunks.iter().map(|c| c.0).sum();
         self.buf.clear();
         for band in 0..self.bands {
@@ -268,24 +268,24 @@ impl KeySpill {
         Ok(())
     }
 
-    /// The `(key, id)` entries of one band, in unit order; `ids` names the units (their
+    /// The entries ([`lsh::entry`]) of one band, in unit order; `ids` names the units (their
     /// position when `None`).
-    fn band(&self, band: usize, ids: Option<&[u32]>, out: &mut Vec<(u64, u32)>) -> Result<()> {
+    fn band(&self, band: usize, ids: Option<&[u32]>, out: &mut Vec<u64>) -> Result<()> {
         out.clear();
         let mut bytes = Vec::new();
         let mut pos = 0usize;
         for &(offset, units) in &self.batches {
-            bytes.resize(units * 8, 0);
+            bytes.resize(units * 4, 0);
             self.file
-                .read_at(offset + (band * units * 8) as u64, &mut bytes)?;
-            for (i, b) in bytes.chunks_exact(8).enumerate() {
-                let mut k = [0u8; 8];
+                .read_at(offset + (band * units * 4) as u64, &mut bytes)?;
+            for (i, b) in bytes.chunks_exact(4).enumerate() {
+                let mut k = [0u8; 4];
                 k.copy_from_slice(b);
                 let id = match ids {
                     Some(ids) => ids.get(pos + i).copied().unwrap_or(u32::MAX),
                     None => (pos + i) as u32,
                 };
-                out.push((u64::from_le_bytes(k), id));
+                out.push(lsh::entry(u32::from_le_bytes(k), id));
             }
             pos += units;
         }
@@ -338,7 +338,7 @@ struct Signed {
     terms: Vec<u32>,
     lens: Vec<usize>,
     ids: Vec<u32>,
-    keys: Vec<u64>,
+    keys: Vec<u32>,
 }
 
 /// One side of a sentence pair being verified, unpacked.
@@ -569,13 +569,13 @@ impl Detector {
         let (bands, rows) = p.banding();
         let mut spill = KeySpill::new(temp_dir, bands)?;
         for batch in long_reps.chunks(SIGN_BATCH) {
-            let chunks: Vec<(usize, Vec<u64>)> = batch
+            let chunks: Vec<(usize, Vec<u32>)> = batch
                 .par_chunks(CHUNK)
                 .map_init(
                     || (Words::default(), Vec::new(), vec![0u32; hasher.len()]),
                     |(words, set, sig), chunk| {
                         let len = chunk.len();
-                        let mut keys = vec![0u64; bands * len];
+                        let mut keys = vec![0u32; bands * len];
                         for (j, &para) in chunk.iter().enumerate() {
                             shingles(words, set, para);
                             hasher.sign(set, sig);
@@ -821,7 +821,7 @@ impl Detector {
                             sigs.extend_from_slice(&sig);
                         }
                         let len = out.ids.len();
-                        out.keys = vec![0u64; bands * len];
+                        out.keys = vec![0u32; bands * len];
                         for (j, sig) in sigs.chunks_exact(hasher.len().max(1)).enumerate() {
                             for band in 0..bands {
                                 out.keys[band * len + j] =

@@ -2,9 +2,10 @@
 //!
 //! Takes the MinHash [`Signatures`] of some units and gives the pairs of units that agree on
 //! every row of at least one band (`bands` × `rows` values), sorted and deduplicated. Each band's
-//! values are hashed (seeded, through a 64-bit finalizer) into a 64-bit key; the `(key, unit)` entries of a band are
-//! grouped by sorting, not by a map of vectors, so memory is two flat arrays and the order is
-//! deterministic. A bucket with more than `max_bucket` members (boilerplate repeated thousands
+//! values are hashed (seeded, through a 64-bit finalizer) into a 32-bit key, made right after
+//! the signature and stored band by band ([`BandKeys`]); a band's entries (key and unit packed
+//! in a `u64`) are grouped by sorting, not by a map of vectors, so memory is flat arrays and
+//! the order is deterministic. A bucket with more than `max_bucket` members (boilerplate repeated thousands
 //! of times) is not expanded into all its pairs, which would be quadratic: its members are
 //! paired with their neighbours in id order only, so they still end up connected.
 //!
@@ -20,29 +21,49 @@ use crate::minhash::{fmix64, Signatures};
 use rayon::prelude::*;
 
 /// The key of band `band` (`rows` values starting at `band * rows`) of a signature: the values
-/// folded through a 64-bit finalizer (a bijection), seeded with `seed` and the band.
-pub fn band_key(sig: &[u32], band: usize, rows: usize, seed: u64) -> u64 {
+/// folded through a 64-bit finalizer (a bijection), seeded with `seed` and the band, and the
+/// top 32 bits kept. Two different bands of `n` units share a 32-bit key by chance about
+/// `n² / 2^33` times per band: a few hundred extra candidates among millions, all rejected by
+/// verification, for half the memory of 64-bit keys.
+pub fn band_key(sig: &[u32], band: usize, rows: usize, seed: u64) -> u32 {
     let vals = &sig[band * rows..(band + 1) * rows];
     let mut h = fmix64(seed ^ (band as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     for &v in vals {
         h = fmix64(h ^ u64::from(v));
     }
-    h
+    (h >> 32) as u32
 }
 
-/// Sorts `(key, unit)` entries whose keys are uniformly distributed hashes, as
+/// One LSH entry: a band key and a unit, packed so that entries sort by key, then unit.
+///
+/// ```
+/// use syndup::lsh::{entry, entry_unit};
+/// assert!(entry(1, 9) < entry(2, 0));
+/// assert_eq!(entry_unit(entry(7, 42)), 42);
+/// ```
+pub fn entry(key: u32, unit: u32) -> u64 {
+    u64::from(key) << 32 | u64::from(unit)
+}
+
+/// The unit of an [`entry`].
+pub fn entry_unit(e: u64) -> u32 {
+    e as u32
+}
+
+/// Sorts entries ([`entry`]) whose keys are uniformly distributed hashes, as
 /// `entries.sort_unstable()` would: one counting pass scatters them by the key's top bits into
 /// `scratch` (about four entries per bucket), then each bucket is sorted on its own, which is
 /// a few times faster than a comparison sort of the whole.
 ///
 /// ```
-/// let mut e = vec![(u64::MAX, 1), (3, 9), (1 << 63, 0), (3, 2)];
+/// use syndup::lsh::{entry, sort_entries};
+/// let mut e = vec![entry(u32::MAX, 1), entry(3, 9), entry(1 << 31, 0), entry(3, 2)];
 /// let mut want = e.clone();
 /// want.sort_unstable();
-/// syndup::lsh::sort_entries(&mut e, &mut Vec::new());
+/// sort_entries(&mut e, &mut Vec::new());
 /// assert_eq!(e, want);
 /// ```
-pub fn sort_entries(entries: &mut Vec<(u64, u32)>, scratch: &mut Vec<(u64, u32)>) {
+pub fn sort_entries(entries: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     let n = entries.len();
     if n < 1024 {
         entries.sort_unstable();
@@ -51,17 +72,17 @@ pub fn sort_entries(entries: &mut Vec<(u64, u32)>, scratch: &mut Vec<(u64, u32)>
     let bits = (usize::BITS - (n / 4).leading_zeros()).clamp(1, 24);
     let shift = 64 - bits;
     let mut starts = vec![0usize; (1 << bits) + 1];
-    for &(k, _) in entries.iter() {
-        starts[(k >> shift) as usize + 1] += 1;
+    for &e in entries.iter() {
+        starts[(e >> shift) as usize + 1] += 1;
     }
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
     // Every slot is written by the scatter; only new capacity needs initializing.
-    scratch.resize(n, (0, 0));
+    scratch.resize(n, 0);
     let mut next = starts.clone();
     for &e in entries.iter() {
-        let b = (e.0 >> shift) as usize;
+        let b = (e >> shift) as usize;
         scratch[next[b]] = e;
         next[b] += 1;
     }
@@ -156,7 +177,7 @@ pub fn candidate_pairs(
 }
 
 /// Writes the key of every band of `sig` (`out.len()` bands of `rows` values) into `out`.
-pub fn band_keys(sig: &[u32], rows: usize, seed: u64, out: &mut [u64]) {
+pub fn band_keys(sig: &[u32], rows: usize, seed: u64, out: &mut [u32]) {
     for (band, key) in out.iter_mut().enumerate() {
         *key = band_key(sig, band, rows, seed);
     }
@@ -182,7 +203,7 @@ pub fn band_keys(sig: &[u32], rows: usize, seed: u64, out: &mut [u64]) {
 pub struct BandKeys {
     bands: usize,
     units: usize,
-    keys: Vec<u64>,
+    keys: Vec<u32>,
 }
 
 impl BandKeys {
@@ -193,14 +214,14 @@ impl BandKeys {
     pub fn compute<T, I, F>(n: usize, bands: usize, init: I, make: F) -> BandKeys
     where
         I: Fn() -> T + Sync + Send,
-        F: Fn(&mut T, usize, &mut [u64]) + Sync + Send,
+        F: Fn(&mut T, usize, &mut [u32]) + Sync + Send,
     {
         const BLOCK: usize = 1024;
-        let mut keys = vec![0u64; n * bands];
+        let mut keys = vec![0u32; n * bands];
         if bands > 0 && n > 0 {
             // Each block of units owns its piece of every band's column.
             let blocks = n.div_ceil(BLOCK);
-            let mut pieces: Vec<Vec<&mut [u64]>> =
+            let mut pieces: Vec<Vec<&mut [u32]>> =
                 (0..blocks).map(|_| Vec::with_capacity(bands)).collect();
             for column in keys.chunks_mut(n) {
                 for (b, piece) in column.chunks_mut(BLOCK).enumerate() {
@@ -208,7 +229,7 @@ impl BandKeys {
                 }
             }
             pieces.into_par_iter().enumerate().for_each_init(
-                || (init(), vec![0u64; bands]),
+                || (init(), vec![0u32; bands]),
                 |(scratch, row), (b, mut columns)| {
                     for j in 0..columns.first().map_or(0, |c| c.len()) {
                         make(scratch, b * BLOCK + j, row);
@@ -227,7 +248,7 @@ impl BandKeys {
     }
 
     /// The key of band `band` of unit `i`.
-    pub fn key(&self, i: usize, band: usize) -> u64 {
+    pub fn key(&self, i: usize, band: usize) -> u32 {
         self.keys[band * self.units + i]
     }
 
@@ -253,7 +274,7 @@ impl BandKeys {
                 for band in (w..bands).step_by(workers) {
                     entries.clear();
                     let column = &self.keys[band * self.units..(band + 1) * self.units];
-                    entries.extend(units.iter().map(|&u| (column[u as usize], u)));
+                    entries.extend(units.iter().map(|&u| entry(column[u as usize], u)));
                     sort_entries(&mut entries, &mut scratch);
                     bucket_pairs(&entries, max_bucket, &mut acc);
                     if acc.len() > COMPACT_AT {
@@ -295,31 +316,34 @@ pub(crate) fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
     all.dedup();
 }
 
-/// Appends the pairs of every bucket of one band to `out`: `entries` are `(key, unit)` sorted,
+/// Appends the pairs of every bucket of one band to `out`: `entries` ([`entry`]) are sorted,
 /// and a bucket is a run of equal keys; one with more than `max_bucket` members is chained
 /// (each member paired with the next) rather than expanded.
 ///
 /// ```
+/// use syndup::lsh::{bucket_pairs, entry};
+/// let e = [entry(1, 0), entry(1, 2), entry(3, 1), entry(5, 3), entry(5, 4), entry(5, 5)];
 /// let mut out = Vec::new();
-/// syndup::lsh::bucket_pairs(&[(1, 0), (1, 2), (3, 1), (5, 3), (5, 4), (5, 5)], 2, &mut out);
+/// bucket_pairs(&e, 2, &mut out);
 /// assert_eq!(out, vec![(0, 2), (3, 4), (4, 5)]);
 /// ```
-pub fn bucket_pairs(entries: &[(u64, u32)], max_bucket: usize, out: &mut Vec<(u32, u32)>) {
+pub fn bucket_pairs(entries: &[u64], max_bucket: usize, out: &mut Vec<(u32, u32)>) {
     let mut i = 0;
     while i < entries.len() {
+        let key = entries[i] >> 32;
         let mut j = i + 1;
-        while j < entries.len() && entries[j].0 == entries[i].0 {
+        while j < entries.len() && entries[j] >> 32 == key {
             j += 1;
         }
         let run = &entries[i..j];
         if run.len() <= max_bucket {
-            for (x, &(_, a)) in run.iter().enumerate() {
-                for &(_, b) in &run[x + 1..] {
-                    out.push((a, b));
+            for (x, &a) in run.iter().enumerate() {
+                for &b in &run[x + 1..] {
+                    out.push((entry_unit(a), entry_unit(b)));
                 }
             }
         } else {
-            out.extend(run.windows(2).map(|w| (w[0].1, w[1].1)));
+            out.extend(run.windows(2).map(|w| (entry_unit(w[0]), entry_unit(w[1]))));
         }
         i = j;
     }
@@ -356,10 +380,10 @@ mod tests {
         fn sort_entries_sorts_like_sort_unstable(
             n in 0usize..5000, distinct in 1u64..10_000, seed in any::<u64>(),
         ) {
-            let mut e: Vec<(u64, u32)> = (0..n as u64)
+            let mut e: Vec<u64> = (0..n as u64)
                 .map(|i| {
                     let k = xxhash_rust::xxh3::xxh3_64_with_seed(&(i % distinct).to_le_bytes(), seed);
-                    (k, (i.wrapping_mul(2_654_435_761) % 7919) as u32)
+                    entry((k >> 32) as u32, (i.wrapping_mul(2_654_435_761) % 7919) as u32)
                 })
                 .collect();
             let mut want = e.clone();
