@@ -84,8 +84,9 @@ pub struct Params {
     /// Words per shingle. Lower tolerates more rewording but lets unrelated paragraphs share
     /// more shingles by chance; higher demands longer shared runs.
     pub shingle_words: usize,
-    /// MinHash values per signature. More: steadier estimates and better LSH recall, more time
-    /// and memory (4 bytes per value per unit).
+    /// MinHash values per signature. More: steadier estimates and better LSH recall, more time;
+    /// signatures are not kept, only their band keys (4 bytes per band per unit, and the
+    /// derived banding uses more bands when there are more values).
     pub num_hashes: usize,
     /// How signature values are computed: `independent` (k hash functions, k evaluations per
     /// shingle) or `oph` (one-permutation hashing with optimal densification, one evaluation
