@@ -169,9 +169,9 @@ where
     overlap_at_least(a, b, name_weight, 0).unwrap_or((0.0, 0))
 }
 
-/// [`overlap_of`], or `None` as soon as the two sentences cannot share `min_shared` terms (the
-/// terms left on the shorter side could not make up the difference), which stops most
-/// candidates early.
+/// [`overlap_of`], or `None` when the two sentences share fewer than `min_shared` terms; the
+/// merge stops as soon as the terms left on the shorter side could not make up the difference,
+/// so candidates that share few terms cost less.
 ///
 /// ```
 /// use syndup::verify::{overlap_at_least, Side};
@@ -246,6 +246,32 @@ mod tests {
         for &(a, b, want) in cases {
             assert!((jaccard(a, b) - want).abs() < 1e-12);
             assert!((jaccard(b, a) - want).abs() < 1e-12);
+        }
+    }
+
+    proptest::proptest! {
+        /// `overlap_at_least` gives `overlap_with_names`'s score and count whenever the count
+        /// reaches the minimum, and `None` exactly when it does not.
+        #[test]
+        fn early_exit_agrees_with_the_full_merge(
+            a in proptest::collection::btree_set(0u64..40, 0..25),
+            b in proptest::collection::btree_set(0u64..40, 0..25),
+            min_shared in 0usize..10,
+        ) {
+            let (ta, tb): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
+            let wa: Vec<f32> = ta.iter().map(|&t| 1.0 + (t % 7) as f32).collect();
+            let wb: Vec<f32> = tb.iter().map(|&t| 1.0 + (t % 7) as f32).collect();
+            let na: Vec<bool> = ta.iter().map(|&t| t % 5 == 0).collect();
+            let nb: Vec<bool> = tb.iter().map(|&t| t % 3 == 0).collect();
+            let sa = Side { terms: &ta, weights: &wa, names: &na, total: wa.iter().map(|&w| f64::from(w)).sum() };
+            let sb = Side { terms: &tb, weights: &wb, names: &nb, total: wb.iter().map(|&w| f64::from(w)).sum() };
+            let full = overlap_with_names(sa, sb, 0.5);
+            let early = overlap_at_least(&sa, &sb, 0.5, min_shared);
+            if full.1 >= min_shared {
+                proptest::prop_assert_eq!(early, Some(full));
+            } else {
+                proptest::prop_assert_eq!(early, None);
+            }
         }
     }
 
