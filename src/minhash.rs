@@ -336,36 +336,6 @@ impl Signatures {
         Signatures { k, data }
     }
 
-    /// [`Signatures::compute_with`] for weighted sets: `fill(i, items)` appends the (element,
-    /// weight) pairs of set `i`, which is signed with [`MinHasher::sign_weighted`].
-    ///
-    /// ```
-    /// use syndup::minhash::{MinHasher, Signatures};
-    /// let h = MinHasher::new(16, 1);
-    /// let made = Signatures::compute_weighted_with(&h, 2, |i, items| items.push((i as u64, 1.5)));
-    /// let mut row = vec![0; 16];
-    /// h.sign_weighted(&[(1, 1.5)], &mut row);
-    /// assert_eq!(made.row(1), &row[..]);
-    /// ```
-    pub fn compute_weighted_with<F>(hasher: &MinHasher, n: usize, fill: F) -> Signatures
-    where
-        F: Fn(usize, &mut Vec<(u64, f32)>) + Sync,
-    {
-        use rayon::prelude::*;
-        let k = hasher.len();
-        let mut data = vec![0u32; n * k];
-        if k > 0 {
-            data.par_chunks_mut(k)
-                .enumerate()
-                .for_each_init(Vec::new, |items, (i, row)| {
-                    items.clear();
-                    fill(i, items);
-                    hasher.sign_weighted(items, row);
-                });
-        }
-        Signatures { k, data }
-    }
-
     /// Values per signature.
     pub fn k(&self) -> usize {
         self.k
