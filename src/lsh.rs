@@ -262,10 +262,13 @@ impl BandKeys {
     /// `max_bucket` members is chained (see [`bucket_pairs`]).
     pub fn candidate_pairs(&self, units: &[u32], max_bucket: usize) -> Vec<(u32, u32)> {
         // Bands run in parallel, one group of bands per thread; each worker folds its bands'
-        // pairs into one list that it sorts and deduplicates whenever it grows past a bound,
-        // so memory holds distinct pairs (plus one band's worth), not one copy per band that
-        // proposed them. Each worker reuses its buffers from band to band.
-        const COMPACT_AT: usize = 1 << 22;
+        // pairs into one list that it sorts and deduplicates whenever it has doubled since the
+        // last time (and holds at least `FIRST_COMPACT` pairs), so memory holds about twice the
+        // distinct pairs, not one copy per band that proposed them, and the sorting stays
+        // linear in the pairs proposed whatever their number (a fixed bound would sort the
+        // whole list at every band once the distinct pairs outgrew it). Each worker reuses its
+        // buffers from band to band.
+        const FIRST_COMPACT: usize = 1 << 20;
         let compact = |v: &mut Vec<(u32, u32)>| {
             sort_pairs(v);
             v.dedup();
@@ -276,14 +279,16 @@ impl BandKeys {
             .into_par_iter()
             .map(|w| {
                 let (mut acc, mut entries, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+                let mut compact_at = FIRST_COMPACT;
                 for band in (w..bands).step_by(workers) {
                     entries.clear();
                     let column = &self.keys[band * self.units..(band + 1) * self.units];
                     entries.extend(units.iter().map(|&u| entry(column[u as usize], u)));
                     sort_entries(&mut entries, &mut scratch);
                     bucket_pairs(&entries, max_bucket, &mut acc);
-                    if acc.len() > COMPACT_AT {
+                    if acc.len() > compact_at {
                         compact(&mut acc);
+                        compact_at = FIRST_COMPACT.max(2 * acc.len());
                     }
                 }
                 compact(&mut acc);
