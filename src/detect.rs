@@ -339,7 +339,8 @@ impl SentenceTerms {
 
 /// The verification data of sentences, one record per sentence in one flat array: a header
 /// (paragraph, number of terms), the total weight, the sorted term hashes, then each term's
-/// weight with its name flag.
+/// weight with its name flag in 32 bits (the weight's `f32` bits, never negative, with the name
+/// flag in the sign bit), two to a word.
 struct Records {
     data: Vec<u64>,
     off: Vec<usize>,
@@ -360,7 +361,8 @@ impl Records {
         off.push(0usize);
         for k in 0..n {
             let last = off.last().copied().unwrap_or(0);
-            off.push(last + 2 + 2 * of(k).2.len());
+            let n = of(k).2.len();
+            off.push(last + 2 + n + n.div_ceil(2));
         }
         let mut data = vec![0u64; off.last().copied().unwrap_or(0)];
         let mut pieces: Vec<&mut [u64]> = Vec::with_capacity(n);
@@ -380,8 +382,9 @@ impl Records {
                 rec[0] = u64::from(para) | (len as u64) << 32;
                 rec[1] = total.to_bits();
                 rec[2..2 + len].copy_from_slice(terms);
-                for ((slot, &w), &name) in rec[2 + len..].iter_mut().zip(weights).zip(names) {
-                    *slot = u64::from(w.to_bits()) | u64::from(name) << 32;
+                for (i, (&w, &name)) in weights.iter().zip(names).enumerate() {
+                    let bits = w.abs().to_bits() | u32::from(name) << 31;
+                    rec[2 + len + i / 2] |= u64::from(bits) << (32 * (i % 2));
                 }
             });
         Records { data, off }
@@ -396,6 +399,11 @@ impl Record<'_> {
     fn para(&self) -> u32 {
         self.0[0] as u32
     }
+
+    /// Term `i`'s weight bits and name flag.
+    fn packed(&self, i: usize) -> u32 {
+        (self.0[2 + (self.0[0] >> 32) as usize + i / 2] >> (32 * (i % 2))) as u32
+    }
 }
 
 impl verify::Sentence for Record<'_> {
@@ -407,10 +415,10 @@ impl verify::Sentence for Record<'_> {
         self.0[2 + i]
     }
     fn weight(&self, i: usize) -> f32 {
-        f32::from_bits(self.0[2 + self.len() + i] as u32)
+        f32::from_bits(self.packed(i) & 0x7fff_ffff)
     }
     fn name(&self, i: usize) -> bool {
-        self.0[2 + self.len() + i] >> 32 & 1 == 1
+        self.packed(i) >> 31 == 1
     }
     fn total(&self) -> f64 {
         f64::from_bits(self.0[1])
@@ -977,6 +985,36 @@ fn first_of_same_bytes(corpus: &Corpus) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record gives back what was packed into it, for odd and even numbers of terms.
+    #[test]
+    fn records_round_trip() {
+        use verify::Sentence;
+        let terms: [&[u64]; 3] = [&[5, 9, 11], &[1, 2, 3, 4], &[]];
+        let weights: [&[f32]; 3] = [&[0.5, 7.25, 0.0], &[1.0, 2.0, 3.5, 1e-3], &[]];
+        let names: [&[bool]; 3] = [&[true, false, true], &[false, false, true, true], &[]];
+        let records = Records::pack(3, |k| {
+            (
+                k as u32 + 10,
+                2.5 * k as f64,
+                terms[k],
+                weights[k],
+                names[k],
+            )
+        });
+        for k in 0..3 {
+            let r = records.get(k);
+            assert_eq!(
+                (r.para(), r.total(), r.len()),
+                (k as u32 + 10, 2.5 * k as f64, terms[k].len())
+            );
+            for i in 0..r.len() {
+                assert_eq!(r.key(i), terms[k][i]);
+                assert_eq!(r.weight(i), weights[k][i]);
+                assert_eq!(r.name(i), names[k][i]);
+            }
+        }
+    }
 
     /// Byte-for-byte copies point at their first copy, across sources; paragraphs that only
     /// normalize the same do not.
