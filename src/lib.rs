@@ -88,6 +88,7 @@ pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod params;
+pub mod porter2;
 pub mod report;
 pub mod segment;
 pub mod shingle;

@@ -56,6 +56,9 @@ impl Shingler {
 /// Hashes single words, stemmed in the document's language.
 pub struct TermHasher {
     stemmer: Option<Stemmer>,
+    /// The stemmer is English's, whose ASCII words take the allocation-free port
+    /// ([`crate::porter2`]).
+    english: bool,
     seed: u64,
     /// Tells term hashers of different languages (or seeds) apart in a [`TermCache`].
     salt: u64,
@@ -67,6 +70,7 @@ impl TermHasher {
         let name = language.map_or("", Language::name);
         TermHasher {
             stemmer: language.map(|l| Stemmer::create(l.algorithm())),
+            english: language.is_some_and(|l| l.algorithm() == Algorithm::English),
             seed,
             salt: xxh3_64_with_seed(name.as_bytes(), seed),
         }
@@ -74,6 +78,12 @@ impl TermHasher {
 
     /// The hash of one normalized word after stemming.
     pub fn hash(&self, word: &str) -> u64 {
+        if self.english {
+            let mut buf = [0u8; crate::porter2::MAX_LEN];
+            if let Some(stem) = crate::porter2::stem_english(word.as_bytes(), &mut buf) {
+                return xxh3_64_with_seed(stem, self.seed);
+            }
+        }
         match &self.stemmer {
             Some(s) => xxh3_64_with_seed(s.stem(word).as_bytes(), self.seed),
             None => xxh3_64_with_seed(word.as_bytes(), self.seed),
