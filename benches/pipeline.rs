@@ -6,6 +6,9 @@
 //!   non-alphanumeric characters into a `Vec<String>`.
 //! * `shingle`: [`Shingler::hash_into`] over the normalized words vs building a `String` per
 //!   k-gram (words joined) and hashing it with `DefaultHasher`.
+//! * `stem`: [`TermHasher::hash`] (English; the ASCII words through the allocation-free
+//!   Porter2 port) of every word vs rust-stemmers' English `stem` into a `String`, hashed with
+//!   `DefaultHasher`. No term cache on either side: this is the cost of a cache miss.
 //! * `minhash`: [`MinHasher::sign`] (128 values, one thread) over each paragraph's shingle set vs
 //!   128 independent `DefaultHasher` hashes seeded by `i` per shingle.
 //! * `lsh`: [`lsh::candidate_pairs`] (banding of preset `near`, rayon over bands) vs a
@@ -39,7 +42,7 @@ use syndup::input::Corpus;
 use syndup::lsh;
 use syndup::minhash::{MinHasher, Signatures};
 use syndup::normalize::Words;
-use syndup::shingle::Shingler;
+use syndup::shingle::{Language, Shingler, TermHasher};
 use syndup::verify;
 use syndup::{Detector, Params, Preset};
 
@@ -278,6 +281,38 @@ fn bench_shingle(c: &mut Criterion, inputs: &[Input], params: &Params) {
     g.finish();
 }
 
+fn bench_stem(c: &mut Criterion, inputs: &[Input], params: &Params) {
+    let mut g = c.benchmark_group("stem");
+    let english = Language::detect("The police said on Monday that four men had been arrested.");
+    let hasher = TermHasher::new(english, params.seed);
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    for input in inputs {
+        g.throughput(Throughput::Bytes(input.text_bytes()));
+        g.bench_with_input(BenchmarkId::new("syndup", &input.name), input, |b, i| {
+            b.iter(|| {
+                let mut x = 0u64;
+                for w in i.words.iter().flat_map(|w| w.iter()) {
+                    x ^= hasher.hash(black_box(w));
+                }
+                x
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("naive", &input.name), input, |b, i| {
+            b.iter(|| {
+                let mut x = 0u64;
+                for w in i.words.iter().flat_map(|w| w.iter()) {
+                    let stem: String = stemmer.stem(black_box(w)).into_owned();
+                    let mut h = DefaultHasher::new();
+                    stem.hash(&mut h);
+                    x ^= h.finish();
+                }
+                x
+            })
+        });
+    }
+    g.finish();
+}
+
 fn bench_minhash(c: &mut Criterion, inputs: &[Input], params: &Params) {
     let mut g = c.benchmark_group("minhash");
     // The naive baseline takes ~30 ms per iteration: equal-sized samples fit the time budget.
@@ -401,6 +436,7 @@ fn pipeline(c: &mut Criterion) {
     let inputs = inputs(&params);
     bench_normalize(c, &inputs);
     bench_shingle(c, &inputs, &params);
+    bench_stem(c, &inputs, &params);
     bench_minhash(c, &inputs, &params);
     bench_lsh(c, &inputs);
     bench_verify(c, &inputs);
