@@ -1049,8 +1049,9 @@ impl Detector {
 ///
 /// A byte-for-byte copy normalizes to the same words as its first copy, so it lands in the
 /// same group of identical paragraphs, whose representative is the group's first paragraph,
-/// which is never such a copy: features need not be made for copies at all. Scraped feeds
-/// repeat a quarter of their paragraphs verbatim (22 % of the generated corpus).
+/// which is never such a copy: features need not be made for copies at all. Syndicated feeds
+/// repeat many paragraphs verbatim: 22 % of the paragraphs of the generated 50 MB peer corpus
+/// are such copies.
 fn first_of_same_bytes(corpus: &Corpus) -> Vec<u32> {
     let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]).as_bytes();
     let mut by_hash: Vec<(u64, u32)> = (0..corpus.paragraphs.len() as u32)
