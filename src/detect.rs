@@ -357,14 +357,15 @@ impl SentenceTerms {
 
 /// The IDF weight of a term from its document frequency `d` among `nu` sentences:
 /// `ln((nu + 1) / (d + 0.5))`, at least 0. Frequencies below 65,536 (nearly every term's) are
-/// read from a table made once, so weights need not be stored per term occurrence.
-struct Idf {
+/// read from a table made once, so weights need not be stored per term occurrence. The lean
+/// detector uses the same weights, so that both give the same pairs.
+pub(crate) struct Idf {
     nu: f64,
     table: Vec<f32>,
 }
 
 impl Idf {
-    fn new(nu: usize) -> Idf {
+    pub(crate) fn new(nu: usize) -> Idf {
         let nu = nu as f64;
         let size = (nu as usize + 1).min(1 << 16);
         Idf {
@@ -377,7 +378,14 @@ impl Idf {
         ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32
     }
 
-    fn weight(&self, d: u32) -> f32 {
+    /// Terms in more than 1 in 20 sentences (and at least 64) stay out of the signatures: they
+    /// are the language's function words and make every pair a candidate. They still count,
+    /// with their small weight, in verification. Terms of at most this frequency are signed.
+    pub(crate) fn common(&self) -> u32 {
+        (self.nu / 20.0).max(64.0) as u32
+    }
+
+    pub(crate) fn weight(&self, d: u32) -> f32 {
         match self.table.get(d as usize) {
             Some(&w) => w,
             None => Self::compute(self.nu, d),
@@ -689,21 +697,18 @@ impl Detector {
                 })
                 .collect();
             stats.sentences = unit_ok.len();
-            // Each unit's terms start at `weight_off[k]` in the flat arrays below.
-            let mut weight_off = Vec::with_capacity(unit_ok.len() + 1);
-            weight_off.push(0usize);
+            // Each unit's terms start at `term_off[k]` in the flat order of `df`.
+            let mut term_off = Vec::with_capacity(unit_ok.len() + 1);
+            term_off.push(0usize);
             for &u in &unit_ok {
-                let last = weight_off.last().copied().unwrap_or(0);
-                weight_off.push(last + features.terms(u as usize).len());
+                let last = term_off.last().copied().unwrap_or(0);
+                term_off.push(last + features.terms(u as usize).len());
             }
-            let df = document_frequencies(&unit_ok, &weight_off, |u| features.terms(u));
+            let df = document_frequencies(&unit_ok, &term_off, |u| features.terms(u));
             let nu = unit_ok.len();
             let idf = Idf::new(nu);
-            // Terms in more than 1 in 20 sentences (and at least 64) stay out of the
-            // signatures: they are the language's function words and make every pair a
-            // candidate. They still count, with their small weight, in verification.
-            let common = (nu as f64 / 20.0).max(64.0) as u32;
-            let dfs = |k: usize| &df[weight_off[k]..weight_off[k + 1]];
+            let common = idf.common();
+            let dfs = |k: usize| &df[term_off[k]..term_off[k + 1]];
             let totals: Vec<f64> = (0..nu)
                 .into_par_iter()
                 .with_min_len(1024)
@@ -1044,8 +1049,8 @@ impl Detector {
 }
 
 /// For each paragraph of the corpus, the first paragraph (in corpus order) with the same
-/// bytes: itself when none comes before it. Found by sorting a 64-bit hash of each paragraph
-/// and confirming each match on the bytes, so a hash collision only costs a comparison.
+/// bytes: itself when none comes before it. Grouped by [`collapse_identical`] on a 64-bit hash
+/// of the bytes, trusted as the hash of the normalized text is there.
 ///
 /// A byte-for-byte copy normalizes to the same words as its first copy, so it lands in the
 /// same group of identical paragraphs, whose representative is the group's first paragraph,
@@ -1053,23 +1058,20 @@ impl Detector {
 /// repeat many paragraphs verbatim: 22 % of the paragraphs of the generated 50 MB peer corpus
 /// are such copies.
 fn first_of_same_bytes(corpus: &Corpus) -> Vec<u32> {
-    let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]).as_bytes();
-    let mut by_hash: Vec<(u64, u32)> = (0..corpus.paragraphs.len() as u32)
-        .into_par_iter()
+    let n = corpus.paragraphs.len();
+    let by_bytes: Vec<(u64, u32)> = corpus
+        .paragraphs
+        .par_iter()
+        .enumerate()
         .with_min_len(4096)
-        .map(|i| (xxh3_64_with_seed(text(i), 0x5a3e), i))
+        .map(|(i, para)| {
+            (
+                xxh3_64_with_seed(corpus.text(para).as_bytes(), 0x5a3e),
+                i as u32,
+            )
+        })
         .collect();
-    by_hash.par_sort_unstable();
-    let mut first: Vec<u32> = (0..corpus.paragraphs.len() as u32).collect();
-    for run in by_hash.chunk_by(|a, b| a.0 == b.0) {
-        for (k, &(_, m)) in run.iter().enumerate().skip(1) {
-            // The earliest earlier member with the same bytes (a collision leaves `m` alone).
-            if let Some(&(_, f)) = run[..k].iter().find(|&&(_, f)| text(f) == text(m)) {
-                first[m as usize] = first[f as usize];
-            }
-        }
-    }
-    first
+    collapse_identical(n, by_bytes, |_| {})
 }
 
 #[cfg(test)]

@@ -52,7 +52,8 @@ use rayon::prelude::*;
 
 use crate::cluster;
 use crate::detect::{
-    collapse_identical, exact_hash, Detection, Detector, Measure, SentenceTerms, Stats, FULL_GROUP,
+    collapse_identical, exact_hash, Detection, Detector, Idf, Measure, SentenceTerms, Stats,
+    FULL_GROUP,
 };
 use crate::error::{Error, Result};
 use crate::input::Corpus;
@@ -744,12 +745,10 @@ impl Detector {
         }
         units.shrink_to_fit();
         stats.sentences = units.len();
-        let nu = units.len() as f64;
-        let idf = |d: u32| ((nu + 1.0) / (f64::from(d) + 0.5)).ln().max(0.0) as f32;
-        // Terms in more than 1 in 20 sentences (and at least 64) stay out of the signatures, as
-        // in `detect`.
-        let common = (nu / 20.0).max(64.0) as u32;
-        let weight_of: Vec<f32> = df.par_iter().map(|&d| idf(d)).collect();
+        // The weights and the signed terms of `detect`.
+        let idf = Idf::new(units.len());
+        let common = idf.common();
+        let weight_of: Vec<f32> = df.par_iter().map(|&d| idf.weight(d)).collect();
         if vocab.len() >= 1 << 31 {
             return Err(Error::Unsupported {
                 reason: format!(
