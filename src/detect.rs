@@ -255,6 +255,17 @@ thread_local! {
     static TERMS: std::cell::Cell<TermCache> = std::cell::Cell::new(TermCache::new(1 << 18));
 }
 
+/// Takes this thread's stem cache (an empty one if it is in use), to be handed back with
+/// [`put_term_cache`]: a cache made for each task would be cold, and stem every word again.
+pub(crate) fn take_term_cache() -> TermCache {
+    TERMS.with(|t| t.take())
+}
+
+/// Hands a cache taken with [`take_term_cache`] back to this thread.
+pub(crate) fn put_term_cache(cache: TermCache) {
+    TERMS.with(|t| t.replace(cache));
+}
+
 /// Hands the heap's free pages back to the system (glibc's `malloc_trim`; nothing elsewhere).
 ///
 /// Called once, beside the sentence signatures and before the sentence LSH, whose working set
@@ -461,17 +472,10 @@ impl Records {
 
     /// Asks the CPU to start loading record `k`'s first cache lines (header and first terms).
     fn prefetch(&self, k: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(rec) = self.data.get(self.off[k]..) {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            for line in rec.chunks(8).take(3) {
-                // SAFETY: a prefetch is only a hint, with no effect on memory or on program
-                // state, and the address is inside `data` anyway.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
-            }
+        let at = self.off[k];
+        for line in 0..3 {
+            prefetch(&self.data, at + 8 * line);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = k;
     }
 }
 
@@ -508,6 +512,22 @@ impl verify::Sentence for Record<'_> {
     fn total(&self) -> f64 {
         f64::from_bits(self.0[1])
     }
+}
+
+/// Asks the CPU to start loading the cache line of `s[i]` (nothing when `i` is out of bounds,
+/// or on other architectures than x86-64): for look-ups into large arrays whose addresses are
+/// known some time before they are read.
+#[inline]
+pub(crate) fn prefetch<T>(s: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = s.get(i) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is only a hint, with no effect on memory or on program state, and
+        // the address is that of an element of `s` anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (s, i);
 }
 
 /// Document frequencies of sentence terms: for every occurrence of a term in `units` (whose
@@ -557,6 +577,70 @@ fn document_frequencies<'a>(
         }
     }
     df
+}
+
+/// Paragraph `i`'s whole text as a span of it.
+pub(crate) fn whole_span(corpus: &Corpus, i: u32) -> Span {
+    let para = &corpus.paragraphs[i as usize];
+    Span {
+        start: 0,
+        end: (para.end - para.start) as usize,
+    }
+}
+
+/// One piece of evidence for a pair of representatives, as [`merge_evidence`] ranks it.
+pub(crate) trait Evidence {
+    /// The two paragraphs, `a < b`.
+    fn pair(&self) -> (u32, u32);
+    /// What found it.
+    fn measure(&self) -> Measure;
+    /// Its score.
+    fn similarity(&self) -> f64;
+    /// Where its spans start in each paragraph.
+    fn starts(&self) -> (usize, usize);
+    /// Takes note of another sentence match of the same pair, with score `score`.
+    fn note_sentence(&mut self, score: f64);
+}
+
+impl Evidence for Pair {
+    fn pair(&self) -> (u32, u32) {
+        (self.a, self.b)
+    }
+    fn measure(&self) -> Measure {
+        self.measure
+    }
+    fn similarity(&self) -> f64 {
+        self.similarity
+    }
+    fn starts(&self) -> (usize, usize) {
+        (self.spans.0.start, self.spans.1.start)
+    }
+    fn note_sentence(&mut self, score: f64) {
+        self.sentence = Some(self.sentence.unwrap_or(0.0).max(score));
+    }
+}
+
+/// The best evidence of each pair, sorted by `(a, b)`: a paragraph-level match outranks a
+/// sentence match; among sentence matches the highest score wins (ties: the earliest spans).
+/// The one kept notes the best sentence score among the others. Both detectors merge with
+/// this, so that they report the same evidence.
+pub(crate) fn merge_evidence<T: Evidence + Send>(mut all: Vec<T>) -> Vec<T> {
+    all.par_sort_by(|x, y| {
+        (x.pair(), x.measure())
+            .cmp(&(y.pair(), y.measure()))
+            .then(y.similarity().total_cmp(&x.similarity()))
+            .then(x.starts().cmp(&y.starts()))
+    });
+    all.dedup_by(|later, kept| {
+        if later.pair() != kept.pair() {
+            return false;
+        }
+        if later.measure() == Measure::Sentence {
+            kept.note_sentence(later.similarity());
+        }
+        true
+    });
+    all
 }
 
 /// The shingle set of a paragraph: its normalized words (left in `words`) shingled into `out`,
@@ -662,13 +746,7 @@ impl Detector {
         let cands = keys.candidate_pairs(&units, p.max_bucket);
         drop(keys);
         stats.candidates += cands.len();
-        let whole = |i: u32| {
-            let para = &corpus.paragraphs[i as usize];
-            Span {
-                start: 0,
-                end: (para.end - para.start) as usize,
-            }
-        };
+        let whole = |i: u32| whole_span(corpus, i);
         rep_pairs.par_extend(cands.par_iter().filter_map(|&(x, y)| {
             let (a, b) = (long_reps[x as usize], long_reps[y as usize]);
             let j = verify::jaccard(para_sets[x as usize], para_sets[y as usize]);
@@ -811,27 +889,27 @@ impl Detector {
             rep_pairs.append(&mut spairs);
         }
 
-        // Best evidence per representative pair: a paragraph-level match outranks a sentence
-        // match; among sentence matches the highest score wins (ties: earliest spans).
-        rep_pairs.par_sort_by(|x, y| {
-            (x.a, x.b, x.measure)
-                .cmp(&(y.a, y.b, y.measure))
-                .then(y.similarity.total_cmp(&x.similarity))
-                .then((x.spans.0.start, x.spans.1.start).cmp(&(y.spans.0.start, y.spans.1.start)))
-        });
-        let mut merged: Vec<Pair> = Vec::new();
-        for pair in rep_pairs {
-            match merged.last_mut() {
-                Some(last) if (last.a, last.b) == (pair.a, pair.b) => {
-                    if pair.measure == Measure::Sentence {
-                        let best = last.sentence.unwrap_or(0.0).max(pair.similarity);
-                        last.sentence = Some(best);
-                    }
-                }
-                _ => merged.push(pair),
-            }
-        }
+        let merged = merge_evidence(rep_pairs);
+        self.finish(corpus, &rep, &groups, merged, stats)
+    }
 
+    /// The end of a detection, from the verified pairs between representatives of identical
+    /// paragraphs (`merged`: the best evidence of each, sorted by `(a, b)`; `jaccard` NaN
+    /// where it is still to be computed) and the groups of identical paragraphs (`groups`:
+    /// each of two or more, sorted, its first member the representative `rep` gives): the
+    /// shingle Jaccard of the pairs a sentence found, every pair expanded to the copies of its
+    /// two sides, and the clusters.
+    pub(crate) fn finish(
+        &self,
+        corpus: &Corpus,
+        rep: &[u32],
+        groups: &[Vec<u32>],
+        mut merged: Vec<Pair>,
+        mut stats: Stats,
+    ) -> Detection {
+        let p = &self.params;
+        let n = corpus.paragraphs.len();
+        let whole = |i: u32| whole_span(corpus, i);
         // The shingle Jaccard of the pairs found by a sentence, from the text (sorted by `a`,
         // so each thread shingles each `a` once per run).
         let shingler = Shingler::new(p.shingle_words, p.seed);
@@ -862,7 +940,7 @@ impl Detector {
 
         // Expand to every copy of each representative.
         let mut members_of: Vec<&[u32]> = vec![&[]; n];
-        for g in &groups {
+        for g in groups {
             members_of[g[0] as usize] = g;
         }
         let copies = |r: u32| -> &[u32] {
@@ -874,7 +952,7 @@ impl Detector {
             }
         };
         let mut pairs: Vec<Pair> = Vec::new();
-        for g in &groups {
+        for g in groups {
             let full = g.len() <= FULL_GROUP;
             for (x, &a) in g.iter().enumerate() {
                 let partners: &[u32] = if full {
@@ -918,7 +996,7 @@ impl Detector {
                 }
             }
         }
-        pairs.par_sort_by_key(|q| (q.a, q.b));
+        pairs.par_sort_unstable_by_key(|q| (q.a, q.b));
         pairs.dedup_by_key(|q| (q.a, q.b));
         stats.pairs = pairs.len();
         let clusters = clusters_of(&pairs, n);
@@ -964,7 +1042,7 @@ impl Detector {
                 let mut swords = Words::default();
                 let mut term_hasher: Option<(u32, TermHasher)> = None;
                 // The thread's stem cache outlives the chunk (it only memoizes).
-                let mut stems = TERMS.with(|t| t.take());
+                let mut stems = take_term_cache();
                 let mut buf: Vec<u64> = Vec::new();
                 let mut tagged: Vec<(u64, bool)> = Vec::new();
                 let mut names_marked = false;
@@ -1031,7 +1109,7 @@ impl Detector {
                         f.term_off.push(f.terms.len());
                     }
                 }
-                TERMS.with(|t| t.replace(stems));
+                put_term_cache(stems);
                 f
             })
             .collect();

@@ -1,6 +1,8 @@
-//! Memory-lean detection for batch dedup: [`Detector::detect_lean`] finds the same verified
-//! pairs and clusters as [`Detector::detect`], and returns them as [`Matches`], the compact form
-//! [`crate::dedup::Plan`] decides from.
+//! Memory-lean detection, for batch dedup and for `scan --memory disk`:
+//! [`Detector::detect_lean`] finds the same verified pairs and clusters as [`Detector::detect`],
+//! and returns them as [`Matches`], the compact form [`crate::dedup::Plan`] decides from;
+//! [`Detector::detect_spilled`] returns them as the [`Detection`] that `detect` returns (spans
+//! included), the pairs expanded to every copy once found.
 //!
 //! [`Detector::detect`] keeps every paragraph's shingle set, every sentence's stemmed terms and
 //! every full signature in memory, then expands the pairs found between representatives of
@@ -9,7 +11,7 @@
 //! 1. per paragraph only the word count and the hash of its normalized text are kept (12
 //!    bytes), to collapse identical paragraphs as before;
 //! 2. the representatives are signed in batches, in parallel; of each signature only the LSH
-//!    band keys are kept, and those are written to an unnamed temporary file ([`KeySpill`],
+//!    band keys are kept, and those are written to an unnamed temporary file (`KeySpill`,
 //!    band-major per batch), so neither shingles nor signatures stay in memory;
 //! 3. candidates come from one band at a time, read back from the file and grouped by sorting,
 //!    with the same keys, bucket caps and chaining as [`crate::lsh::candidate_pairs`];
@@ -18,9 +20,9 @@
 //! 5. sentence level: document frequencies are counted in a first pass into a sorted
 //!    `(term, count)` table (per-batch sorted runs merged into it in place), sentences are
 //!    located by `(paragraph, byte range)` (12 bytes each), and a second pass signs them with
-//!    the IDF weights and writes each one's terms, as 4-byte vocabulary indexes, to another
-//!    temporary file; verification reads them back in blocks, taking the candidates block pair
-//!    by block pair;
+//!    the IDF weights and writes each one's terms, as vocabulary indexes with their name flag
+//!    and document frequency (8 bytes, `pack_term`), to another temporary file; verification
+//!    reads them back in blocks, taking the candidates block pair by block pair;
 //! 6. pairs stay between representatives: [`Matches::pair`] answers for any two paragraphs as
 //!    the expanded list of [`Detection::pairs`] would, without building it.
 //!
@@ -52,8 +54,8 @@ use rayon::prelude::*;
 
 use crate::cluster;
 use crate::detect::{
-    collapse_identical, exact_hash, Detection, Detector, Idf, Measure, SentenceTerms, Stats,
-    FULL_GROUP,
+    collapse_identical, exact_hash, merge_evidence, prefetch, whole_span, Detection, Detector,
+    Evidence, Idf, Measure, Pair, SentenceTerms, Stats, FULL_GROUP,
 };
 use crate::error::{Error, Result};
 use crate::input::Corpus;
@@ -61,6 +63,7 @@ use crate::lsh;
 use crate::normalize::Words;
 use crate::params::Params;
 use crate::segment;
+use crate::segment::Span;
 use crate::shingle::{Language, Shingler, TermCache, TermHasher};
 use crate::verify;
 
@@ -71,6 +74,47 @@ struct RepPair {
     b: u32,
     similarity: f64,
     measure: Measure,
+    /// A sentence match's byte ranges, in `a`'s text then `b`'s (zero for a paragraph match,
+    /// whose spans are the whole paragraphs).
+    spans: [u32; 4],
+    /// The best sentence score among the pair's matches (NaN: none).
+    sentence: f64,
+}
+
+impl Evidence for RepPair {
+    fn pair(&self) -> (u32, u32) {
+        (self.a, self.b)
+    }
+    fn measure(&self) -> Measure {
+        self.measure
+    }
+    fn similarity(&self) -> f64 {
+        self.similarity
+    }
+    fn starts(&self) -> (usize, usize) {
+        (self.spans[0] as usize, self.spans[2] as usize)
+    }
+    fn note_sentence(&mut self, score: f64) {
+        self.sentence = if self.sentence.is_nan() {
+            score
+        } else {
+            self.sentence.max(score)
+        };
+    }
+}
+
+/// What both entry points of the lean detector start from: the groups of identical
+/// paragraphs, the best evidence of each pair of representatives, and the counters.
+struct Found {
+    rep: Vec<u32>,
+    group_len: Vec<u32>,
+    /// Best evidence per pair of representatives, sorted by `(a, b)`.
+    pairs: Vec<RepPair>,
+    /// Identical copies joined to their group's first: `(first, copy)`.
+    edges: Vec<(u32, u32)>,
+    /// Pairs of identical copies [`Detector::detect`] lists.
+    identical_pairs: usize,
+    stats: Stats,
 }
 
 /// The verified matches of a detection, compactly: the representative of each paragraph's
@@ -336,7 +380,7 @@ struct Unit {
 /// terms, and the ids and band keys of those signed.
 #[derive(Default)]
 struct Signed {
-    terms: Vec<u32>,
+    terms: Vec<u64>,
     lens: Vec<usize>,
     ids: Vec<u32>,
     keys: Vec<u32>,
@@ -362,62 +406,70 @@ impl Scratch {
     }
 }
 
-/// The position of `t` in `sorted`, a strictly increasing array of uniformly distributed
-/// hashes: interpolation, then galloping to bracket it, a few rounds; about four probes where a
-/// binary search over a million terms makes twenty.
-fn find_hash(sorted: &[u64], t: u64) -> Option<usize> {
-    let (mut lo, mut hi) = (0usize, sorted.len());
-    // If `t` is in `sorted`, it is in `lo..hi`.
-    while hi - lo > 8 {
-        let (a, b) = (sorted[lo], sorted[hi - 1]);
-        if t < a || t > b {
-            return None;
-        }
-        // Floating point is exact enough for a guess (galloping corrects it) and much cheaper
-        // than 128-bit division.
-        let frac = (t - a) as f64 / (b - a).max(1) as f64;
-        let guess = (lo + (frac * (hi - 1 - lo) as f64) as usize).min(hi - 1);
-        let g = sorted[guess];
-        if g == t {
-            return Some(guess);
-        }
-        let mut step = 1;
-        if g < t {
-            let mut l = guess + 1;
-            while guess + step < hi {
-                let v = sorted[guess + step];
-                if v == t {
-                    return Some(guess + step);
-                }
-                if v > t {
-                    hi = guess + step;
-                    break;
-                }
-                l = guess + step + 1;
-                step *= 2;
-            }
-            lo = l;
-        } else {
-            let mut h = guess;
-            while step <= guess - lo {
-                let v = sorted[guess - step];
-                if v == t {
-                    return Some(guess - step);
-                }
-                if v < t {
-                    lo = guess - step + 1;
-                    break;
-                }
-                h = guess - step;
-                step *= 2;
-            }
-            hi = h;
-        }
-    }
-    sorted[lo..hi].iter().position(|&v| v == t).map(|k| lo + k)
+/// Positions in a strictly increasing array of hashes (the sentence vocabulary), found through
+/// a table of where each value of the top bits starts: about four hashes per bucket, so a
+/// look-up reads one table entry and one or two cache lines of the array, 1 byte of table per
+/// hash. (Interpolation with galloping, which it replaced, probed up to a dozen lines of an
+/// array of millions: the bracket around a uniform guess is thousands of entries wide. At
+/// 500 MB the look-ups were 60 % of the sentence pass.)
+struct HashIndex {
+    /// Bits of the bucket number.
+    bits: u32,
+    /// Where each bucket starts in the array, and its length at the end.
+    first: Vec<u32>,
 }
 
-/// Per-chunk term hashers: one per source, made when the source changes.
+impl HashIndex {
+    /// The index of `sorted` (fewer than 2^32 hashes).
+    fn new(sorted: &[u64]) -> HashIndex {
+        let bits = (sorted.len() / 4)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros();
+        let buckets = 1usize << bits;
+        let mut first = Vec::with_capacity(buckets + 1);
+        let mut at = 0usize;
+        for b in 0..buckets {
+            while at < sorted.len() && Self::bucket(bits, sorted[at]) < b {
+                at += 1;
+            }
+            first.push(at as u32);
+        }
+        first.push(sorted.len() as u32);
+        HashIndex { bits, first }
+    }
+
+    fn bucket(bits: u32, t: u64) -> usize {
+        t.checked_shr(64 - bits).unwrap_or(0) as usize
+    }
+
+    /// Where `t`'s bucket starts in the array.
+    fn bucket_start(&self, t: u64) -> Option<usize> {
+        self.first
+            .get(Self::bucket(self.bits, t))
+            .map(|&f| f as usize)
+    }
+
+    /// Asks for the table entry of `t`'s bucket.
+    fn prefetch_bucket(&self, t: u64) {
+        prefetch(&self.first, Self::bucket(self.bits, t));
+    }
+
+    /// The position of `t` in `sorted` (the array the index was made from).
+    fn find(&self, sorted: &[u64], t: u64) -> Option<usize> {
+        let b = Self::bucket(self.bits, t);
+        let (from, to) = (
+            *self.first.get(b)? as usize,
+            *self.first.get(b + 1)? as usize,
+        );
+        let run = sorted.get(from..to)?;
+        run.iter().position(|&v| v == t).map(|k| from + k)
+    }
+}
+
+/// Per-chunk term hashers: one per source, made when the source changes; the stem cache is
+/// the thread's (see [`crate::detect::take_term_cache`]), handed back on drop. (A new cache per
+/// task made the sentence pass of 500 MB take 14 s rather than 5.)
 struct Hashers<'a> {
     languages: &'a [Option<Language>],
     seed: u64,
@@ -431,7 +483,7 @@ impl<'a> Hashers<'a> {
             languages,
             seed,
             current: None,
-            cache: TermCache::default(),
+            cache: crate::detect::take_term_cache(),
         }
     }
 
@@ -449,6 +501,86 @@ impl<'a> Hashers<'a> {
             (source, TermHasher::new(lang, seed ^ 0x7e), names)
         });
         (th, *names, &mut self.cache)
+    }
+}
+
+impl Drop for Hashers<'_> {
+    fn drop(&mut self) {
+        crate::detect::put_term_cache(std::mem::take(&mut self.cache));
+    }
+}
+
+/// A thread's memo of vocabulary look-ups in the sentence pass 2: term hash to vocabulary
+/// index and, for a term that is signed, its weight. Direct-mapped, 16 bytes a slot. The
+/// vocabulary is a sorted array of millions of hashes, so each [`find_hash`] misses the cache
+/// a few times, and most term occurrences are of a few thousand frequent terms. (At 500 MB the
+/// look-ups were 60 % of the pass.) Entries are only valid within one run of the pass, which
+/// `run` tells.
+struct IdCache {
+    run: u64,
+    /// (term, index, weight of a signed term, else NaN); index `u32::MAX` marks an empty slot.
+    slots: Vec<IdSlot>,
+}
+
+/// One slot of an [`IdCache`].
+type IdSlot = (u64, u32, f32);
+
+thread_local! {
+    /// Each thread's [`IdCache`] slots while no task holds them, with their run.
+    static IDS: std::cell::Cell<(u64, Vec<IdSlot>)> = std::cell::Cell::default();
+}
+
+impl IdCache {
+    const SLOTS: usize = 1 << 16;
+
+    /// A number for one run of the pass, different from every other run's in this process.
+    fn new_run() -> u64 {
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// This thread's cache, emptied unless it was last used in `run` (an empty one when the
+    /// thread's is in use); handed back on drop.
+    fn take(run: u64) -> IdCache {
+        let (last, mut slots) = IDS.with(|c| c.take());
+        if last != run || slots.len() != Self::SLOTS {
+            slots.clear();
+            slots.resize(Self::SLOTS, (0, u32::MAX, f32::NAN));
+        }
+        IdCache { run, slots }
+    }
+
+    /// Whether `t` is in the cache.
+    fn has(&self, t: u64) -> bool {
+        let slot = &self.slots[Self::slot(t)];
+        slot.1 != u32::MAX && slot.0 == t
+    }
+
+    fn slot(t: u64) -> usize {
+        (t.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize & (Self::SLOTS - 1)
+    }
+
+    /// The index and signing weight of term `t`, from `look_up` on a miss.
+    fn get(
+        &mut self,
+        t: u64,
+        look_up: impl FnOnce(u64) -> Option<(u32, Option<f32>)>,
+    ) -> Option<(u32, Option<f32>)> {
+        let slot = &mut self.slots[Self::slot(t)];
+        if slot.1 != u32::MAX && slot.0 == t {
+            return Some((slot.1, (!slot.2.is_nan()).then_some(slot.2)));
+        }
+        let (id, w) = look_up(t)?;
+        *slot = (t, id, w.unwrap_or(f32::NAN));
+        Some((id, w))
+    }
+}
+
+impl Drop for IdCache {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        // Not after the thread's locals are gone (then the slots are simply freed).
+        let _ = IDS.try_with(|c| c.set((self.run, slots)));
     }
 }
 
@@ -512,6 +644,144 @@ impl Detector {
     /// unnamed temporary files in `temp_dir` (the system's temporary directory when `None`),
     /// deleted when done; the error is [`Error::TempFile`] when one cannot be written or read.
     pub fn detect_lean(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Matches> {
+        let n = corpus.paragraphs.len();
+        let Found {
+            rep,
+            group_len,
+            mut pairs,
+            mut edges,
+            identical_pairs,
+            mut stats,
+        } = self.find_lean(corpus, temp_dir)?;
+        let mut expanded = identical_pairs;
+        for q in &pairs {
+            let (ca, cb) = (
+                group_len[q.a as usize] as usize,
+                group_len[q.b as usize] as usize,
+            );
+            expanded += if ca * cb > FULL_GROUP * FULL_GROUP {
+                1
+            } else {
+                ca * cb
+            };
+            edges.push((q.a, q.b));
+        }
+        stats.pairs = expanded;
+        pairs.shrink_to_fit();
+
+        let groups = cluster::clusters(n, &edges);
+        drop(edges);
+        let mut cluster_of = vec![u32::MAX; n];
+        let mut members = 0;
+        for (c, g) in groups.iter().enumerate() {
+            members += g.len();
+            for &m in g {
+                cluster_of[m as usize] = c as u32;
+            }
+        }
+        Ok(Matches {
+            rep,
+            group_len,
+            pairs,
+            cluster_of,
+            clusters: groups.len(),
+            members,
+            stats,
+        })
+    }
+
+    /// Runs detection on the corpus with the lean detector's memory (see [`crate::lean`]) and
+    /// returns what [`Detector::detect`] returns, the same pairs, spans, clusters and counters:
+    /// the in-memory result holds only the pairs found, not the shingles, terms and
+    /// signatures that found them. Band keys and sentence terms go to unnamed temporary files
+    /// in `temp_dir` (the system's temporary directory when `None`), deleted when done; the
+    /// error is [`Error::TempFile`] when one cannot be written or read.
+    ///
+    /// ```
+    /// use syndup::{input::Corpus, Detector, Params};
+    /// let params = Params::default();
+    /// let corpus = Corpus::from_texts(&[
+    ///     ("a.txt", "The storm closed every road into the valley on Tuesday, officials said.\nUnrelated line about football scores and the weekend weather.\n"),
+    ///     ("b.txt", "Officials said the storm closed every road into the valley on Tuesday.\n"),
+    /// ], &params);
+    /// let detector = Detector::new(params)?;
+    /// let spilled = detector.detect_spilled(&corpus, None)?;
+    /// let full = detector.detect(&corpus);
+    /// assert_eq!(spilled.pairs, full.pairs);
+    /// assert_eq!(spilled.clusters, full.clusters);
+    /// assert_eq!(spilled.stats, full.stats);
+    /// # Ok::<(), syndup::Error>(())
+    /// ```
+    pub fn detect_spilled(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Detection> {
+        let Found {
+            rep,
+            group_len,
+            pairs,
+            edges,
+            identical_pairs: _,
+            stats,
+        } = self.find_lean(corpus, temp_dir)?;
+        drop(group_len);
+        // The groups of identical paragraphs, from the edges to their first members (in
+        // order of copy within each group, as `collapse_identical` gives them).
+        let mut at: Vec<u32> = vec![u32::MAX; corpus.paragraphs.len()];
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        for &(first, copy) in &edges {
+            let g = match at[first as usize] {
+                u32::MAX => {
+                    at[first as usize] = groups.len() as u32;
+                    groups.push(vec![first]);
+                    groups.len() - 1
+                }
+                g => g as usize,
+            };
+            groups[g].push(copy);
+        }
+        drop((at, edges));
+        for g in &mut groups {
+            g.sort_unstable();
+        }
+        groups.sort_unstable_by_key(|g| g[0]);
+        let merged: Vec<Pair> = pairs
+            .into_iter()
+            .map(|q| {
+                let sentence = (!q.sentence.is_nan()).then_some(q.sentence);
+                let (spans, jaccard) = match q.measure {
+                    Measure::Sentence => (
+                        (
+                            Span {
+                                start: q.spans[0] as usize,
+                                end: q.spans[1] as usize,
+                            },
+                            Span {
+                                start: q.spans[2] as usize,
+                                end: q.spans[3] as usize,
+                            },
+                        ),
+                        f64::NAN,
+                    ),
+                    _ => (
+                        (whole_span(corpus, q.a), whole_span(corpus, q.b)),
+                        q.similarity,
+                    ),
+                };
+                Pair {
+                    a: q.a,
+                    b: q.b,
+                    similarity: q.similarity,
+                    measure: q.measure,
+                    jaccard,
+                    sentence,
+                    spans,
+                }
+            })
+            .collect();
+        Ok(self.finish(corpus, &rep, &groups, merged, stats))
+    }
+
+    /// The lean detector's search: identical groups, verified pairs between representatives
+    /// (best evidence each), counters without `pairs`.
+    fn find_lean(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Found> {
         let p = self.params();
         let n = corpus.paragraphs.len();
         let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]);
@@ -618,6 +888,8 @@ impl Detector {
                     b: long_reps[y as usize],
                     similarity: j,
                     measure: Measure::Jaccard,
+                    spans: [0; 4],
+                    sentence: f64::NAN,
                 })
             }));
         }
@@ -635,52 +907,18 @@ impl Detector {
             )?;
         }
 
-        // Best evidence per representative pair: a paragraph-level match outranks a sentence
-        // match; among sentence matches the highest score wins.
-        rep_pairs.par_sort_unstable_by(|x, y| {
-            (x.a, x.b, x.measure)
-                .cmp(&(y.a, y.b, y.measure))
-                .then(y.similarity.total_cmp(&x.similarity))
-        });
-        rep_pairs.dedup_by_key(|q| (q.a, q.b));
-        rep_pairs.shrink_to_fit();
-        for q in &rep_pairs {
-            let (ca, cb) = (
-                group_len[q.a as usize] as usize,
-                group_len[q.b as usize] as usize,
-            );
-            expanded += if ca * cb > FULL_GROUP * FULL_GROUP {
-                1
-            } else {
-                ca * cb
-            };
-            edges.push((q.a, q.b));
-        }
-        stats.pairs = expanded;
-
-        let groups = cluster::clusters(n, &edges);
-        drop(edges);
-        let mut cluster_of = vec![u32::MAX; n];
-        let mut members = 0;
-        for (c, g) in groups.iter().enumerate() {
-            members += g.len();
-            for &m in g {
-                cluster_of[m as usize] = c as u32;
-            }
-        }
-        Ok(Matches {
+        Ok(Found {
             rep,
             group_len,
-            pairs: rep_pairs,
-            cluster_of,
-            clusters: groups.len(),
-            members,
+            pairs: merge_evidence(rep_pairs),
+            edges,
+            identical_pairs: expanded,
             stats,
         })
     }
 
     /// The sentence level of [`Detector::detect_lean`]: document frequencies, signing with IDF
-    /// weights (keeping each sentence's terms as 4-byte vocabulary indexes), banding through
+    /// weights (keeping each sentence's terms as packed vocabulary indexes), banding through
     /// the spill file, verification on the kept terms.
     #[allow(clippy::too_many_arguments)]
     fn sentence_level(
@@ -748,7 +986,7 @@ impl Detector {
         // The weights and the signed terms of `detect`.
         let idf = Idf::new(units.len());
         let common = idf.common();
-        let weight_of: Vec<f32> = df.par_iter().map(|&d| idf.weight(d)).collect();
+        let index = HashIndex::new(&vocab);
         if vocab.len() >= 1 << 31 {
             return Err(Error::Unsupported {
                 reason: format!(
@@ -758,11 +996,13 @@ impl Detector {
             });
         }
 
-        // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes, the name
-        // flag in the lowest bit: 4 bytes a term, kept for verification), and its signature
+        // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes), with the
+        // name flag and the document frequency (`pack_term`: 8 bytes a term, kept for
+        // verification, which then needs no table look-up), and its signature
         // with the weights (`MinHasher::sign_weighted`), of which the band keys
         // of the sentences with a non-empty set go to the spill file.
         let mut spill = KeySpill::new(temp_dir, bands)?;
+        let run = IdCache::new_run();
         let mut signed: Vec<u32> = Vec::new();
         let mut term_file = TempFile::new(temp_dir)?;
         let mut term_bytes: Vec<u8> = Vec::new();
@@ -774,8 +1014,8 @@ impl Detector {
             let chunks: Vec<Signed> = batch
                 .par_chunks(CHUNK)
                 .map_init(
-                    || Hashers::new(languages, p.seed),
-                    |hashers, chunk| {
+                    || (Hashers::new(languages, p.seed), IdCache::take(run)),
+                    |(hashers, ids), chunk| {
                         let (mut swords, mut tagged) = (Words::default(), Vec::new());
                         let mut set: Vec<(u64, f32)> = Vec::new();
                         let mut sig = vec![0u32; hasher.len()];
@@ -799,16 +1039,35 @@ impl Detector {
                                 &mut tagged,
                                 &mut hash,
                             ) {
+                                // The look-ups miss the cache; the lines they will read
+                                // are asked for first, for all the sentence's terms at
+                                // once, so that the misses overlap.
+                                for &(t, _) in &tagged {
+                                    if !ids.has(t) {
+                                        index.prefetch_bucket(t);
+                                    }
+                                }
+                                for &(t, _) in &tagged {
+                                    if !ids.has(t) {
+                                        if let Some(from) = index.bucket_start(t) {
+                                            prefetch(&vocab, from);
+                                            prefetch(&df, from);
+                                        }
+                                    }
+                                }
                                 for &(t, name) in &tagged {
                                     // Every term was counted in pass 1 (same text, same function).
-                                    let Some(id) = find_hash(&vocab, t) else {
+                                    let Some((id, signed)) = ids.get(t, |t| {
+                                        let id = index.find(&vocab, t)?;
+                                        let d = df[id];
+                                        Some((id as u32, (d <= common).then(|| idf.weight(d))))
+                                    }) else {
                                         continue;
                                     };
-                                    out.terms.push((id as u32) << 1 | u32::from(name));
-                                    if df[id] > common {
-                                        continue;
+                                    out.terms.push(pack_term(id, name, df[id as usize]));
+                                    if let Some(w) = signed {
+                                        set.push((t, w));
                                     }
-                                    set.push((t, weight_of[id]));
                                 }
                             }
                             out.lens.push(out.terms.len());
@@ -843,9 +1102,7 @@ impl Detector {
             term_file.append(&term_bytes)?;
             spill.push(&pushed)?;
         }
-        drop((all, term_bytes, vocab, df));
-        let unit_para: Vec<u32> = units.iter().map(|u| u.para).collect();
-        drop(units);
+        drop((all, term_bytes, vocab, index, df));
         let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
         drop(spill);
         drop(signed);
@@ -858,32 +1115,38 @@ impl Detector {
         let block_of =
             |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / TERM_BLOCK) as u32;
         scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
-        let load = |b: u32| -> Result<TermBlock> {
-            let offs = &term_off[..term_off.len() - 1];
-            let first = offs.partition_point(|&o| o / TERM_BLOCK < b as usize);
-            let end = offs.partition_point(|&o| o / TERM_BLOCK <= b as usize);
-            let (from, to) = (term_off[first.min(end)], term_off[end]);
-            let mut bytes = vec![0u8; (to - from) * 4];
-            term_file.read_at(from as u64 * 4, &mut bytes)?;
-            Ok(TermBlock {
-                block: b,
-                base: from,
-                terms: bytes
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            })
-        };
-        let fill = |packed: &[u32], side: &mut Scratch| {
+        let load =
+            |b: u32| -> Result<TermBlock> {
+                let offs = &term_off[..term_off.len() - 1];
+                let first = offs.partition_point(|&o| o / TERM_BLOCK < b as usize);
+                let end = offs.partition_point(|&o| o / TERM_BLOCK <= b as usize);
+                let (from, to) = (term_off[first.min(end)], term_off[end]);
+                let mut terms = Vec::with_capacity(to - from);
+                let mut bytes = vec![0u8; 8 << 16];
+                let mut at = from;
+                while at < to {
+                    let n = (to - at).min(1 << 16);
+                    term_file.read_at(at as u64 * 8, &mut bytes[..n * 8])?;
+                    terms.extend(bytes[..n * 8].chunks_exact(8).map(|c| {
+                        u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+                    }));
+                    at += n;
+                }
+                Ok(TermBlock {
+                    block: b,
+                    base: from,
+                    terms,
+                })
+            };
+        let fill = |packed: &[u64], side: &mut Scratch| {
             side.ids.clear();
             side.weights.clear();
             side.names.clear();
             for &v in packed {
-                let id = v >> 1;
+                let (id, name, d) = unpack_term(v);
                 side.ids.push(id);
-                side.weights
-                    .push(weight_of.get(id as usize).copied().unwrap_or(0.0));
-                side.names.push(v & 1 == 1);
+                side.weights.push(idf.weight(d));
+                side.names.push(name);
             }
             side.total = side.weights.iter().map(|&w| f64::from(w)).sum();
         };
@@ -918,7 +1181,7 @@ impl Detector {
                         || (Scratch::default(), Scratch::default()),
                         |(sx, sy), &(x, y)| {
                             let (pa, pb) =
-                                (*unit_para.get(x as usize)?, *unit_para.get(y as usize)?);
+                                (units.get(x as usize)?.para, units.get(y as usize)?.para);
                             if pa == pb {
                                 return None;
                             }
@@ -929,11 +1192,15 @@ impl Detector {
                             if score < st || shared < p.min_shared_words {
                                 return None;
                             }
+                            let (ux, uy) = (units[x as usize], units[y as usize]);
+                            let (sa, sb) = if pa < pb { (ux, uy) } else { (uy, ux) };
                             Some(RepPair {
                                 a: pa.min(pb),
                                 b: pa.max(pb),
                                 similarity: score,
                                 measure: Measure::Sentence,
+                                spans: [sa.start, sa.end, sb.start, sb.end],
+                                sentence: score,
                             })
                         },
                     )
@@ -944,12 +1211,24 @@ impl Detector {
     }
 }
 
+/// A sentence term as the term file keeps it: its vocabulary index (which orders terms as their
+/// hashes do), whether it is a name in the sentence, and its document frequency, from which
+/// verification takes its weight without looking it up in a table of millions.
+fn pack_term(id: u32, name: bool, df: u32) -> u64 {
+    u64::from(df) << 32 | u64::from(id) << 1 | u64::from(name)
+}
+
+/// The index, name flag and document frequency of a term packed by [`pack_term`].
+fn unpack_term(v: u64) -> (u32, bool, u32) {
+    ((v as u32) >> 1, v & 1 == 1, (v >> 32) as u32)
+}
+
 /// Sentence terms are read back for verification in blocks of this many (few in debug builds,
 /// so that the tests cross block boundaries).
 const TERM_BLOCK: usize = if cfg!(debug_assertions) {
     1 << 10
 } else {
-    1 << 24
+    1 << 23
 };
 
 /// The terms of one block of sentences: those of the sentences whose first term falls in
@@ -957,13 +1236,14 @@ const TERM_BLOCK: usize = if cfg!(debug_assertions) {
 struct TermBlock {
     block: u32,
     base: usize,
-    terms: Vec<u32>,
+    /// Packed by [`pack_term`].
+    terms: Vec<u64>,
 }
 
 impl TermBlock {
     /// The packed terms of sentence `u` (`term_off` gives each sentence's first term), if it is
     /// in this block.
-    fn of(&self, term_off: &[usize], u: u32) -> Option<&[u32]> {
+    fn of(&self, term_off: &[usize], u: u32) -> Option<&[u64]> {
         let u = u as usize;
         let (a, b) = (*term_off.get(u)?, *term_off.get(u + 1)?);
         self.terms
@@ -976,7 +1256,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn find_hash_agrees_with_binary_search() {
+    fn hash_index_agrees_with_binary_search() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             state ^= state << 13;
@@ -984,13 +1264,15 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for n in [0usize, 1, 2, 9, 17, 1000, 100_000] {
+        for n in [0usize, 1, 2, 3, 4, 5, 9, 17, 1000, 100_000] {
             let mut v: Vec<u64> = (0..n).map(|_| next()).collect();
-            // Clustered values too: interpolation must not rely on uniformity to be right.
+            // Clustered values too: the index must not rely on uniformity to be right.
             v.extend((0..n / 10).map(|i| i as u64 * 3));
             v.extend([0, u64::MAX]);
             v.sort_unstable();
             v.dedup();
+            let index = HashIndex::new(&v);
+            let find_hash = |v: &[u64], t: u64| index.find(v, t);
             for &t in v.iter().step_by(7) {
                 assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
             }
@@ -1001,6 +1283,59 @@ mod tests {
             for t in [1, 2, 4, u64::MAX - 1] {
                 assert_eq!(find_hash(&v, t), v.binary_search(&t).ok(), "n {n} t {t}");
             }
+        }
+    }
+
+    /// The thread's vocabulary memo ([`IdCache`]) and stem cache outlive a run: runs one after
+    /// the other on the same thread, with other seeds (other term hashes and vocabularies) and
+    /// on other text, still give what `detect` gives.
+    #[test]
+    fn runs_on_one_thread_do_not_share_look_ups() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/sample");
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        let texts: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        for (seed, take) in [(1u64, texts.len()), (2, texts.len()), (1, texts.len() / 2)] {
+            let params = Params {
+                seed,
+                ..Params::default()
+            };
+            let corpus = Corpus::from_texts(&texts[..take], &params);
+            let detector = Detector::new(params).unwrap();
+            let (full, spilled) = pool.install(|| {
+                (
+                    detector.detect(&corpus),
+                    detector.detect_spilled(&corpus, None).unwrap(),
+                )
+            });
+            assert!(full.stats.sentences > 0 && !full.pairs.is_empty());
+            assert_eq!(spilled.stats, full.stats, "seed {seed}");
+            assert_eq!(spilled.pairs, full.pairs, "seed {seed}");
+            assert_eq!(spilled.clusters, full.clusters, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn pack_term_round_trips() {
+        for (id, name, df) in [(0, false, 0), (1, true, 7), ((1 << 31) - 1, true, u32::MAX)] {
+            assert_eq!(unpack_term(pack_term(id, name, df)), (id, name, df));
         }
     }
 

@@ -20,9 +20,10 @@
 //! 8. [`cluster`]: pairs → clusters;
 //! 9. [`report`]: clusters → text or JSON Lines.
 //!
-//! [`Detector`] drives them over a whole corpus; [`Detector::detect_lean`] ([`lean`]) runs
-//! the same detection holding only band keys (in a temporary file) and compact per-paragraph
-//! data, for `syndup dedup` on inputs larger than memory should hold; [`eval`] scores a detection against a gold
+//! [`Detector`] drives them over a whole corpus; [`Detector::detect_lean`] and
+//! [`Detector::detect_spilled`] ([`lean`]) run the same detection holding only band keys and
+//! sentence terms (in temporary files) and compact per-paragraph data, for `syndup dedup` and
+//! `syndup scan --memory disk` on inputs larger than memory should hold; [`eval`] scores a detection against a gold
 //! file; [`check`] turns a detection into a CI verdict (budgets, baselines, allow-lists,
 //! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF. [`Index`]
 //! ([`index`]) applies the paragraph level incrementally, for crawlers: a

@@ -316,7 +316,7 @@ impl<'a> Report<'a> {
         // Clusters are serialized in parallel (rayon, in the caller's pool), a block at a time,
         // and written in order.
         use rayon::prelude::*;
-        for block in self.detection.clusters.chunks(1 << 16) {
+        for block in self.detection.clusters.chunks(1 << 12) {
             let bufs = block
                 .par_chunks(256)
                 .map(|cs| {

@@ -892,23 +892,13 @@ fn full_path_dedup(
     )
 }
 
-/// `syndup dedup` detects with `Detector::detect_lean` (band keys and sentence terms in
-/// temporary files, shingle sets derived again for verification, pairs kept between
-/// representatives of identical paragraphs) and keeps decoded JSON Lines text (and decompressed
-/// plain text) in a mapped temporary file. On real text (`corpus/sample`, six languages,
-/// stemmed sentence matching; as files and as one gzip file) and on a generated feed of
-/// syndicated copies (gzip, with groups of identical paragraphs past the full-pairing limit),
-/// for every preset and both modes, it writes the same output and report, byte for byte, as the
-/// in-memory path. (Debug builds use tiny batches and blocks, so every boundary is crossed.)
-#[test]
-fn lean_detection_writes_what_full_detection_writes() {
-    use syndup::dedup::{DedupOptions, Mode};
+/// The inputs on which the lean detector is checked against the in-memory one, written to
+/// `env`: `corpus/sample` (six languages, stemmed sentence matching), all of it as one gzip
+/// plain-text file, and a generated gzip feed of syndicated copies with groups of identical
+/// paragraphs past the full-pairing limit; as paths.
+pub(crate) fn lean_inputs(env: &TestEnv) -> [String; 3] {
     use syndup::generate::{stories_from_blocks, write_corpus_jsonl, GenConfig};
-    use syndup::input::jsonl::FieldPath;
-    use syndup::input::InputOptions;
-    use syndup::{Params, Preset};
 
-    let env = TestEnv::new();
     let sample = crate::util::repo_root().join("corpus/sample");
     let mut stories = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&sample)
@@ -962,6 +952,26 @@ fn lean_detection_writes_what_full_detection_writes() {
     let text_gz = env.write("sample.txt.gz", gzip(all_text.as_bytes()));
     let text_gz = text_gz.to_str().unwrap().to_string();
 
+    [sample, text_gz, feed_path]
+}
+
+/// `syndup dedup` detects with `Detector::detect_lean` (band keys and sentence terms in
+/// temporary files, shingle sets derived again for verification, pairs kept between
+/// representatives of identical paragraphs) and keeps decoded JSON Lines text (and decompressed
+/// plain text) in a mapped temporary file. On real text (`corpus/sample`, six languages,
+/// stemmed sentence matching; as files and as one gzip file) and on a generated feed of
+/// syndicated copies (gzip, with groups of identical paragraphs past the full-pairing limit),
+/// for every preset and both modes, it writes the same output and report, byte for byte, as the
+/// in-memory path. (Debug builds use tiny batches and blocks, so every boundary is crossed.)
+#[test]
+fn lean_detection_writes_what_full_detection_writes() {
+    use syndup::dedup::{DedupOptions, Mode};
+    use syndup::input::jsonl::FieldPath;
+    use syndup::input::InputOptions;
+    use syndup::{Params, Preset};
+
+    let env = TestEnv::new();
+    let [sample, text_gz, feed_path] = lean_inputs(&env);
     let cases: &[(&str, Preset, Mode, Option<f64>, bool)] = &[
         (&sample, Preset::Paraphrase, Mode::Remove, None, false),
         (&sample, Preset::Near, Mode::Annotate, None, false),

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::util::{
-    check_clusters, read_from, repo_root, run_repo, Jsonl, Loc, TestEnv, STORY, STORY_COPY,
+    assert_same_output, blank_seconds, check_clusters, read_from, repo_root, run_repo, Jsonl, Loc,
+    TestEnv, STORY, STORY_COPY,
 };
 
 const SEED: &str = "corpus/seed/000_eabddb1ef9b5a4a1.txt";
@@ -374,4 +375,90 @@ fn source_is_the_given_directory_joined_with_the_relative_path() {
         sources_of_single_cluster(&run.jsonl()),
         [format!("{abs}/b.txt"), format!("{abs}/sub/a.txt")]
     );
+}
+
+/// `scan --memory disk` (the lean detector's band keys and sentence terms in temporary files,
+/// decoded text in a mapped one, the pairs then expanded as `detect` expands them) writes the
+/// same report, byte for byte apart from the seconds, as `--memory ram`, in both formats: on
+/// `corpus/` and the inputs of the lean `dedup` test (six languages as files and as one gzip
+/// file, a generated gzip feed with groups of identical paragraphs past the full-pairing
+/// limit), for every preset. (Debug builds use tiny batches and blocks, so every boundary is
+/// crossed.) `--memory auto` on such small input detects in memory and says nothing.
+#[test]
+fn disk_memory_writes_what_ram_writes() {
+    let env = TestEnv::new();
+    let [sample, text_gz, feed_path] = crate::dedup::lean_inputs(&env);
+    let corpus = repo_root().join("corpus").to_str().unwrap().to_string();
+    let temp = env.path().join("tmp");
+    std::fs::create_dir(&temp).unwrap();
+    let temp = temp.to_str().unwrap().to_string();
+    let cases: &[(&str, &str, &str)] = &[
+        (&corpus, "paraphrase", "jsonl"),
+        (&corpus, "paraphrase", "text"),
+        (&sample, "near", "jsonl"),
+        (&text_gz, "paraphrase", "jsonl"),
+        (&feed_path, "paraphrase", "jsonl"),
+        (&feed_path, "near", "text"),
+        (&feed_path, "exact", "jsonl"),
+    ];
+    for &(input, preset, format) in cases {
+        let run = |memory: &str| {
+            let args = [
+                "scan",
+                input,
+                "--preset",
+                preset,
+                "--format",
+                format,
+                "--memory",
+                memory,
+                "--temp-dir",
+                &temp,
+            ];
+            let run = env.run(&args);
+            run.assert_code(0);
+            let out = String::from_utf8(run.stdout.clone()).unwrap();
+            let out = if format == "jsonl" {
+                blank_seconds(&out)
+            } else {
+                // The text summary ends with the seconds.
+                out.rsplit_once(", ")
+                    .map_or(out.clone(), |(head, _)| head.to_string())
+            };
+            (out, run.stderr)
+        };
+        let (ram, _) = run("ram");
+        let (disk, _) = run("disk");
+        let (auto, auto_err) = run("auto");
+        let what = format!("scan {input} --preset {preset} --format {format}");
+        assert!(
+            ram.contains("clusters") || ram.contains("cluster"),
+            "{what}: {ram}"
+        );
+        assert_same_output(&what, "--memory ram", &ram, "--memory disk", &disk);
+        assert_same_output(&what, "--memory ram", &ram, "--memory auto", &auto);
+        assert!(!auto_err.contains("--memory disk"), "{what}: {auto_err}");
+        // The temporary files are gone.
+        assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 0, "{what}");
+    }
+}
+
+/// A `--temp-dir` that cannot hold files stops `--memory disk` with an error naming it, exit 2,
+/// and no report on standard output.
+#[test]
+fn disk_memory_names_an_unusable_temp_dir() {
+    let env = TestEnv::new();
+    let missing = env.path().join("no-such-dir");
+    let seed = repo_root().join(SEED);
+    let run = env.run(&[
+        "scan",
+        seed.to_str().unwrap(),
+        "--memory",
+        "disk",
+        "--temp-dir",
+        missing.to_str().unwrap(),
+    ]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
 }
