@@ -274,8 +274,9 @@ pub(crate) fn put_term_cache(cache: TermCache) {
 /// LSH's large arrays do not fit in them, so they took new memory on top. Measured on 2
 /// threads: peak RSS at 500 MB 3.55 GB without, 3.20 GB with; at 50 MB 376 MB and 318 MB, for
 /// about 2 % more time (the trim takes 14 ms, and the pages are faulted in again). Calling it
-/// after each earlier stage as well gave 3.05 GB at 500 MB but cost about 0.6 s.
-fn release_free_memory() {
+/// after each earlier stage as well gave 3.05 GB at 500 MB but cost about 0.6 s. The lean
+/// detector ([`crate::lean`]) calls it between its sentence passes and after it is done.
+pub(crate) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointer and only returns free heap memory to the system;
     // it is safe to call at any time, from any thread.
@@ -598,7 +599,9 @@ pub(crate) trait Evidence {
     fn similarity(&self) -> f64;
     /// Where its spans start in each paragraph.
     fn starts(&self) -> (usize, usize);
-    /// Takes note of another sentence match of the same pair, with score `score`.
+    /// The best sentence score among the matches it stands for, if any.
+    fn best_sentence(&self) -> Option<f64>;
+    /// Takes note of other sentence matches of the same pair, the best with score `score`.
     fn note_sentence(&mut self, score: f64);
 }
 
@@ -615,6 +618,9 @@ impl Evidence for Pair {
     fn starts(&self) -> (usize, usize) {
         (self.spans.0.start, self.spans.1.start)
     }
+    fn best_sentence(&self) -> Option<f64> {
+        self.sentence
+    }
     fn note_sentence(&mut self, score: f64) {
         self.sentence = Some(self.sentence.unwrap_or(0.0).max(score));
     }
@@ -623,9 +629,11 @@ impl Evidence for Pair {
 /// The best evidence of each pair, sorted by `(a, b)`: a paragraph-level match outranks a
 /// sentence match; among sentence matches the highest score wins (ties: the earliest spans).
 /// The one kept notes the best sentence score among the others. Both detectors merge with
-/// this, so that they report the same evidence.
+/// this, so that they report the same evidence. Merging merged lists again gives the same as
+/// merging once, so a detector may merge as it goes.
 pub(crate) fn merge_evidence<T: Evidence + Send>(mut all: Vec<T>) -> Vec<T> {
-    all.par_sort_by(|x, y| {
+    // Unstable: two pieces of evidence the order does not tell apart are the same match.
+    all.par_sort_unstable_by(|x, y| {
         (x.pair(), x.measure())
             .cmp(&(y.pair(), y.measure()))
             .then(y.similarity().total_cmp(&x.similarity()))
@@ -635,8 +643,8 @@ pub(crate) fn merge_evidence<T: Evidence + Send>(mut all: Vec<T>) -> Vec<T> {
         if later.pair() != kept.pair() {
             return false;
         }
-        if later.measure() == Measure::Sentence {
-            kept.note_sentence(later.similarity());
+        if let Some(score) = later.best_sentence() {
+            kept.note_sentence(score);
         }
         true
     });

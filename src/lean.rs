@@ -94,6 +94,9 @@ impl Evidence for RepPair {
     fn starts(&self) -> (usize, usize) {
         (self.spans[0] as usize, self.spans[2] as usize)
     }
+    fn best_sentence(&self) -> Option<f64> {
+        (!self.sentence.is_nan()).then_some(self.sentence)
+    }
     fn note_sentence(&mut self, score: f64) {
         self.sentence = if self.sentence.is_nan() {
             score
@@ -220,7 +223,7 @@ const VERIFY_BATCH: usize = if cfg!(debug_assertions) {
 const DF_BATCH: usize = if cfg!(debug_assertions) {
     1 << 8
 } else {
-    1 << 17
+    1 << 16
 };
 
 /// An unnamed temporary file (deleted when dropped, and by the system if the process dies),
@@ -776,7 +779,10 @@ impl Detector {
                 }
             })
             .collect();
-        Ok(self.finish(corpus, &rep, &groups, merged, stats))
+        let found = self.finish(corpus, &rep, &groups, merged, stats);
+        drop((rep, groups));
+        crate::detect::release_free_memory();
+        Ok(found)
     }
 
     /// The lean detector's search: identical groups, verified pairs between representatives
@@ -1102,11 +1108,16 @@ impl Detector {
             term_file.append(&term_bytes)?;
             spill.push(&pushed)?;
         }
+        // The heap's free pages go back to the system after the pass (the vocabulary) and
+        // after the candidates (each band's entries and pairs), the run's two largest transient
+        // sets; glibc would keep them, so they added to the peak of verification.
         drop((all, term_bytes, vocab, index, df));
+        crate::detect::release_free_memory();
         let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
         drop(spill);
         drop(signed);
         stats.candidates += scands.len();
+        crate::detect::release_free_memory();
 
         // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
         // are those of the vocabulary. The terms are read back in blocks of sentences
@@ -1150,6 +1161,7 @@ impl Detector {
             }
             side.total = side.weights.iter().map(|&w| f64::from(w)).sum();
         };
+        let mut merged = rep_pairs.len();
         let mut bx: Option<TermBlock> = None;
         let mut by: Option<TermBlock> = None;
         let mut i = 0;
@@ -1175,37 +1187,45 @@ impl Detector {
             let run = &scands[i..j];
             i = j;
 
-            rep_pairs.par_extend(
-                run.par_iter()
-                    .map_init(
-                        || (Scratch::default(), Scratch::default()),
-                        |(sx, sy), &(x, y)| {
-                            let (pa, pb) =
-                                (units.get(x as usize)?.para, units.get(y as usize)?.para);
-                            if pa == pb {
-                                return None;
-                            }
-                            fill(tx.of(&term_off, x)?, sx);
-                            fill(ty.of(&term_off, y)?, sy);
-                            let (score, shared) =
-                                verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
-                            if score < st || shared < p.min_shared_words {
-                                return None;
-                            }
-                            let (ux, uy) = (units[x as usize], units[y as usize]);
-                            let (sa, sb) = if pa < pb { (ux, uy) } else { (uy, ux) };
-                            Some(RepPair {
-                                a: pa.min(pb),
-                                b: pa.max(pb),
-                                similarity: score,
-                                measure: Measure::Sentence,
-                                spans: [sa.start, sa.end, sb.start, sb.end],
-                                sentence: score,
-                            })
-                        },
-                    )
-                    .flatten(),
-            );
+            for part in run.chunks(MERGE_EVERY) {
+                rep_pairs.par_extend(
+                    part.par_iter()
+                        .map_init(
+                            || (Scratch::default(), Scratch::default()),
+                            |(sx, sy), &(x, y)| {
+                                let (pa, pb) =
+                                    (units.get(x as usize)?.para, units.get(y as usize)?.para);
+                                if pa == pb {
+                                    return None;
+                                }
+                                fill(tx.of(&term_off, x)?, sx);
+                                fill(ty.of(&term_off, y)?, sy);
+                                let (score, shared) =
+                                    verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
+                                if score < st || shared < p.min_shared_words {
+                                    return None;
+                                }
+                                let (ux, uy) = (units[x as usize], units[y as usize]);
+                                let (sa, sb) = if pa < pb { (ux, uy) } else { (uy, ux) };
+                                Some(RepPair {
+                                    a: pa.min(pb),
+                                    b: pa.max(pb),
+                                    similarity: score,
+                                    measure: Measure::Sentence,
+                                    spans: [sa.start, sa.end, sb.start, sb.end],
+                                    sentence: score,
+                                })
+                            },
+                        )
+                        .flatten(),
+                );
+                // Many sentence pairs stand for one pair of paragraphs: merged as they come, the
+                // list stays near the number of paragraph pairs.
+                if rep_pairs.len() >= 2 * merged + MERGE_EVERY {
+                    *rep_pairs = merge_evidence(std::mem::take(rep_pairs));
+                    merged = rep_pairs.len();
+                }
+            }
         }
         Ok(())
     }
@@ -1223,12 +1243,19 @@ fn unpack_term(v: u64) -> (u32, bool, u32) {
     ((v as u32) >> 1, v & 1 == 1, (v >> 32) as u32)
 }
 
+/// Sentence candidates verified between merges of the pairs found (few in debug builds).
+const MERGE_EVERY: usize = if cfg!(debug_assertions) {
+    1 << 6
+} else {
+    1 << 20
+};
+
 /// Sentence terms are read back for verification in blocks of this many (few in debug builds,
 /// so that the tests cross block boundaries).
 const TERM_BLOCK: usize = if cfg!(debug_assertions) {
     1 << 10
 } else {
-    1 << 23
+    1 << 21
 };
 
 /// The terms of one block of sentences: those of the sentences whose first term falls in
