@@ -129,6 +129,7 @@ def tools(syndup, inp, out):
     return [
         sd("syndup-default-2", 2, "default (paraphrase)", []),
         sd("syndup-default-1", 1, "default (paraphrase)", []),
+        sd("syndup-disk-2", 2, "default (paraphrase), --memory disk", ["--memory", "disk"]),
         sd("syndup-near-2", 2, "near, 5-word, 128, 0.5", PEER_EQUIV),
         sd("syndup-near-1", 1, "near, 5-word, 128, 0.5", PEER_EQUIV),
         peer("datasketch", "MinHashLSH 25x5, 5-word, 128, 0.5"),
@@ -311,6 +312,10 @@ def main():
     speed = ("syndup 1->2 thread speedup: default "
              f"{med['syndup-default-1'] / med['syndup-default-2']:.2f}x, "
              f"near {med['syndup-near-1'] / med['syndup-near-2']:.2f}x") if "syndup" in wanted else ""
+    # The memory target: peak RSS above the input, per paragraph.
+    per_para = "peak RSS above the input per paragraph: " + ", ".join(
+        f"{k} {(max(rss[k]) * 1024 - c['bytes']) / c['paragraphs']:.0f} B"
+        for k in med if k.startswith("syndup")) if "syndup" in wanted else ""
     versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("datasketch", "rensa", "gaoya")
                          if p in wanted) or "no peer"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -335,6 +340,7 @@ def main():
     print("time ratio = peer time / syndup time (above 1: syndup faster)")
     print("\n".join(ratios))
     print(speed)
+    print(per_para)
     print(spread)
 
     if a.markdown:
@@ -344,7 +350,7 @@ def main():
         md.append("|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|")
         md += ["| " + " | ".join(r) + " |" for r in rows]
         md += ["", "Time ratio = peer time / syndup time (above 1: syndup faster).", ""]
-        md += [f"- {x}" for x in ratios + [speed, spread] if x]
+        md += [f"- {x}" for x in ratios + [speed, per_para, spread] if x]
         if wanted != {"syndup", "datasketch", "rensa", "gaoya", "wc"}:
             md += [f"- tools run: {', '.join(sorted(wanted))} (the others were not run)"]
         with open(a.markdown, "w") as f:
