@@ -55,16 +55,21 @@ impl UnionFind {
 }
 
 /// Groups of two or more of `0..n` connected by `pairs`, each sorted, ordered by first member.
+///
+/// The sorts run in parallel (rayon, in the caller's pool); their keys are distinct, so the
+/// result does not depend on the thread count.
 pub fn clusters(n: usize, pairs: &[(u32, u32)]) -> Vec<Vec<u32>> {
+    use rayon::prelude::*;
     let mut uf = UnionFind::new(n);
     for &(a, b) in pairs {
         uf.union(a, b);
     }
-    let mut members: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-    members.sort_unstable();
+    let mut members: Vec<u32> = pairs.par_iter().flat_map_iter(|&(a, b)| [a, b]).collect();
+    members.par_sort_unstable();
     members.dedup();
     let mut keyed: Vec<(u32, u32)> = members.iter().map(|&m| (uf.find(m), m)).collect();
-    keyed.sort_unstable();
+    drop(members);
+    keyed.par_sort_unstable();
     let mut groups: Vec<Vec<u32>> = Vec::new();
     let mut last = None;
     for (root, m) in keyed {
@@ -76,7 +81,7 @@ pub fn clusters(n: usize, pairs: &[(u32, u32)]) -> Vec<Vec<u32>> {
             g.push(m);
         }
     }
-    groups.sort_unstable_by_key(|g| g[0]);
+    groups.par_sort_unstable_by_key(|g| g[0]);
     groups
 }
 
