@@ -1030,3 +1030,45 @@ fn print_config_needs_no_paths() {
     run.assert_code(2);
     assert!(run.stderr.contains("<PATHS>"), "{}", run.describe());
 }
+
+/// `check --memory disk` (the lean detector, see `scan`'s test of the same) gives the verdict,
+/// findings and exit code of `--memory ram`, byte for byte apart from the seconds: on
+/// `corpus/` (which fails its budget) and against a published corpus.
+#[test]
+fn disk_memory_checks_as_ram_does() {
+    let cases: &[&[&str]] = &[
+        &["check", "corpus/", "--format", "jsonl"],
+        &["check", "corpus/", "--format", "text"],
+        &[
+            "check",
+            "corpus/sample",
+            "--against",
+            "corpus/seed",
+            "--format",
+            "jsonl",
+        ],
+    ];
+    for args in cases {
+        let run = |memory: &str| {
+            let mut all = args.to_vec();
+            all.extend(["--memory", memory]);
+            run_repo(&all)
+        };
+        let (ram, disk) = (run("ram"), run("disk"));
+        assert_eq!(ram.code, Some(1), "{}", ram.describe());
+        assert_eq!(disk.code, ram.code, "{}", disk.describe());
+        let text = |r: &Run| {
+            let out = String::from_utf8(r.stdout.clone()).unwrap();
+            // The text verdict has no timing; the JSONL summary has its seconds.
+            blank_seconds(&out)
+        };
+        let what = args.join(" ");
+        assert_same_output(
+            &what,
+            "--memory ram",
+            &text(&ram),
+            "--memory disk",
+            &text(&disk),
+        );
+    }
+}

@@ -7,7 +7,7 @@ use syndup::check::config::DetectConfig;
 use syndup::input::jsonl::FieldPath;
 use syndup::input::{Corpus, InputFormat, InputOptions};
 use syndup::params::{SplitMode, StemMode};
-use syndup::{Params, Preset};
+use syndup::{Detection, Detector, Params, Preset};
 
 /// Find near-duplicate paragraphs in news corpora.
 #[derive(Parser, Debug)]
@@ -284,6 +284,120 @@ impl RunArgs {
             .num_threads(self.threads)
             .build()?)
     }
+}
+
+/// `--memory` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryArg {
+    /// `disk` when the in-memory detector would need more than half the memory the system has
+    /// available (estimated from the input's size), else `ram`
+    Auto,
+    /// Everything in memory: the fastest, about 5.5 bytes of memory per input byte at the
+    /// default preset and 2 at `near`
+    Ram,
+    /// Band keys and sentence terms in temporary files (see `--temp-dir`), and with `scan` the
+    /// decoded text: about a third of the memory, 1.5-1.7 times the time; the same output
+    Disk,
+}
+
+/// Where detection keeps its working data (`scan`, `check`).
+#[derive(Args, Debug, Clone)]
+pub struct MemoryArgs {
+    /// Where detection keeps its working data; the output is the same either way.
+    #[arg(long, value_enum, default_value_t = MemoryArg::Auto)]
+    pub memory: MemoryArg,
+    /// Directory of the temporary files of `--memory disk` (deleted when done): the system's
+    /// temporary directory (`TMPDIR`, else /tmp) by default. They take about as much space as
+    /// the input (decoded) and twice that at the default preset; a RAM file system (tmpfs)
+    /// defeats their purpose.
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl MemoryArgs {
+    /// The directory of the temporary files.
+    pub fn temp_dir(&self) -> PathBuf {
+        self.temp_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
+    /// Whether to use the disk-backed detector for `bytes` of input.
+    pub fn use_disk(&self, params: &Params, bytes: u64) -> bool {
+        match self.memory {
+            MemoryArg::Ram => false,
+            MemoryArg::Disk => true,
+            MemoryArg::Auto => available_memory()
+                .is_some_and(|avail| bytes.saturating_mul(ram_per_input_byte(params)) > avail / 2),
+        }
+    }
+
+    /// Runs `detector` on `corpus` in memory or with temporary files, as `--memory` says
+    /// (`disk` already chosen when `chosen`); says on standard error when `auto` picks the
+    /// disk.
+    pub fn detect(
+        &self,
+        detector: &Detector,
+        corpus: &Corpus,
+        chosen: bool,
+    ) -> syndup::Result<Detection> {
+        let params = detector.params();
+        if !(chosen || self.use_disk(params, corpus.total_bytes())) {
+            return Ok(detector.detect(corpus));
+        }
+        let dir = self.temp_dir();
+        if self.memory == MemoryArg::Auto {
+            eprintln!(
+                "syndup: {} bytes of input: detecting with --memory disk (temporary files in {})",
+                corpus.total_bytes(),
+                dir.display()
+            );
+        }
+        detector.detect_spilled(corpus, Some(&dir))
+    }
+}
+
+/// Bytes of memory the in-memory detector takes per input byte, above the input itself, as
+/// measured on the 500 MB peer corpus (`benches/peers/run.sh 500`): 2.7 GB at the default
+/// preset (5.4), 0.9 GB at `near` (1.8), rounded up.
+fn ram_per_input_byte(params: &syndup::Params) -> u64 {
+    if params.sentence_threshold.is_some() {
+        6
+    } else {
+        2
+    }
+}
+
+/// The memory the system has available (`MemAvailable` in /proc/meminfo), if known.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The bytes of input under `paths` (files, and files in directories, recursively), gzip and
+/// zstd files counted four times (a usual ratio for text); standard input counts nothing.
+pub fn input_bytes(paths: &[std::path::PathBuf]) -> u64 {
+    fn walk(path: &std::path::Path, depth: usize) -> u64 {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return 0;
+        };
+        if meta.is_file() {
+            let packed = path.extension().is_some_and(|e| e == "gz" || e == "zst");
+            return meta.len() * if packed { 4 } else { 1 };
+        }
+        if !meta.is_dir() || depth > 64 {
+            return 0;
+        }
+        std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| walk(&e.path(), depth + 1))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    paths.iter().map(|p| walk(p, 0)).sum()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use syndup::check::{AllowList, Baseline, Check, Config, FailOn, Reference, Scope
 use syndup::input::Corpus;
 use syndup::Detector;
 
-use crate::cli::{InputArgs, ParamArgs, RunArgs};
+use crate::cli::{InputArgs, MemoryArgs, ParamArgs, RunArgs};
 use crate::exit::Exit;
 
 /// `--format` values of `check`.
@@ -50,6 +50,8 @@ pub struct CheckArgs {
     pub params: ParamArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Compare PATHS with this published corpus (file or directory; repeat the flag for more):
     /// new~published and new~new pairs are findings, published~published never are.
     #[arg(long, value_name = "PATH")]
@@ -187,10 +189,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let (corpus, scope, found, mut outcome) = pool.install(|| {
         let checked = Corpus::open(&args.input.paths, &params);
         let (corpus, scope) = Scope::merge(checked, reference);
-        let found = detector.detect(&corpus);
+        let found = args.memory.detect(&detector, &corpus, false)?;
         let outcome = check.evaluate(&corpus, &found, &scope);
-        (corpus, scope, found, outcome)
-    });
+        Ok::<_, syndup::Error>((corpus, scope, found, outcome))
+    })?;
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
