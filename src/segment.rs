@@ -39,21 +39,10 @@ pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
     } else {
         0
     };
-    let mut push = |s: usize, e: usize| {
-        if let Some(span) = trim(bytes, s, e) {
-            out.push(span);
-        }
-    };
     match mode {
-        SplitMode::Line => {
-            let mut start = body_start;
-            for i in memchr::memchr_iter(b'\n', &bytes[body_start..]) {
-                push(start, body_start + i);
-                start = body_start + i + 1;
-            }
-            push(start, bytes.len());
-        }
+        SplitMode::Line => line_paragraphs(bytes, body_start, bytes.len(), &mut out),
         SplitMode::Blank => {
+            let mut push = |s: usize, e: usize| out.extend(trim(bytes, s, e));
             let mut block_start = body_start;
             let mut line_start = body_start;
             let mut i = body_start;
@@ -72,6 +61,19 @@ pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
         }
     }
     out
+}
+
+/// The paragraphs of [`SplitMode::Line`] in `bytes[from..to]`, appended to `out`: each line of
+/// the stretch, trimmed, unless empty. `from` is the start of a line (or just past a byte order
+/// mark) and `to` the end of one or of `bytes`, so that a file cut at line starts gives, stretch
+/// by stretch, the spans [`paragraphs`] gives for the whole.
+pub(crate) fn line_paragraphs(bytes: &[u8], from: usize, to: usize, out: &mut Vec<Span>) {
+    let mut start = from;
+    for i in memchr::memchr_iter(b'\n', &bytes[from..to]) {
+        out.extend(trim(bytes, start, from + i));
+        start = from + i + 1;
+    }
+    out.extend(trim(bytes, start, to));
 }
 
 fn trim(bytes: &[u8], mut s: usize, mut e: usize) -> Option<Span> {
