@@ -1259,13 +1259,7 @@ mod tests {
             max_paragraph_bytes: 60,
             ..Params::default()
         };
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
         for round in 0..200 {
             let mut bytes: Vec<u8> = if round % 3 == 0 {
                 b"\xEF\xBB\xBF".to_vec()
@@ -1394,13 +1388,7 @@ mod tests {
             gz.finish().unwrap(),
             zstd::encode_all(&b"{\"text\":\"z\"}\n"[..], 1).unwrap(),
         ];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
         let options = InputOptions {
             order_field: Some(FieldPath::new("d")),
             id_field: FieldPath::new("m.id"),

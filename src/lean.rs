@@ -1284,13 +1284,7 @@ mod tests {
 
     #[test]
     fn hash_index_agrees_with_binary_search() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15u64);
         for n in [0usize, 1, 2, 3, 4, 5, 9, 17, 1000, 100_000] {
             let mut v: Vec<u64> = (0..n).map(|_| next()).collect();
             // Clustered values too: the index must not rely on uniformity to be right.
