@@ -263,7 +263,8 @@ pub(crate) fn take_term_cache() -> TermCache {
 
 /// Hands a cache taken with [`take_term_cache`] back to this thread.
 pub(crate) fn put_term_cache(cache: TermCache) {
-    TERMS.with(|t| t.replace(cache));
+    // Not after the thread's locals are gone (then the cache is simply freed).
+    let _ = TERMS.try_with(|t| t.replace(cache));
 }
 
 /// Hands the heap's free pages back to the system (glibc's `malloc_trim`; nothing elsewhere).
@@ -1163,6 +1164,74 @@ fn first_of_same_bytes(corpus: &Corpus) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Merging evidence in pieces, in any order, gives what merging it all at once gives (the
+    /// lean detector merges as it verifies): the same kept piece per pair, with the same best
+    /// sentence score, over random evidence with ties in score and several sentence matches
+    /// per pair.
+    #[test]
+    fn merging_in_pieces_is_merging_once() {
+        let mut next = crate::test_rng(0x51_7cc1_b727_220a);
+        for round in 0..300 {
+            let n = (next() % 200) as usize;
+            let all: Vec<Pair> = (0..n)
+                .map(|_| {
+                    let (a, b) = ((next() % 6) as u32, (next() % 6 + 6) as u32);
+                    let jaccard = next() % 5 == 0;
+                    let score = f64::from((next() % 8) as u32) / 8.0 + 0.1;
+                    let (sa, sb) = ((next() % 4) as usize * 10, (next() % 4) as usize * 10);
+                    Pair {
+                        a,
+                        b,
+                        similarity: score,
+                        measure: if jaccard {
+                            Measure::Jaccard
+                        } else {
+                            Measure::Sentence
+                        },
+                        jaccard: if jaccard { score } else { f64::NAN },
+                        sentence: (!jaccard).then_some(score),
+                        spans: (
+                            Span {
+                                start: sa,
+                                end: sa + 5,
+                            },
+                            Span {
+                                start: sb,
+                                end: sb + 5,
+                            },
+                        ),
+                    }
+                })
+                // One paragraph-level match per pair at most, as the detectors make them.
+                .fold(Vec::new(), |mut v: Vec<Pair>, q| {
+                    let dup = q.measure == Measure::Jaccard
+                        && v.iter()
+                            .any(|p| (p.a, p.b, p.measure) == (q.a, q.b, Measure::Jaccard));
+                    if !dup {
+                        v.push(q);
+                    }
+                    v
+                });
+            let once = merge_evidence(all.clone());
+            let mut pieces = Vec::new();
+            let step = 1 + (next() % 40) as usize;
+            for chunk in all.chunks(step) {
+                pieces.extend_from_slice(chunk);
+                if next() % 2 == 0 {
+                    pieces = merge_evidence(pieces);
+                }
+            }
+            let merged = merge_evidence(pieces);
+            let show = |v: &[Pair]| {
+                v.iter()
+                    .map(|q| (q.a, q.b, q.measure, q.similarity, q.sentence, q.spans))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(show(&merged), show(&once), "round {round}");
+            assert!(once.windows(2).all(|w| (w[0].a, w[0].b) < (w[1].a, w[1].b)));
+        }
+    }
 
     /// A record gives back what was packed into it, for odd and even numbers of terms, with
     /// each term's weight the IDF of its document frequency.

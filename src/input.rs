@@ -1150,6 +1150,30 @@ impl<R: Read> Read for Counted<'_, R> {
 
 type WalkError = (PathBuf, std::io::Error);
 
+/// The files that reading `paths` would read (directories walked as [`Corpus::open`] walks
+/// them: sorted, recursive, hidden entries and links to directories left out, only
+/// [`WALK_EXTENSIONS`] inside directories), with their sizes on disk. Paths that cannot be
+/// read, and `-` (standard input), are left out.
+///
+/// ```
+/// let files = syndup::input::files_to_read(&["corpus/seed"]);
+/// assert!(files.iter().any(|(p, _)| p.ends_with("000_eabddb1ef9b5a4a1.txt")));
+/// assert!(files.iter().all(|(p, _)| !p.ends_with("gold.tsv")));
+/// ```
+pub fn files_to_read<P: AsRef<Path>>(paths: &[P]) -> Vec<(PathBuf, u64)> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.as_ref() != Path::new("-") {
+            let _ = walk(path.as_ref(), true, &mut found);
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|f| f.ok())
+        .filter_map(|p| std::fs::metadata(&p).ok().map(|m| (p, m.len())))
+        .collect()
+}
+
 /// Collects the files below `path` in sorted order. `top` marks a path given by the user, which
 /// is read whatever its extension and kind. Inside a walked directory only regular files with a
 /// [`WALK_EXTENSIONS`] extension are read (a named pipe would block, a device would never end),
@@ -1244,7 +1268,12 @@ mod tests {
     /// and blank lines, over many random files.
     #[test]
     fn stretches_read_as_one() {
-        let pieces: [&[u8]; 9] = [
+        // Lines longer than a stretch too, so that some cuts find no line end for a while.
+        let long_words = "word ".repeat(120);
+        let long_space = " ".repeat(600);
+        let pieces: [&[u8]; 11] = [
+            long_words.as_bytes(),
+            long_space.as_bytes(),
             b"",
             b"   ",
             b"a short line of words",
@@ -1260,6 +1289,7 @@ mod tests {
             ..Params::default()
         };
         let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
+        let (mut stretched, mut found) = (0, 0);
         for round in 0..200 {
             let mut bytes: Vec<u8> = if round % 3 == 0 {
                 b"\xEF\xBB\xBF".to_vec()
@@ -1319,8 +1349,16 @@ mod tests {
                 .collect();
             assert_eq!(got_paras, want_paras, "round {round}");
             assert_eq!(got_skipped, want_skipped, "round {round}");
-            assert!(bytes.len() < 512 || got_paras.len() + got_skipped.len() > 0);
+            if bytes.len() >= 2 * STRETCH {
+                stretched += 1;
+                found += got_paras.len() + got_skipped.len();
+            }
         }
+        // Most files were cut into stretches, and they held paragraphs.
+        assert!(
+            stretched > 150 && found > 1000,
+            "{stretched} files, {found} found"
+        );
     }
 
     #[test]

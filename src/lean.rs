@@ -130,8 +130,8 @@ pub struct Matches {
     rep: Vec<u32>,
     /// Per paragraph: the size of its identical group when it is a group's first member, else 1.
     group_len: Vec<u32>,
-    /// Pairs between representatives, sorted by `(a, b)`.
-    pairs: Vec<RepPair>,
+    /// Pairs between representatives, sorted by `(a, b)`: their similarity and measure.
+    pairs: Vec<(u32, u32, f64, Measure)>,
     /// Per paragraph: its cluster (`u32::MAX`: none).
     cluster_of: Vec<u32>,
     /// Number of clusters.
@@ -156,12 +156,12 @@ impl Matches {
                 .then_some((1.0, Measure::Identical));
         }
         let key = (ra.min(rb), ra.max(rb));
-        let k = self.pairs.binary_search_by(|q| (q.a, q.b).cmp(&key)).ok()?;
+        let k = self.pairs.binary_search_by(|q| (q.0, q.1).cmp(&key)).ok()?;
         if len(ra) * len(rb) > FULL_GROUP * FULL_GROUP && (a, b) != key {
             return None;
         }
         let q = &self.pairs[k];
-        Some((q.similarity, q.measure))
+        Some((q.2, q.3))
     }
 
     /// The number of clusters.
@@ -410,9 +410,9 @@ impl Scratch {
 }
 
 /// Positions in a strictly increasing array of hashes (the sentence vocabulary), found through
-/// a table of where each value of the top bits starts: about four hashes per bucket, so a
-/// look-up reads one table entry and one or two cache lines of the array, 1 byte of table per
-/// hash. (Interpolation with galloping, which it replaced, probed up to a dozen lines of an
+/// a table of where each value of the top bits starts: two to four hashes per bucket, so a
+/// look-up reads one table entry and one or two cache lines of the array, 1 to 2 bytes of table
+/// per hash. (Interpolation with galloping, which it replaced, probed up to a dozen lines of an
 /// array of millions: the bracket around a uniform guess is thousands of entries wide. At
 /// 500 MB the look-ups were 60 % of the sentence pass.)
 struct HashIndex {
@@ -515,8 +515,8 @@ impl Drop for Hashers<'_> {
 
 /// A thread's memo of vocabulary look-ups in the sentence pass 2: term hash to vocabulary
 /// index and, for a term that is signed, its weight. Direct-mapped, 16 bytes a slot. The
-/// vocabulary is a sorted array of millions of hashes, so each [`find_hash`] misses the cache
-/// a few times, and most term occurrences are of a few thousand frequent terms. (At 500 MB the
+/// vocabulary is a sorted array of millions of hashes, so each look-up ([`HashIndex`]) misses
+/// the cache a few times, and most term occurrences are of a few thousand frequent terms. (At 500 MB the
 /// look-ups were 60 % of the pass.) Entries are only valid within one run of the pass, which
 /// `run` tells.
 struct IdCache {
@@ -651,7 +651,7 @@ impl Detector {
         let Found {
             rep,
             group_len,
-            mut pairs,
+            pairs,
             mut edges,
             identical_pairs,
             mut stats,
@@ -670,7 +670,11 @@ impl Detector {
             edges.push((q.a, q.b));
         }
         stats.pairs = expanded;
-        pairs.shrink_to_fit();
+        // Spans and sentence scores are not kept: `Matches` answers with similarity and measure.
+        let pairs: Vec<(u32, u32, f64, Measure)> = pairs
+            .into_iter()
+            .map(|q| (q.a, q.b, q.similarity, q.measure))
+            .collect();
 
         let groups = cluster::clusters(n, &edges);
         drop(edges);
@@ -992,7 +996,6 @@ impl Detector {
         // The weights and the signed terms of `detect`.
         let idf = Idf::new(units.len());
         let common = idf.common();
-        let index = HashIndex::new(&vocab);
         if vocab.len() >= 1 << 31 {
             return Err(Error::Unsupported {
                 reason: format!(
@@ -1001,6 +1004,7 @@ impl Detector {
                 ),
             });
         }
+        let index = HashIndex::new(&vocab);
 
         // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes), with the
         // name flag and the document frequency (`pack_term`: 8 bytes a term, kept for

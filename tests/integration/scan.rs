@@ -383,7 +383,8 @@ fn source_is_the_given_directory_joined_with_the_relative_path() {
 /// `corpus/` and the inputs of the lean `dedup` test (six languages as files and as one gzip
 /// file, a generated gzip feed with groups of identical paragraphs past the full-pairing
 /// limit), for every preset. (Debug builds use tiny batches and blocks, so every boundary is
-/// crossed.) `--memory auto` on such small input detects in memory and says nothing.
+/// crossed.) `--memory auto` on such small input detects in memory and says nothing. (The
+/// temporary files are unnamed, so there is nothing left to look for in the directory.)
 #[test]
 fn disk_memory_writes_what_ram_writes() {
     let env = TestEnv::new();
@@ -431,15 +432,11 @@ fn disk_memory_writes_what_ram_writes() {
         let (disk, _) = run("disk");
         let (auto, auto_err) = run("auto");
         let what = format!("scan {input} --preset {preset} --format {format}");
-        assert!(
-            ram.contains("clusters") || ram.contains("cluster"),
-            "{what}: {ram}"
-        );
+        let found = ram.contains(r#"{"type":"cluster""#) || ram.starts_with("cluster 0:");
+        assert!(found, "{what}: no cluster\n{ram}");
         assert_same_output(&what, "--memory ram", &ram, "--memory disk", &disk);
         assert_same_output(&what, "--memory ram", &ram, "--memory auto", &auto);
         assert!(!auto_err.contains("--memory disk"), "{what}: {auto_err}");
-        // The temporary files are gone.
-        assert_eq!(std::fs::read_dir(&temp).unwrap().count(), 0, "{what}");
     }
 }
 

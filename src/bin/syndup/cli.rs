@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use syndup::check::config::DetectConfig;
 use syndup::input::jsonl::FieldPath;
@@ -289,8 +290,9 @@ impl RunArgs {
 /// `--memory` values.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemoryArg {
-    /// `disk` when the in-memory detector would need more than half the memory the system has
-    /// available (estimated from the input's size), else `ram`
+    /// `disk` when the in-memory detector would need more than half the memory available
+    /// (estimated from the input's size; the system's, or the container's when lower), else
+    /// `ram` (always `ram` where /proc/meminfo is missing)
     Auto,
     /// Everything in memory: the fastest, about 5.5 bytes of memory per input byte at the
     /// default preset and 2 at `near`
@@ -320,14 +322,24 @@ impl MemoryArgs {
         self.temp_dir.clone().unwrap_or_else(std::env::temp_dir)
     }
 
-    /// Whether to use the disk-backed detector for `bytes` of input.
-    pub fn use_disk(&self, params: &Params, bytes: u64) -> bool {
+    /// Whether to use the disk-backed detector for the input `bytes` gives (only asked for
+    /// with `auto`).
+    pub fn use_disk(&self, params: &Params, bytes: impl FnOnce() -> u64) -> bool {
         match self.memory {
             MemoryArg::Ram => false,
             MemoryArg::Disk => true,
-            MemoryArg::Auto => available_memory()
-                .is_some_and(|avail| bytes.saturating_mul(ram_per_input_byte(params)) > avail / 2),
+            MemoryArg::Auto => available_memory().is_some_and(|avail| {
+                bytes().saturating_mul(ram_per_input_byte(params)) > avail / 2
+            }),
         }
+    }
+
+    /// Checks that the temporary directory takes files, before any input is read.
+    pub fn check_temp_dir(&self) -> anyhow::Result<()> {
+        let dir = self.temp_dir();
+        tempfile::tempfile_in(&dir)
+            .map(drop)
+            .with_context(|| format!("temporary files in {}", dir.display()))
     }
 
     /// Runs `detector` on `corpus` in memory or with temporary files, as `--memory` says
@@ -340,7 +352,7 @@ impl MemoryArgs {
         chosen: bool,
     ) -> syndup::Result<Detection> {
         let params = detector.params();
-        if !(chosen || self.use_disk(params, corpus.total_bytes())) {
+        if !(chosen || self.use_disk(params, || corpus.total_bytes())) {
             return Ok(detector.detect(corpus));
         }
         let dir = self.temp_dir();
@@ -366,44 +378,72 @@ fn ram_per_input_byte(params: &syndup::Params) -> u64 {
     }
 }
 
-/// The memory the system has available (`MemAvailable` in /proc/meminfo), if known.
+/// The memory this process may still take, if known: the system's available memory
+/// (`MemAvailable` in /proc/meminfo), or less when the process's control group (cgroup v2, as
+/// in containers) has a lower limit (`memory.max` minus `memory.current`).
 fn available_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    let system = kb * 1024;
+    let group = (|| {
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let rel = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+        let dir = std::path::Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'));
+        let read = |name: &str| -> Option<u64> {
+            std::fs::read_to_string(dir.join(name))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let (max, current) = (read("memory.max")?, read("memory.current")?);
+        Some(max.saturating_sub(current))
+    })();
+    Some(group.map_or(system, |g| g.min(system)))
 }
 
-/// The bytes of input under `paths` (files, and files in directories, recursively), gzip and
-/// zstd files counted four times (a usual ratio for text); standard input counts nothing.
-pub fn input_bytes(paths: &[std::path::PathBuf]) -> u64 {
-    fn walk(path: &std::path::Path, depth: usize) -> u64 {
-        let Ok(meta) = std::fs::metadata(path) else {
-            return 0;
-        };
-        if meta.is_file() {
+/// The bytes of input under `paths`: the files a read would take (see
+/// [`syndup::input::files_to_read`]), gzip and zstd files counted four times (a usual ratio for
+/// text); standard input counts nothing.
+pub fn input_bytes(paths: &[PathBuf]) -> u64 {
+    syndup::input::files_to_read(paths)
+        .iter()
+        .map(|(path, len)| {
             let packed = path.extension().is_some_and(|e| e == "gz" || e == "zst");
-            return meta.len() * if packed { 4 } else { 1 };
-        }
-        if !meta.is_dir() || depth > 64 {
-            return 0;
-        }
-        std::fs::read_dir(path)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| walk(&e.path(), depth + 1))
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-    paths.iter().map(|p| walk(p, 0)).sum()
+            len.saturating_mul(if packed { 4 } else { 1 })
+        })
+        .fold(0, u64::saturating_add)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// The input size behind `--memory auto` counts the files a read takes and no others: not
+    /// hidden entries, not files a directory walk skips, not the files again through links to
+    /// directories (two links to the directory itself make a loop that must not hang it);
+    /// gzip counts four times.
+    #[test]
+    fn input_bytes_counts_what_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("news");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join("a.txt"), vec![b'a'; 1000]).unwrap();
+        std::fs::write(root.join("b.gz"), vec![b'b'; 10]).unwrap();
+        std::fs::write(root.join("gold.tsv"), vec![b'g'; 500]).unwrap();
+        std::fs::write(root.join(".git/big.txt"), vec![b'h'; 5000]).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&root, root.join("l1")).unwrap();
+            std::os::unix::fs::symlink(".", root.join("l2")).unwrap();
+        }
+        assert_eq!(input_bytes(std::slice::from_ref(&root)), 1040);
+        // A file named on the command line counts whatever its extension.
+        assert_eq!(input_bytes(&[root.join("gold.tsv"), root]), 1540);
+        assert_eq!(input_bytes(&[PathBuf::from("-")]), 0);
+    }
 
     #[test]
     fn cli_is_consistent() {

@@ -14,7 +14,7 @@ use syndup::check::{AllowList, Baseline, Check, Config, FailOn, Reference, Scope
 use syndup::input::Corpus;
 use syndup::Detector;
 
-use crate::cli::{InputArgs, MemoryArgs, ParamArgs, RunArgs};
+use crate::cli::{input_bytes, InputArgs, MemoryArgs, ParamArgs, RunArgs};
 use crate::exit::Exit;
 
 /// `--format` values of `check`.
@@ -186,19 +186,24 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     };
 
     let pool = args.run.pool()?;
-    let (corpus, scope, found, mut outcome) = pool.install(|| {
+    let disk = args
+        .memory
+        .use_disk(&params, || input_bytes(&args.input.paths));
+    if disk {
+        args.memory.check_temp_dir()?;
+    }
+    let (corpus, scope) = pool.install(|| {
         let checked = Corpus::open(&args.input.paths, &params);
-        let (corpus, scope) = Scope::merge(checked, reference);
-        let found = args.memory.detect(&detector, &corpus, false)?;
-        let outcome = check.evaluate(&corpus, &found, &scope);
-        Ok::<_, syndup::Error>((corpus, scope, found, outcome))
-    })?;
+        Scope::merge(checked, reference)
+    });
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
             s.source, s.line, s.byte, s.reason
         );
     }
+    let found = pool.install(|| args.memory.detect(&detector, &corpus, disk))?;
+    let mut outcome = pool.install(|| check.evaluate(&corpus, &found, &scope));
     if let Some(path) = &args.write_baseline {
         if corpus.skipped.is_empty() {
             let baseline = outcome.to_baseline(&corpus);

@@ -47,8 +47,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let mut options = args.input.to_options();
     if args
         .memory
-        .use_disk(&params, input_bytes(&args.input.paths))
+        .use_disk(&params, || input_bytes(&args.input.paths))
     {
+        args.memory.check_temp_dir()?;
         options.spill_dir = Some(args.memory.temp_dir());
     }
     let corpus = crate::progress::read_corpus_with(&pool, &args.input, &options, &params);
