@@ -593,16 +593,14 @@ pub(crate) fn whole_span(corpus: &Corpus, i: u32) -> Span {
     }
 }
 
+/// How [`merge_evidence`] ranks a piece of evidence: the pair `(a, b)`, what found it, its
+/// score, and where its spans start in each paragraph.
+pub(crate) type Rank = ((u32, u32), Measure, f64, (usize, usize));
+
 /// One piece of evidence for a pair of representatives, as [`merge_evidence`] ranks it.
 pub(crate) trait Evidence {
-    /// The two paragraphs, `a < b`.
-    fn pair(&self) -> (u32, u32);
-    /// What found it.
-    fn measure(&self) -> Measure;
-    /// Its score.
-    fn similarity(&self) -> f64;
-    /// Where its spans start in each paragraph.
-    fn starts(&self) -> (usize, usize);
+    /// Its rank.
+    fn rank(&self) -> Rank;
     /// The best sentence score among the matches it stands for, if any.
     fn best_sentence(&self) -> Option<f64>;
     /// Takes note of other sentence matches of the same pair, the best with score `score`.
@@ -610,17 +608,9 @@ pub(crate) trait Evidence {
 }
 
 impl Evidence for Pair {
-    fn pair(&self) -> (u32, u32) {
-        (self.a, self.b)
-    }
-    fn measure(&self) -> Measure {
-        self.measure
-    }
-    fn similarity(&self) -> f64 {
-        self.similarity
-    }
-    fn starts(&self) -> (usize, usize) {
-        (self.spans.0.start, self.spans.1.start)
+    fn rank(&self) -> Rank {
+        let starts = (self.spans.0.start, self.spans.1.start);
+        ((self.a, self.b), self.measure, self.similarity, starts)
     }
     fn best_sentence(&self) -> Option<f64> {
         self.sentence
@@ -638,13 +628,14 @@ impl Evidence for Pair {
 pub(crate) fn merge_evidence<T: Evidence + Send>(mut all: Vec<T>) -> Vec<T> {
     // Unstable: two pieces of evidence the order does not tell apart are the same match.
     all.par_sort_unstable_by(|x, y| {
-        (x.pair(), x.measure())
-            .cmp(&(y.pair(), y.measure()))
-            .then(y.similarity().total_cmp(&x.similarity()))
-            .then(x.starts().cmp(&y.starts()))
+        let (x, y) = (x.rank(), y.rank());
+        (x.0, x.1)
+            .cmp(&(y.0, y.1))
+            .then(y.2.total_cmp(&x.2))
+            .then(x.3.cmp(&y.3))
     });
     all.dedup_by(|later, kept| {
-        if later.pair() != kept.pair() {
+        if later.rank().0 != kept.rank().0 {
             return false;
         }
         if let Some(score) = later.best_sentence() {

@@ -55,7 +55,7 @@ use rayon::prelude::*;
 use crate::cluster;
 use crate::detect::{
     collapse_identical, exact_hash, merge_evidence, prefetch, whole_span, Detection, Detector,
-    Evidence, Idf, Measure, Pair, SentenceTerms, Stats, FULL_GROUP,
+    Evidence, Idf, Measure, Pair, Rank, SentenceTerms, Stats, FULL_GROUP,
 };
 use crate::error::{Error, Result};
 use crate::input::Corpus;
@@ -82,17 +82,9 @@ struct RepPair {
 }
 
 impl Evidence for RepPair {
-    fn pair(&self) -> (u32, u32) {
-        (self.a, self.b)
-    }
-    fn measure(&self) -> Measure {
-        self.measure
-    }
-    fn similarity(&self) -> f64 {
-        self.similarity
-    }
-    fn starts(&self) -> (usize, usize) {
-        (self.spans[0] as usize, self.spans[2] as usize)
+    fn rank(&self) -> Rank {
+        let starts = (self.spans[0] as usize, self.spans[2] as usize);
+        ((self.a, self.b), self.measure, self.similarity, starts)
     }
     fn best_sentence(&self) -> Option<f64> {
         (!self.sentence.is_nan()).then_some(self.sentence)
