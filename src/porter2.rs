@@ -223,6 +223,18 @@ impl Word {
         u64::from_be_bytes(last)
     }
 
+    /// The suffix that ends the word among those of the table `pick` chooses by the word's
+    /// last letters (its `tail`), and where it starts; `None` when no table or suffix fits.
+    #[inline]
+    fn ending(
+        &self,
+        pick: impl FnOnce(u64) -> Option<&'static [Suffix]>,
+    ) -> Option<(Suffix, usize)> {
+        let t = self.tail();
+        let s = find(t, pick(t)?)?;
+        Some((s, self.len - s.len))
+    }
+
     /// Replaces the letters from `start` on with `to` (never longer than what it replaces).
     #[inline]
     fn replace(&mut self, start: usize, to: &[u8]) {
@@ -300,15 +312,14 @@ impl Word {
         const Y: &[Suffix] = &[suffix(b"eedly", 1), suffix(b"ingly", 2), suffix(b"edly", 2)];
         const D: &[Suffix] = &[suffix(b"eed", 1), suffix(b"ed", 2)];
         const G: &[Suffix] = &[suffix(b"ing", 2)];
-        let t = self.tail();
-        let table = match t as u8 {
-            b'y' => Y,
-            b'd' => D,
-            b'g' => G,
-            _ => return,
+        let Some((s, start)) = self.ending(|t| match t as u8 {
+            b'y' => Some(Y),
+            b'd' => Some(D),
+            b'g' => Some(G),
+            _ => None,
+        }) else {
+            return;
         };
-        let Some(s) = find(t, table) else { return };
-        let start = self.len - s.len;
         if s.action == 1 {
             if p1 <= start {
                 self.replace(start, b"ee");
@@ -370,21 +381,20 @@ impl Word {
             suffix(b"fulness", 9),
             suffix(b"ousness", 10),
         ];
-        let t = self.tail();
-        let table = match ((t >> 8) as u8, t as u8) {
-            (b'c', b'i') => CI,
-            (b'g', b'i') => GI,
-            (b'l', b'i') => LI,
-            (b't', b'i') => TI,
-            (_, b'l') => L,
-            (_, b'm') => M,
-            (_, b'n') => N,
-            (_, b'r') => R,
-            (_, b's') => S,
-            _ => return,
+        let Some((s, start)) = self.ending(|t| match ((t >> 8) as u8, t as u8) {
+            (b'c', b'i') => Some(CI),
+            (b'g', b'i') => Some(GI),
+            (b'l', b'i') => Some(LI),
+            (b't', b'i') => Some(TI),
+            (_, b'l') => Some(L),
+            (_, b'm') => Some(M),
+            (_, b'n') => Some(N),
+            (_, b'r') => Some(R),
+            (_, b's') => Some(S),
+            _ => None,
+        }) else {
+            return;
         };
-        let Some(s) = find(t, table) else { return };
-        let start = self.len - s.len;
         if start < p1 {
             return;
         }
@@ -425,16 +435,15 @@ impl Word {
             suffix(b"ful", 5),
         ];
         const S: &[Suffix] = &[suffix(b"ness", 5)];
-        let t = self.tail();
-        let table = match t as u8 {
-            b'e' => E,
-            b'i' => I,
-            b'l' => L,
-            b's' => S,
-            _ => return,
+        let Some((s, start)) = self.ending(|t| match t as u8 {
+            b'e' => Some(E),
+            b'i' => Some(I),
+            b'l' => Some(L),
+            b's' => Some(S),
+            _ => None,
+        }) else {
+            return;
         };
-        let Some(s) = find(t, table) else { return };
-        let start = self.len - s.len;
         if start < p1 {
             return;
         }
@@ -473,21 +482,20 @@ impl Word {
             suffix(b"ent", 1),
             suffix(b"ant", 1),
         ];
-        let t = self.tail();
-        let table = match t as u8 {
-            b'c' => C,
-            b'e' => E,
-            b'i' => I,
-            b'l' => L,
-            b'm' => M,
-            b'n' => N,
-            b'r' => R,
-            b's' => S,
-            b't' => T,
-            _ => return,
+        let Some((s, start)) = self.ending(|t| match t as u8 {
+            b'c' => Some(C),
+            b'e' => Some(E),
+            b'i' => Some(I),
+            b'l' => Some(L),
+            b'm' => Some(M),
+            b'n' => Some(N),
+            b'r' => Some(R),
+            b's' => Some(S),
+            b't' => Some(T),
+            _ => None,
+        }) else {
+            return;
         };
-        let Some(s) = find(t, table) else { return };
-        let start = self.len - s.len;
         if start < p2 {
             return;
         }
