@@ -334,12 +334,18 @@ impl MemoryArgs {
         }
     }
 
-    /// Checks that the temporary directory takes files, before any input is read.
-    pub fn check_temp_dir(&self) -> anyhow::Result<()> {
+    /// Whether to detect with temporary files, decided before the input at `paths` is read
+    /// (by its size on disk); when so, the temporary directory is checked to take files, so
+    /// that an unusable one is an error before any reading.
+    pub fn decide(&self, params: &Params, paths: &[PathBuf]) -> anyhow::Result<bool> {
+        if !self.use_disk(params, || input_bytes(paths)) {
+            return Ok(false);
+        }
         let dir = self.temp_dir();
         tempfile::tempfile_in(&dir)
             .map(drop)
-            .with_context(|| format!("temporary files in {}", dir.display()))
+            .with_context(|| format!("temporary files in {}", dir.display()))?;
+        Ok(true)
     }
 
     /// Runs `detector` on `corpus` in memory or with temporary files, as `--memory` says
@@ -406,7 +412,7 @@ fn available_memory() -> Option<u64> {
 /// The bytes of input under `paths`: the files a read would take (see
 /// [`syndup::input::files_to_read`]), gzip and zstd files counted four times (a usual ratio for
 /// text); standard input counts nothing.
-pub fn input_bytes(paths: &[PathBuf]) -> u64 {
+fn input_bytes(paths: &[PathBuf]) -> u64 {
     syndup::input::files_to_read(paths)
         .iter()
         .map(|(path, len)| {

@@ -14,7 +14,7 @@ use syndup::check::{AllowList, Baseline, Check, Config, FailOn, Reference, Scope
 use syndup::input::Corpus;
 use syndup::Detector;
 
-use crate::cli::{input_bytes, InputArgs, MemoryArgs, ParamArgs, RunArgs};
+use crate::cli::{InputArgs, MemoryArgs, ParamArgs, RunArgs};
 use crate::exit::Exit;
 
 /// `--format` values of `check`.
@@ -186,12 +186,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     };
 
     let pool = args.run.pool()?;
-    let disk = args
-        .memory
-        .use_disk(&params, || input_bytes(&args.input.paths));
-    if disk {
-        args.memory.check_temp_dir()?;
-    }
+    let disk = args.memory.decide(&params, &args.input.paths)?;
     let (corpus, scope) = pool.install(|| {
         let checked = Corpus::open(&args.input.paths, &params);
         Scope::merge(checked, reference)

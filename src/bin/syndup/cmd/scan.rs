@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use syndup::report::{Format, Report};
 use syndup::Detector;
 
-use crate::cli::{input_bytes, InputArgs, MemoryArgs, ParamArgs, RunArgs};
+use crate::cli::{InputArgs, MemoryArgs, ParamArgs, RunArgs};
 use crate::exit::Exit;
 
 /// `--format` values.
@@ -45,11 +45,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     // Decoded text goes to a temporary file when the input, by its size on disk, calls for
     // the disk-backed detector; the detector is chosen again on the bytes actually read.
     let mut options = args.input.to_options();
-    if args
-        .memory
-        .use_disk(&params, || input_bytes(&args.input.paths))
-    {
-        args.memory.check_temp_dir()?;
+    if args.memory.decide(&params, &args.input.paths)? {
         options.spill_dir = Some(args.memory.temp_dir());
     }
     let corpus = crate::progress::read_corpus_with(&pool, &args.input, &options, &params);
