@@ -28,6 +28,8 @@
 //! # Ok::<(), syndup::Error>(())
 //! ```
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -575,13 +577,18 @@ fn document_frequencies<'a>(
         })
         .collect();
     drop(split);
-    let mut df = vec![0u32; offsets.last().copied().unwrap_or(0)];
-    for part in counted {
+    // Every occurrence is in exactly one part, so the parts write disjoint places and can
+    // write them in parallel (a serial scatter was a third of this stage on 1 thread).
+    let df: Vec<AtomicU32> = (0..offsets.last().copied().unwrap_or(0))
+        .into_par_iter()
+        .map(|_| AtomicU32::new(0))
+        .collect();
+    counted.into_par_iter().for_each(|part| {
         for (i, d) in part {
-            df[i as usize] = d;
+            df[i as usize].store(d, Ordering::Relaxed);
         }
-    }
-    df
+    });
+    df.into_iter().map(AtomicU32::into_inner).collect()
 }
 
 /// Paragraph `i`'s whole text as a span of it.
