@@ -541,7 +541,7 @@ pub(crate) fn prefetch<T>(s: &[T], i: usize) {
 /// terms are distinct within a unit; `offsets[k]` is where unit `k`'s terms start in the flat
 /// order), the number of units holding that term, in the same flat order. Occurrences are
 /// split by their hash's top bits into parts that are counted in parallel, each by sorting
-/// (in cache); no occurrence is looked up in a map.
+/// ([`lsh::sort_by_bits`], in cache); no occurrence is looked up in a map.
 fn document_frequencies<'a>(
     units: &[u32],
     offsets: &[usize],
@@ -568,7 +568,8 @@ fn document_frequencies<'a>(
         .map(|p| {
             let mut part: Vec<(u64, u32)> =
                 split.iter().flat_map(|c| c[p].iter().copied()).collect();
-            part.sort_unstable_by_key(|e| e.0);
+            // The part's top bits are alike: the next ones go to the top.
+            lsh::sort_by_bits(&mut part, &mut Vec::new(), |e| e.0 << PART_BITS);
             let mut out = Vec::with_capacity(part.len());
             for run in part.chunk_by(|a, b| a.0 == b.0) {
                 out.extend(run.iter().map(|&(_, i)| (i, run.len() as u32)));
