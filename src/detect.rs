@@ -125,23 +125,31 @@ pub struct Detection {
 pub fn clusters_of(pairs: &[Pair], n: usize) -> Vec<Cluster> {
     let edges: Vec<(u32, u32)> = pairs.iter().map(|q| (q.a, q.b)).collect();
     let groups = cluster::clusters(n, &edges);
-    let mut cluster_of = vec![usize::MAX; n];
+    drop(edges);
+    // Cluster ids fit in u32 as paragraph indexes do (a cluster has two members or more).
+    let mut cluster_of = vec![u32::MAX; n];
     for (id, g) in groups.iter().enumerate() {
         for &m in g {
-            cluster_of[m as usize] = id;
+            cluster_of[m as usize] = id as u32;
         }
+    }
+    // Each cluster's pair list is allocated at its final size.
+    let mut counts = vec![0usize; groups.len()];
+    for q in pairs {
+        counts[cluster_of[q.a as usize] as usize] += 1;
     }
     let mut clusters: Vec<Cluster> = groups
         .into_iter()
+        .zip(counts)
         .enumerate()
-        .map(|(id, members)| Cluster {
+        .map(|(id, (members, count))| Cluster {
             id,
             members,
-            pairs: Vec::new(),
+            pairs: Vec::with_capacity(count),
         })
         .collect();
     for (k, q) in pairs.iter().enumerate() {
-        clusters[cluster_of[q.a as usize]].pairs.push(k);
+        clusters[cluster_of[q.a as usize] as usize].pairs.push(k);
     }
     clusters
 }
@@ -904,7 +912,7 @@ impl Detector {
         }
 
         let merged = merge_evidence(rep_pairs);
-        self.finish(corpus, &rep, &groups, merged, stats)
+        self.finish(corpus, rep, groups, merged, stats)
     }
 
     /// The end of a detection, from the verified pairs between representatives of identical
@@ -916,8 +924,8 @@ impl Detector {
     pub(crate) fn finish(
         &self,
         corpus: &Corpus,
-        rep: &[u32],
-        groups: &[Vec<u32>],
+        rep: Vec<u32>,
+        groups: Vec<Vec<u32>>,
         mut merged: Vec<Pair>,
         mut stats: Stats,
     ) -> Detection {
@@ -952,9 +960,11 @@ impl Detector {
                 },
             );
 
-        // Expand to every copy of each representative.
+        // Expand to every copy of each representative. What only the expansion needs (the
+        // copies of each representative, the groups) is freed before the pairs are sorted and
+        // clustered: with `--memory disk` that is where the process peaks.
         let mut members_of: Vec<&[u32]> = vec![&[]; n];
-        for g in groups {
+        for g in &groups {
             members_of[g[0] as usize] = g;
         }
         let copies = |r: u32| -> &[u32] {
@@ -966,7 +976,7 @@ impl Detector {
             }
         };
         let mut pairs: Vec<Pair> = Vec::new();
-        for g in groups {
+        for g in &groups {
             let full = g.len() <= FULL_GROUP;
             for (x, &a) in g.iter().enumerate() {
                 let partners: &[u32] = if full {
@@ -1010,6 +1020,9 @@ impl Detector {
                 }
             }
         }
+        drop(members_of);
+        drop((rep, groups));
+        release_free_memory();
         pairs.par_sort_unstable_by_key(|q| (q.a, q.b));
         pairs.dedup_by_key(|q| (q.a, q.b));
         stats.pairs = pairs.len();

@@ -775,8 +775,7 @@ impl Detector {
                 }
             })
             .collect();
-        let found = self.finish(corpus, &rep, &groups, merged, stats);
-        drop((rep, groups));
+        let found = self.finish(corpus, rep, groups, merged, stats);
         crate::detect::release_free_memory();
         Ok(found)
     }
