@@ -193,11 +193,13 @@ impl Detection {
 }
 
 // Batch sizes are small in debug builds, so that the tests cross batch boundaries.
-/// Units signed per batch (their band keys are written to the spill file per batch).
+/// Units signed per batch (their band keys are written to the spill file per batch). A batch's
+/// keys and terms are held twice (as made and as written), about 0.7 kB a unit at the default
+/// 51 bands: 1 << 16 units took 45 MB at the peak of `--memory disk` at 500 MB.
 const SIGN_BATCH: usize = if cfg!(debug_assertions) {
     1 << 8
 } else {
-    1 << 16
+    1 << 14
 };
 /// Units per parallel task.
 const CHUNK: usize = if cfg!(debug_assertions) {
@@ -350,7 +352,7 @@ impl KeySpill {
                     let mut pairs = Vec::new();
                     lsh::bucket_pairs(&entries, max_bucket, &mut pairs);
                     drop(entries);
-                    pairs.sort_unstable();
+                    lsh::sort_pairs(&mut pairs);
                     pairs.dedup();
                     Ok(pairs)
                 })
@@ -983,6 +985,9 @@ impl Detector {
             merge_counts(&mut vocab, &mut df, &run_t, &run_c);
         }
         units.shrink_to_fit();
+        // The batches' term lists and the counting's runs are freed; their pages go back
+        // before pass 2, which would otherwise run on top of them.
+        crate::detect::release_free_memory();
         stats.sentences = units.len();
         // The weights and the signed terms of `detect`.
         let idf = Idf::new(units.len());
@@ -1010,10 +1015,14 @@ impl Detector {
         let mut n_terms = 0usize;
         let mut term_off: Vec<usize> = Vec::with_capacity(units.len() + 1);
         term_off.push(0);
-        let all: Vec<u32> = (0..units.len() as u32).collect();
-        for batch in all.chunks(SIGN_BATCH) {
-            let chunks: Vec<Signed> = batch
-                .par_chunks(CHUNK)
+        let nu = units.len() as u32;
+        for batch in (0..nu).step_by(SIGN_BATCH) {
+            let batch_end = nu.min(batch.saturating_add(SIGN_BATCH as u32));
+            let chunks: Vec<Signed> = (batch..batch_end)
+                .step_by(CHUNK)
+                .collect::<Vec<u32>>()
+                .into_par_iter()
+                .map(|from| from..batch_end.min(from.saturating_add(CHUNK as u32)))
                 .map_init(
                     || (Hashers::new(languages, p.seed), IdCache::take(run)),
                     |(hashers, ids), chunk| {
@@ -1022,7 +1031,7 @@ impl Detector {
                         let mut sig = vec![0u32; hasher.len()];
                         let mut out = Signed::default();
                         let mut sigs: Vec<u32> = Vec::new();
-                        for &u in chunk {
+                        for u in chunk {
                             set.clear();
                             let unit = units[u as usize];
                             let pr = para_of(unit.para);
@@ -1106,7 +1115,7 @@ impl Detector {
         // The heap's free pages go back to the system after the pass (the vocabulary) and
         // after the candidates (each band's entries and pairs), the run's two largest transient
         // sets; glibc would keep them, so they added to the peak of verification.
-        drop((all, term_bytes, vocab, index, df));
+        drop((term_bytes, vocab, index, df));
         crate::detect::release_free_memory();
         let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
         drop(spill);
