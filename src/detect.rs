@@ -964,7 +964,8 @@ impl Detector {
 
         // Expand to every copy of each representative. What only the expansion needs (the
         // copies of each representative, the groups) is freed before the pairs are sorted and
-        // clustered: with `--memory disk` that is where the process peaks.
+        // clustered: with `--memory disk` at 500 MB, RssAnon after clustering was 467 MB with
+        // them and 367 MB without.
         let mut members_of: Vec<&[u32]> = vec![&[]; n];
         for g in &groups {
             members_of[g[0] as usize] = g;

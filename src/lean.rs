@@ -195,7 +195,8 @@ impl Detection {
 // Batch sizes are small in debug builds, so that the tests cross batch boundaries.
 /// Units signed per batch (their band keys are written to the spill file per batch). A batch's
 /// keys and terms are held twice (as made and as written), about 0.7 kB a unit at the default
-/// 51 bands: 1 << 16 units took 45 MB at the peak of `--memory disk` at 500 MB.
+/// 51 bands: with 1 << 16 units the heap during pass 2 at 500 MB was about 45 MB larger
+/// (RssAnon about 400 MB rather than 355 MB).
 const SIGN_BATCH: usize = if cfg!(debug_assertions) {
     1 << 8
 } else {
@@ -1225,7 +1226,7 @@ impl Detector {
                 );
                 // Many sentence pairs stand for one pair of paragraphs: merged as they come, the
                 // list stays near the number of paragraph pairs. (Merging only when it had
-                // doubled held about 70 MB more at 500 MB, the peak of `--memory disk`.)
+                // doubled held about 50 MB more at the end of verification at 500 MB.)
                 if rep_pairs.len() >= merged + 4 * MERGE_EVERY {
                     *rep_pairs = merge_evidence(std::mem::take(rep_pairs));
                     merged = rep_pairs.len();
