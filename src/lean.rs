@@ -1019,11 +1019,13 @@ impl Detector {
         let nu = units.len() as u32;
         for batch in (0..nu).step_by(SIGN_BATCH) {
             let batch_end = nu.min(batch.saturating_add(SIGN_BATCH as u32));
-            let chunks: Vec<Signed> = (batch..batch_end)
-                .step_by(CHUNK)
-                .collect::<Vec<u32>>()
+            let chunk = CHUNK as u32;
+            let chunks: Vec<Signed> = (0..(batch_end - batch).div_ceil(chunk))
                 .into_par_iter()
-                .map(|from| from..batch_end.min(from.saturating_add(CHUNK as u32)))
+                .map(|c| {
+                    let from = batch + c * chunk;
+                    from..batch_end.min(from + chunk)
+                })
                 .map_init(
                     || (Hashers::new(languages, p.seed), IdCache::take(run)),
                     |(hashers, ids), chunk| {

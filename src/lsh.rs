@@ -99,7 +99,6 @@ pub fn sort_by_bits<T: Copy>(items: &mut [T], scratch: &mut Vec<T>, key: impl Fn
         starts[i] += starts[i - 1];
     }
     // Every slot is written by the scatter; only new capacity needs initializing.
-    scratch.clear();
     scratch.resize(n, items[0]);
     let mut next = starts;
     for e in items.iter() {
