@@ -674,13 +674,13 @@ pub(crate) fn shingle_set(shingler: &Shingler, words: &mut Words, text: &str, ou
     out.dedup();
 }
 
-/// The hash family of paragraph signatures: with independent hash functions, only the values
-/// the bands read (the first `bands × rows` functions, which the full family shares); with
+/// The hash family of paragraph signatures: with `k` hash functions (independent or folded),
+/// only the values the bands read (the first `bands × rows` functions, which the full family shares); with
 /// one-permutation hashing, all `num_hashes` bins.
 pub(crate) fn paragraph_hasher(p: &Params) -> MinHasher {
     let (bands, rows) = p.banding();
     let k = match p.signature {
-        crate::minhash::Scheme::Independent => bands * rows,
+        crate::minhash::Scheme::Independent | crate::minhash::Scheme::Folded => bands * rows,
         crate::minhash::Scheme::Oph => p.num_hashes,
     };
     MinHasher::with_scheme(k, p.seed, p.signature)

@@ -88,9 +88,12 @@ pub struct Params {
     /// signatures are not kept, only their band keys (4 bytes per band per unit, and the
     /// derived banding uses more bands when there are more values).
     pub num_hashes: usize,
-    /// How signature values are computed: `independent` (k hash functions, k evaluations per
-    /// shingle) or `oph` (one-permutation hashing with optimal densification, one evaluation
-    /// per shingle). Same expected estimate; see [`crate::minhash`].
+    /// How signature values are computed: `folded` (the default: k hash functions over the
+    /// shingle hash folded to 32 bits, one 32-bit mix per shingle and function), `independent`
+    /// (k hash functions over all 64 bits, two mixes per shingle and function; the default
+    /// before, kept so that index files built with it still open) or `oph` (one-permutation
+    /// hashing with optimal densification, one evaluation per shingle). Same expected
+    /// estimate; see [`crate::minhash`].
     pub signature: crate::minhash::Scheme,
     /// LSH bands for paragraph signatures; `None` derives them from `threshold`.
     pub bands: Option<usize>,
@@ -151,7 +154,7 @@ impl Params {
             threshold,
             shingle_words: 3,
             num_hashes: 128,
-            signature: crate::minhash::Scheme::Independent,
+            signature: crate::minhash::Scheme::Folded,
             bands: None,
             rows: None,
             sentence_threshold,

@@ -87,9 +87,12 @@ impl Index {
     /// `params` ([`Error::ParamsMismatch`] lists what differs), or creates an empty index with
     /// `params` (written by the first [`Index::save`]).
     ///
-    /// Compared: `threshold`, `shingle_words`, `num_hashes`, `signature`, the banding, `min_words`, `seed`,
-    /// `max_bucket`, `split` and `max_paragraph_bytes`. Not compared: `preset` (a label) and the
-    /// sentence-level fields, which the index does not use.
+    /// Compared: `threshold`, `shingle_words`, `num_hashes`, the banding, `min_words`, `seed`,
+    /// `max_bucket`, `split` and `max_paragraph_bytes`. Not compared: `preset` (a label), the
+    /// sentence-level fields, which the index does not use, and `signature`: an index keeps
+    /// the scheme it was built with and signs its queries with it (files saved before
+    /// `folded` became the default hold `independent` signatures, and still open with
+    /// today's defaults). Every scheme estimates the same Jaccard similarity.
     pub fn open_or_create(path: impl AsRef<Path>, params: Params) -> Result<Index> {
         let path = path.as_ref();
         match std::fs::metadata(path) {
@@ -132,7 +135,6 @@ pub(crate) fn differences(stored: &Params, given: &Params) -> Vec<String> {
         threshold,
         shingle_words,
         num_hashes,
-        signature,
         min_words,
         seed,
         max_bucket
@@ -426,8 +428,16 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Index> {
 
     let json_len = r.u32("params length")?;
     let json = r.take(u64::from(json_len), "params")?;
-    let params: Params = serde_json::from_slice(json)
+    let mut fields: serde_json::Value = serde_json::from_slice(json)
         .map_err(|e| r.corrupt(format!("params are not valid JSON: {e}")))?;
+    // Files written before `signature` was a parameter hold `independent` signatures, whatever
+    // today's default: a missing field means that scheme, not the default.
+    if let Some(map) = fields.as_object_mut() {
+        map.entry("signature")
+            .or_insert_with(|| serde_json::Value::from("independent"));
+    }
+    let params: Params = serde_json::from_value(fields)
+        .map_err(|e| r.corrupt(format!("params are not valid: {e}")))?;
     params
         .validate()
         .map_err(|e| r.corrupt(format!("stored params are invalid: {e}")))?;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::error::Error;
 use crate::input::Corpus;
+use crate::minhash::Scheme;
 use crate::params::Preset;
 use crate::Detector;
 
@@ -521,6 +522,28 @@ fn foreign_files_version_and_params_are_named() {
         ..Params::default()
     };
     assert_eq!(Index::open_or_create(&path, relabeled).unwrap().len(), 5);
+    // An index keeps its signature scheme: one built with `independent` signatures opens with
+    // the default (`folded`) and still finds its own paragraphs.
+    let independent = Params {
+        signature: Scheme::Independent,
+        ..Params::default()
+    };
+    let old_path = dir.path().join("independent.syndup");
+    let old = Index::new(independent).unwrap();
+    let text = "The river rose two metres overnight and the old town was cut off by noon, \
+        so the fire brigade carried elderly residents to the sports hall on the hill, where \
+        volunteers served soup and the mayor promised that the damage would be paid for \
+        before the end of the month";
+    assert!(matches!(old.observe("a", text), Seen::New(_)));
+    old.save(&old_path).unwrap();
+    let reopened = Index::open_or_create(&old_path, Params::default()).unwrap();
+    assert_eq!(reopened.params().signature, Scheme::Independent);
+    // An edited copy (last word changed) is found through the stored signatures' band keys,
+    // which only the same scheme reproduces.
+    let edited = text.replace("month", "week");
+    let found = reopened.query(&edited);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, MatchKind::Estimated);
     let fresh = Index::open_or_create(dir.path().join("new.syndup"), Params::default()).unwrap();
     assert!(fresh.is_empty());
 }

@@ -80,7 +80,9 @@ fn concurrent_observe_gives_exactly_one_new_per_duplicate_group() {
             Seen::New(_) => {}
             Seen::Duplicate { of, similarity } => {
                 assert_eq!(*of, new_of[g][0], "group {g}");
-                assert!(*similarity >= 0.8, "group {g}: {similarity}");
+                // Two copies share at least 90 % of their shingles; the 6-bit estimate of 128
+                // values has a standard error of about 0.03 there, so 0.75 is five errors off.
+                assert!(*similarity >= 0.75, "group {g}: {similarity}");
             }
             other => panic!("group {g}: {other:?}"),
         }

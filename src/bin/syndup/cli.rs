@@ -153,6 +153,8 @@ pub enum SignatureArg {
     Independent,
     /// One-permutation hashing with optimal densification.
     Oph,
+    /// k hash functions over the shingle hash folded to 32 bits (half the arithmetic).
+    Folded,
 }
 
 /// `--stem` values.
@@ -182,7 +184,7 @@ pub struct ParamArgs {
     /// MinHash values per signature [128].
     #[arg(long)]
     pub num_hashes: Option<usize>,
-    /// Signature scheme: k independent hashes, or one-permutation hashing [independent].
+    /// Signature scheme: k hash functions over the folded shingle hash, k independent hashes over all 64 bits (how indexes built before `folded` existed were signed), or one-permutation hashing [folded].
     #[arg(long, value_enum)]
     pub signature: Option<SignatureArg>,
     /// LSH bands (default: derived from the threshold).
@@ -247,6 +249,7 @@ impl ParamArgs {
             signature: self.signature.map(|s| match s {
                 SignatureArg::Independent => syndup::minhash::Scheme::Independent,
                 SignatureArg::Oph => syndup::minhash::Scheme::Oph,
+                SignatureArg::Folded => syndup::minhash::Scheme::Folded,
             }),
             bands: self.bands,
             rows: self.rows,
