@@ -209,6 +209,40 @@ pub fn write_line<W: Write, T: Serialize>(out: &mut W, kind: &str, data: T) -> s
     out.write_all(b"\n")
 }
 
+/// Lowest and highest of a cluster's (rounded) pair similarities.
+fn similarity_range(similarities: impl Iterator<Item = f64> + Clone) -> Range {
+    Range {
+        min: similarities.clone().fold(f64::INFINITY, f64::min),
+        max: similarities.fold(0.0, f64::max),
+    }
+}
+
+/// Appends a number (or `null`) as serde_json writes it.
+fn push_num<T: Serialize>(buf: &mut Vec<u8>, x: &T) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *buf, x).map_err(std::io::Error::from)
+}
+
+/// Appends `s` as a JSON string, byte for byte as serde_json writes it. serde_json escapes
+/// only `"`, `\` and control characters, so a string with none of them is copied between
+/// quotes as it is; that is decided by a scan without early exit, which the compiler
+/// vectorizes, where serde_json looks each byte up in a table. Other strings go through
+/// serde_json.
+fn push_str(buf: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
+    let bytes = s.as_bytes();
+    let plain = bytes.iter().fold(0u8, |acc, &b| {
+        acc | u8::from(b < 0x20 || b == b'"' || b == b'\\')
+    }) == 0;
+    if plain {
+        buf.reserve(bytes.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(bytes);
+        buf.push(b'"');
+        Ok(())
+    } else {
+        push_num(buf, &s)
+    }
+}
+
 /// Rounds to 4 decimals, as every similarity in reports.
 pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
@@ -258,37 +292,79 @@ impl<'a> Report<'a> {
             .iter()
             .map(|&m| member(corpus, m as usize))
             .collect();
-        let pos = |x: u32| c.members.binary_search(&x).unwrap_or(0);
-        let pairs: Vec<PairOut> = c
-            .pairs
-            .iter()
-            .map(|&k| {
-                let q = &self.detection.pairs[k];
-                PairOut {
-                    a: pos(q.a),
-                    b: pos(q.b),
-                    similarity: round4(q.similarity),
-                    measure: q.measure,
-                    jaccard: round4(q.jaccard),
-                    sentence: q.sentence.map(round4),
-                    spans: SpansOut {
-                        a: [q.spans.0.start, q.spans.0.end],
-                        b: [q.spans.1.start, q.spans.1.end],
-                    },
-                }
-            })
-            .collect();
-        let min = pairs
-            .iter()
-            .map(|q| q.similarity)
-            .fold(f64::INFINITY, f64::min);
-        let max = pairs.iter().map(|q| q.similarity).fold(0.0, f64::max);
+        let pairs: Vec<PairOut> = c.pairs.iter().map(|&k| self.pair(c, k)).collect();
         ClusterOut {
             id: c.id,
             members,
+            similarity: similarity_range(pairs.iter().map(|q| q.similarity)),
             pairs,
-            similarity: Range { min, max },
         }
+    }
+
+    /// Pair `k` of the detection, in cluster `c`, in contract form.
+    fn pair(&self, c: &Cluster, k: usize) -> PairOut {
+        let q = &self.detection.pairs[k];
+        let pos = |x: u32| c.members.binary_search(&x).unwrap_or(0);
+        PairOut {
+            a: pos(q.a),
+            b: pos(q.b),
+            similarity: round4(q.similarity),
+            measure: q.measure,
+            jaccard: round4(q.jaccard),
+            sentence: q.sentence.map(round4),
+            spans: SpansOut {
+                a: [q.spans.0.start, q.spans.0.end],
+                b: [q.spans.1.start, q.spans.1.end],
+            },
+        }
+    }
+
+    /// Appends the JSONL line of cluster `c`: the bytes [`write_line`] gives for
+    /// `self.cluster(c)`, written field by field without building the cluster's lists, and
+    /// with texts that need no escape (nearly all) copied as they are (see [`push_str`]).
+    fn push_cluster_line(&self, buf: &mut Vec<u8>, c: &Cluster) -> std::io::Result<()> {
+        buf.extend_from_slice(br#"{"type":"cluster","data":{"id":"#);
+        push_num(buf, &c.id)?;
+        buf.extend_from_slice(br#","members":["#);
+        for (i, &m) in c.members.iter().enumerate() {
+            let o = member(self.corpus, m as usize);
+            buf.extend_from_slice(if i == 0 {
+                br#"{"source":"#
+            } else {
+                br#",{"source":"#
+            });
+            push_str(buf, o.source)?;
+            buf.extend_from_slice(br#","line":"#);
+            push_num(buf, &o.line)?;
+            buf.extend_from_slice(br#","byte":"#);
+            push_num(buf, &o.byte)?;
+            buf.extend_from_slice(br#","doc":"#);
+            match o.doc {
+                Some(d) => push_str(buf, d)?,
+                None => buf.extend_from_slice(b"null"),
+            }
+            buf.extend_from_slice(br#","paragraph":"#);
+            push_num(buf, &o.paragraph)?;
+            buf.extend_from_slice(br#","text":"#);
+            push_str(buf, o.text)?;
+            buf.push(b'}');
+        }
+        buf.extend_from_slice(br#"],"pairs":["#);
+        for (i, &k) in c.pairs.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            serde_json::to_writer(&mut *buf, &self.pair(c, k))?;
+        }
+        buf.extend_from_slice(br#"],"similarity":"#);
+        let range = similarity_range(
+            c.pairs
+                .iter()
+                .map(|&k| round4(self.detection.pairs[k].similarity)),
+        );
+        serde_json::to_writer(&mut *buf, &range)?;
+        buf.extend_from_slice(b"}}\n");
+        Ok(())
     }
 
     /// The summary in contract form.
@@ -314,23 +390,39 @@ impl<'a> Report<'a> {
 
     fn write_jsonl<W: Write>(&self, mut out: W) -> std::io::Result<()> {
         // Clusters are serialized in parallel (rayon, in the caller's pool), a block at a time,
-        // and written in order.
+        // and written in order; a block is written while the next one is serialized.
         use rayon::prelude::*;
-        for block in self.detection.clusters.chunks(1 << 12) {
-            let bufs = block
+        let serialize = |block: &[Cluster]| {
+            block
                 .par_chunks(256)
                 .map(|cs| {
                     let mut buf = Vec::new();
                     for c in cs {
-                        write_line(&mut buf, "cluster", self.cluster(c))?;
+                        self.push_cluster_line(&mut buf, c)?;
                     }
                     Ok(buf)
                 })
-                .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
+                .collect::<std::io::Result<Vec<Vec<u8>>>>()
+        };
+        let write = |out: &mut W, bufs: Vec<Vec<u8>>| -> std::io::Result<()> {
             for buf in bufs {
                 out.write_all(&buf)?;
             }
+            Ok(())
+        };
+        let mut pending: Vec<Vec<u8>> = Vec::new();
+        for block in self.detection.clusters.chunks(1 << 12) {
+            // The writer stays on this thread (it need not be `Send`); the next block is
+            // serialized by the pool meanwhile.
+            let mut next = None;
+            let written = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| next = Some(serialize(block)));
+                write(&mut out, std::mem::take(&mut pending))
+            });
+            written?;
+            pending = next.unwrap_or_else(|| Ok(Vec::new()))?;
         }
+        write(&mut out, pending)?;
         for s in &self.corpus.skipped {
             write_line(&mut out, "skipped", s)?;
         }
@@ -423,4 +515,63 @@ fn snippet(text: &str, max: usize) -> String {
 /// The skipped entries of a corpus (re-exported for callers that only need them).
 pub fn skipped(corpus: &Corpus) -> &[Skipped] {
     &corpus.skipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{InputFormat, InputOptions};
+    use crate::Detector;
+
+    /// The hand-written cluster lines are the bytes serde_json writes for the same clusters:
+    /// texts with and without characters to escape (quotes, backslashes, tabs, other control
+    /// characters, non-ASCII), plain text and JSON Lines (record ids, paragraph numbers).
+    #[test]
+    fn cluster_lines_are_what_serde_json_writes() {
+        let params = Params::default();
+        let lines = [
+            "The mayor said \"we will rebuild\" after the flood hit the old town on Sunday night.",
+            "Prices rose by 3\\4 of a point in early trading, the exchange said on Monday morning.",
+            "The index fell\tsharply in the afternoon, traders said, after the bank raised its rates.",
+            "Control \u{1} characters \u{1f} stay escaped in the report of this paragraph here.",
+            "Die Regierung hat am Montag neue Maßnahmen gegen die Überschwemmung angekündigt. 😀",
+            "A plain paragraph with nothing to escape, repeated so that it forms a cluster too.",
+        ];
+        let text: String = lines
+            .iter()
+            .chain(&lines)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let jsonl: String = lines
+            .iter()
+            .chain(&lines)
+            .enumerate()
+            .map(|(i, l)| {
+                format!(
+                    "{}\n",
+                    serde_json::json!({"id": format!("doc \"{i}\"\\"), "text": format!("{l}\n\n{l}")})
+                )
+            })
+            .collect();
+        let plain = Corpus::from_texts(&[("plain \"name\".txt", &text)], &params);
+        let options = InputOptions {
+            format: InputFormat::Jsonl,
+            ..InputOptions::default()
+        };
+        let records = Corpus::from_bytes(&[("feed.jsonl", jsonl.as_bytes())], &options, &params);
+        for corpus in [&plain, &records] {
+            let found = Detector::new(params.clone()).unwrap().detect(corpus);
+            assert!(found.clusters.len() >= 6, "{}", found.clusters.len());
+            let report = Report::new(corpus, &found, &params, 0.0);
+            for c in &found.clusters {
+                let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+                report.push_cluster_line(&mut ours, c).unwrap();
+                write_line(&mut theirs, "cluster", report.cluster(c)).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&theirs)
+                );
+            }
+        }
+    }
 }
