@@ -54,34 +54,41 @@ impl UnionFind {
     }
 }
 
-/// Groups of two or more of `0..n` connected by `pairs`, each sorted, ordered by first member.
+/// Groups of two or more of `0..n` connected by `pairs` (of two different paragraphs each),
+/// each sorted, ordered by first member.
 ///
-/// The sorts run in parallel (rayon, in the caller's pool); their keys are distinct, so the
-/// result does not depend on the thread count.
+/// Linear after the unions, without sorting: the paragraphs that appear in a pair are visited
+/// in increasing order, so a group's id is given at its first (smallest) member, and each
+/// group's list fills in increasing order. The result depends only on the set of pairs.
 pub fn clusters(n: usize, pairs: &[(u32, u32)]) -> Vec<Vec<u32>> {
-    use rayon::prelude::*;
     let mut uf = UnionFind::new(n);
+    let mut paired = vec![false; n];
     for &(a, b) in pairs {
         uf.union(a, b);
+        paired[a as usize] = true;
+        paired[b as usize] = true;
     }
-    let mut members: Vec<u32> = pairs.par_iter().flat_map_iter(|&(a, b)| [a, b]).collect();
-    members.par_sort_unstable();
-    members.dedup();
-    let mut keyed: Vec<(u32, u32)> = members.iter().map(|&m| (uf.find(m), m)).collect();
-    drop(members);
-    keyed.par_sort_unstable();
-    let mut groups: Vec<Vec<u32>> = Vec::new();
-    let mut last = None;
-    for (root, m) in keyed {
-        if last != Some(root) {
-            groups.push(Vec::new());
-            last = Some(root);
+    // The sizes are no longer needed: the array becomes each root's group id (u32::MAX: none
+    // yet), and a group's size is counted again at its root as its members are met.
+    let mut id_of_root = std::mem::take(&mut uf.size);
+    id_of_root.fill(u32::MAX);
+    let mut sizes: Vec<u32> = Vec::new();
+    for m in (0..n as u32).filter(|&m| paired[m as usize]) {
+        let root = uf.find(m) as usize;
+        if id_of_root[root] == u32::MAX {
+            id_of_root[root] = sizes.len() as u32;
+            sizes.push(0);
         }
-        if let Some(g) = groups.last_mut() {
-            g.push(m);
-        }
+        sizes[id_of_root[root] as usize] += 1;
     }
-    groups.par_sort_unstable_by_key(|g| g[0]);
+    let mut groups: Vec<Vec<u32>> = sizes
+        .iter()
+        .map(|&s| Vec::with_capacity(s as usize))
+        .collect();
+    for m in (0..n as u32).filter(|&m| paired[m as usize]) {
+        let root = uf.find(m) as usize;
+        groups[id_of_root[root] as usize].push(m);
+    }
     groups
 }
 
@@ -96,5 +103,48 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a, vec![vec![0, 5], vec![1, 3, 8], vec![7, 9]]);
         assert!(clusters(3, &[]).is_empty());
+    }
+
+    proptest::proptest! {
+        /// The groups are those a plain search of the graph finds, in the documented order,
+        /// over random graphs (repeated pairs included).
+        #[test]
+        fn clusters_are_the_connected_components(
+            n in 1usize..60,
+            raw in proptest::collection::vec((0u32..60, 0u32..60), 0..80),
+        ) {
+            let pairs: Vec<(u32, u32)> = raw
+                .iter()
+                .map(|&(a, b)| (a % n as u32, b % n as u32))
+                .filter(|&(a, b)| a != b)
+                .collect();
+            let mut adjacent = vec![Vec::new(); n];
+            for &(a, b) in &pairs {
+                adjacent[a as usize].push(b as usize);
+                adjacent[b as usize].push(a as usize);
+            }
+            let mut seen = vec![false; n];
+            let mut want: Vec<Vec<u32>> = Vec::new();
+            for start in 0..n {
+                if seen[start] || adjacent[start].is_empty() {
+                    continue;
+                }
+                let (mut group, mut stack) = (Vec::new(), vec![start]);
+                seen[start] = true;
+                while let Some(x) = stack.pop() {
+                    group.push(x as u32);
+                    for &y in &adjacent[x] {
+                        if !seen[y] {
+                            seen[y] = true;
+                            stack.push(y);
+                        }
+                    }
+                }
+                group.sort_unstable();
+                want.push(group);
+            }
+            want.sort();
+            proptest::prop_assert_eq!(clusters(n, &pairs), want);
+        }
     }
 }
