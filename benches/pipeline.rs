@@ -9,8 +9,9 @@
 //! * `stem`: [`TermHasher::hash`] (English; the ASCII words through the allocation-free
 //!   Porter2 port) of every word vs rust-stemmers' English `stem` into a `String`, hashed with
 //!   `DefaultHasher`. No term cache on either side: this is the cost of a cache miss.
-//! * `minhash`: [`MinHasher::sign`] (128 values, one thread) over each paragraph's shingle set vs
-//!   128 independent `DefaultHasher` hashes seeded by `i` per shingle.
+//! * `minhash`: [`MinHasher::sign`] (128 values, the default scheme, one thread) over each
+//!   paragraph's shingle set vs 128 independent `DefaultHasher` hashes seeded by `i` per
+//!   shingle.
 //! * `lsh`: [`lsh::candidate_pairs`] (banding of preset `near`, rayon over bands) vs a
 //!   `HashMap<u64, Vec<u32>>` of band keys per band.
 //! * `verify`: [`verify::jaccard`] on sorted vectors vs `HashSet` intersection / union counts,
@@ -317,7 +318,7 @@ fn bench_minhash(c: &mut Criterion, inputs: &[Input], params: &Params) {
     let mut g = c.benchmark_group("minhash");
     // The naive baseline takes ~30 ms per iteration: equal-sized samples fit the time budget.
     g.sampling_mode(SamplingMode::Flat);
-    let hasher = MinHasher::new(params.num_hashes, params.seed);
+    let hasher = MinHasher::with_scheme(params.num_hashes, params.seed, params.signature);
     for input in inputs {
         g.throughput(Throughput::Bytes(input.text_bytes()));
         g.bench_with_input(BenchmarkId::new("syndup", &input.name), input, |b, i| {
