@@ -617,6 +617,43 @@ fn document_frequencies<'a>(
     df.into_iter().map(AtomicU32::into_inner).collect()
 }
 
+/// A whole text of `len` bytes as a span of it.
+fn whole_span_of(len: usize) -> Span {
+    Span { start: 0, end: len }
+}
+
+/// Fills `out` with the output of each item in `items`, in item order: item `i` writes
+/// `count(&items[i])` values into its own piece of `out`, whose length is the sum of the
+/// counts. In parallel (rayon) over chunks of items, each of which first finds where its
+/// piece starts, so nothing is collected and copied afterwards.
+fn fill_in_order<T, P, C, F>(items: &[T], count: C, out: &mut [P], fill: F)
+where
+    T: Sync,
+    P: Send,
+    C: Fn(&T) -> usize + Sync,
+    F: Fn(&T, &mut [P]) + Sync,
+{
+    const CHUNK: usize = 4096;
+    let mut pieces: Vec<(&[T], &mut [P])> = Vec::with_capacity(items.len().div_ceil(CHUNK));
+    let mut rest = out;
+    for chunk in items.chunks(CHUNK) {
+        let n: usize = chunk.iter().map(&count).sum();
+        let all = std::mem::take(&mut rest);
+        let n = n.min(all.len());
+        let (piece, tail) = all.split_at_mut(n);
+        pieces.push((chunk, piece));
+        rest = tail;
+    }
+    pieces.into_par_iter().for_each(|(chunk, mut piece)| {
+        for item in chunk {
+            let n = count(item).min(piece.len());
+            let (mine, tail) = std::mem::take(&mut piece).split_at_mut(n);
+            fill(item, mine);
+            piece = tail;
+        }
+    });
+}
+
 /// Paragraph `i`'s whole text as a span of it.
 pub(crate) fn whole_span(corpus: &Corpus, i: u32) -> Span {
     let para = &corpus.paragraphs[i as usize];
@@ -997,9 +1034,44 @@ impl Detector {
                 m
             }
         };
+        // Every pair is written in place in one list made at its final size, in parallel over
+        // chunks of groups and of merged pairs (each chunk knows where its pairs start), so the
+        // list is never held twice; its order is the serial one.
+        let group_count = |g: &Vec<u32>| {
+            if g.len() <= FULL_GROUP {
+                g.len() * (g.len() - 1) / 2
+            } else {
+                g.len() - 1
+            }
+        };
+        let merged_count = |pr: &Pair| {
+            let n = copies(pr.a).len() * copies(pr.b).len();
+            if n > FULL_GROUP * FULL_GROUP {
+                1
+            } else {
+                n
+            }
+        };
+        let from_groups: usize = groups.par_iter().map(group_count).sum();
+        let from_merged: usize = merged.par_iter().map(merged_count).sum();
+        let placeholder = Pair {
+            a: 0,
+            b: 0,
+            similarity: 1.0,
+            measure: Measure::Identical,
+            jaccard: 1.0,
+            sentence: None,
+            spans: (whole_span_of(0), whole_span_of(0)),
+        };
         let mut pairs: Vec<Pair> = Vec::new();
-        for g in &groups {
+        (0..from_groups + from_merged)
+            .into_par_iter()
+            .map(|_| placeholder.clone())
+            .collect_into_vec(&mut pairs);
+        let (for_groups, for_merged) = pairs.split_at_mut(from_groups);
+        fill_in_order(&groups, group_count, for_groups, |g, out| {
             let full = g.len() <= FULL_GROUP;
+            let mut slots = out.iter_mut();
             for (x, &a) in g.iter().enumerate() {
                 let partners: &[u32] = if full {
                     &g[x + 1..]
@@ -1008,28 +1080,25 @@ impl Detector {
                 } else {
                     &[]
                 };
-                for &b in partners {
-                    pairs.push(Pair {
-                        a,
-                        b,
-                        similarity: 1.0,
-                        measure: Measure::Identical,
-                        jaccard: 1.0,
-                        sentence: None,
-                        spans: (whole(a), whole(b)),
-                    });
+                for (&b, q) in partners.iter().zip(slots.by_ref()) {
+                    q.a = a;
+                    q.b = b;
+                    q.spans = (whole(a), whole(b));
                 }
             }
-        }
-        for pr in merged {
+        });
+        fill_in_order(&merged, merged_count, for_merged, |pr, out| {
             let (ca, cb) = (copies(pr.a), copies(pr.b));
             if ca.len() * cb.len() > FULL_GROUP * FULL_GROUP {
-                pairs.push(pr);
-                continue;
+                if let Some(q) = out.first_mut() {
+                    *q = pr.clone();
+                }
+                return;
             }
+            let mut slots = out.iter_mut();
             for &x in ca {
-                for &y in cb {
-                    let mut q = pr.clone();
+                for (&y, q) in cb.iter().zip(slots.by_ref()) {
+                    *q = pr.clone();
                     if x < y {
                         q.a = x;
                         q.b = y;
@@ -1038,10 +1107,10 @@ impl Detector {
                         q.b = x;
                         q.spans = (pr.spans.1, pr.spans.0);
                     }
-                    pairs.push(q);
                 }
             }
-        }
+        });
+        drop(merged);
         drop(members_of);
         drop((rep, groups));
         release_free_memory();
@@ -1204,6 +1273,26 @@ fn first_of_same_bytes(corpus: &Corpus) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// `fill_in_order` writes what a serial loop over the items would append, whatever
+        /// the counts (zeros included) and the number of items (more than a chunk too).
+        #[test]
+        fn fill_in_order_is_the_serial_order(counts in proptest::collection::vec(0usize..5, 0..9000)) {
+            let items: Vec<(usize, usize)> = counts.iter().copied().enumerate().collect();
+            let want: Vec<(usize, usize)> = items
+                .iter()
+                .flat_map(|&(i, n)| (0..n).map(move |k| (i, k)))
+                .collect();
+            let mut got = vec![(usize::MAX, 0); want.len()];
+            fill_in_order(&items, |&(_, n)| n, &mut got, |&(i, _), out| {
+                for (k, slot) in out.iter_mut().enumerate() {
+                    *slot = (i, k);
+                }
+            });
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 
     /// Merging evidence in pieces, in any order, gives what merging it all at once gives (the
     /// lean detector merges as it verifies): the same kept piece per pair, with the same best
