@@ -617,11 +617,6 @@ fn document_frequencies<'a>(
     df.into_iter().map(AtomicU32::into_inner).collect()
 }
 
-/// A whole text of `len` bytes as a span of it.
-fn whole_span_of(len: usize) -> Span {
-    Span { start: 0, end: len }
-}
-
 /// Fills `out` with the output of each item in `items`, in item order: item `i` writes
 /// `count(&items[i])` values into its own piece of `out`, whose length is the sum of the
 /// counts. In parallel (rayon) over chunks of items, each of which first finds where its
@@ -727,8 +722,8 @@ pub(crate) fn shingle_set(shingler: &Shingler, words: &mut Words, text: &str, ou
 }
 
 /// The hash family of paragraph signatures: with `k` hash functions (independent or folded),
-/// only the values the bands read (the first `bands × rows` functions, which the full family shares); with
-/// one-permutation hashing, all `num_hashes` bins.
+/// only the values the bands read (the first `bands × rows` functions, which the full family
+/// shares); with one-permutation hashing, all `num_hashes` bins.
 pub(crate) fn paragraph_hasher(p: &Params) -> MinHasher {
     let (bands, rows) = p.banding();
     let k = match p.signature {
@@ -1061,7 +1056,7 @@ impl Detector {
             measure: Measure::Identical,
             jaccard: 1.0,
             sentence: None,
-            spans: (whole_span_of(0), whole_span_of(0)),
+            spans: (Span { start: 0, end: 0 }, Span { start: 0, end: 0 }),
         };
         let mut pairs: Vec<Pair> = Vec::new();
         (0..from_groups + from_merged)

@@ -217,8 +217,8 @@ fn similarity_range(similarities: impl Iterator<Item = f64> + Clone) -> Range {
     }
 }
 
-/// Appends a number (or `null`) as serde_json writes it.
-fn push_num<T: Serialize>(buf: &mut Vec<u8>, x: &T) -> std::io::Result<()> {
+/// Appends a value as serde_json writes it.
+fn push_json<T: Serialize>(buf: &mut Vec<u8>, x: &T) -> std::io::Result<()> {
     serde_json::to_writer(&mut *buf, x).map_err(std::io::Error::from)
 }
 
@@ -239,7 +239,7 @@ fn push_str(buf: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
         buf.push(b'"');
         Ok(())
     } else {
-        push_num(buf, &s)
+        push_json(buf, &s)
     }
 }
 
@@ -321,10 +321,12 @@ impl<'a> Report<'a> {
 
     /// Appends the JSONL line of cluster `c`: the bytes [`write_line`] gives for
     /// `self.cluster(c)`, written field by field without building the cluster's lists, and
-    /// with texts that need no escape (nearly all) copied as they are (see [`push_str`]).
+    /// with texts that need no escape (nearly all) copied as they are (see [`push_str`]). A
+    /// field added to [`ClusterOut`] or [`MemberOut`] is added here too: the test
+    /// `cluster_lines_are_what_serde_json_writes` fails until it is.
     fn push_cluster_line(&self, buf: &mut Vec<u8>, c: &Cluster) -> std::io::Result<()> {
         buf.extend_from_slice(br#"{"type":"cluster","data":{"id":"#);
-        push_num(buf, &c.id)?;
+        push_json(buf, &c.id)?;
         buf.extend_from_slice(br#","members":["#);
         for (i, &m) in c.members.iter().enumerate() {
             let o = member(self.corpus, m as usize);
@@ -335,16 +337,16 @@ impl<'a> Report<'a> {
             });
             push_str(buf, o.source)?;
             buf.extend_from_slice(br#","line":"#);
-            push_num(buf, &o.line)?;
+            push_json(buf, &o.line)?;
             buf.extend_from_slice(br#","byte":"#);
-            push_num(buf, &o.byte)?;
+            push_json(buf, &o.byte)?;
             buf.extend_from_slice(br#","doc":"#);
             match o.doc {
                 Some(d) => push_str(buf, d)?,
                 None => buf.extend_from_slice(b"null"),
             }
             buf.extend_from_slice(br#","paragraph":"#);
-            push_num(buf, &o.paragraph)?;
+            push_json(buf, &o.paragraph)?;
             buf.extend_from_slice(br#","text":"#);
             push_str(buf, o.text)?;
             buf.push(b'}');
@@ -354,7 +356,7 @@ impl<'a> Report<'a> {
             if i > 0 {
                 buf.push(b',');
             }
-            serde_json::to_writer(&mut *buf, &self.pair(c, k))?;
+            push_json(buf, &self.pair(c, k))?;
         }
         buf.extend_from_slice(br#"],"similarity":"#);
         let range = similarity_range(
@@ -362,7 +364,7 @@ impl<'a> Report<'a> {
                 .iter()
                 .map(|&k| round4(self.detection.pairs[k].similarity)),
         );
-        serde_json::to_writer(&mut *buf, &range)?;
+        push_json(buf, &range)?;
         buf.extend_from_slice(b"}}\n");
         Ok(())
     }
