@@ -347,10 +347,10 @@ impl SentenceTerms {
         sentence: &str,
         swords: &mut Words,
         tagged: &mut Vec<(u64, bool)>,
-        hash: &mut impl FnMut(&[u8]) -> u64,
+        (cache, hasher): (&mut TermCache, &TermHasher),
     ) -> bool {
         swords.normalize(sentence);
-        self.fill_range(swords, 0..swords.len(), tagged, hash)
+        self.fill_range(swords, 0..swords.len(), tagged, (cache, hasher))
     }
 
     /// [`SentenceTerms::fill_with`] for a sentence whose words are `range` of `words` (the
@@ -360,7 +360,7 @@ impl SentenceTerms {
         words: &Words,
         range: std::ops::Range<usize>,
         tagged: &mut Vec<(u64, bool)>,
-        hash: &mut impl FnMut(&[u8]) -> u64,
+        (cache, hasher): (&mut TermCache, &TermHasher),
     ) -> bool {
         if range.len() < self.min_words {
             return false;
@@ -371,10 +371,17 @@ impl SentenceTerms {
         // a name at the sentence start.
         let first = range.start;
         let opens_name = range.len() > 1 && words.is_capitalized(first + 1);
-        tagged.extend(range.map(|i| {
+        // Every word keyed (its cache slot requested) before any is resolved.
+        tagged.extend(range.clone().map(|i| {
             let name = words.is_capitalized(i) && (i > first || opens_name);
-            (hash(words.word_bytes(i)), self.names_marked && name)
+            (
+                cache.key(hasher, words.word_bytes(i)),
+                self.names_marked && name,
+            )
         }));
+        for (t, i) in tagged.iter_mut().zip(range) {
+            t.0 = cache.resolve(hasher, words.word_bytes(i), t.0);
+        }
         // Sort by hash, names last among equal hashes, so the first of each run says whether
         // every occurrence is a name.
         tagged.sort_unstable();
@@ -1186,7 +1193,6 @@ impl Detector {
                     let Some((_, th)) = term_hasher.as_ref() else {
                         continue;
                     };
-                    let mut hash = |w: &[u8]| stems.hash_bytes(th, w);
                     let terms = SentenceTerms {
                         names_marked,
                         min_words: p.min_sentence_words,
@@ -1207,10 +1213,10 @@ impl Detector {
                             {
                                 next_word += 1;
                             }
-                            terms.fill_range(&words, from..next_word, &mut tagged, &mut hash)
+                            terms.fill_range(&words, from..next_word, &mut tagged, (&mut stems, th))
                         } else {
                             let sentence = &text[span.range()];
-                            terms.fill_with(sentence, &mut swords, &mut tagged, &mut hash)
+                            terms.fill_with(sentence, &mut swords, &mut tagged, (&mut stems, th))
                         };
                         if !filled {
                             continue;
@@ -1426,7 +1432,6 @@ mod tests {
         ];
         let th = TermHasher::new(None, 3);
         let mut cache = TermCache::new(64);
-        let mut hash = |w: &[u8]| cache.hash_bytes(&th, w);
         for names_marked in [false, true] {
             let terms = SentenceTerms {
                 names_marked,
@@ -1443,9 +1448,13 @@ mod tests {
                     while next < words.len() && words.origin(next).is_some_and(|o| o < span.end) {
                         next += 1;
                     }
-                    let got_a = terms.fill_range(&words, from..next, &mut a, &mut hash);
-                    let got_b =
-                        terms.fill_with(&text[span.range()], &mut swords, &mut b, &mut hash);
+                    let got_a = terms.fill_range(&words, from..next, &mut a, (&mut cache, &th));
+                    let got_b = terms.fill_with(
+                        &text[span.range()],
+                        &mut swords,
+                        &mut b,
+                        (&mut cache, &th),
+                    );
                     assert_eq!(got_a, got_b, "{text}");
                     assert_eq!(a, b, "{}", &text[span.range()]);
                 }

@@ -961,9 +961,13 @@ impl Detector {
                             };
                             let text = corpus.text(pr);
                             for span in segment::sentences(text) {
-                                let mut hash = |w: &[u8]| cache.hash_bytes(th, w);
                                 let sentence = &text[span.range()];
-                                if maker.fill_with(sentence, &mut swords, &mut tagged, &mut hash) {
+                                if maker.fill_with(
+                                    sentence,
+                                    &mut swords,
+                                    &mut tagged,
+                                    (&mut *cache, th),
+                                ) {
                                     found.push(Unit {
                                         para,
                                         start: span.start as u32,
@@ -1045,12 +1049,11 @@ impl Detector {
                             };
                             let text = corpus.text(pr);
                             let sentence = text.get(unit.start as usize..unit.end as usize);
-                            let mut hash = |w: &[u8]| cache.hash_bytes(th, w);
                             if maker.fill_with(
                                 sentence.unwrap_or(""),
                                 &mut swords,
                                 &mut tagged,
-                                &mut hash,
+                                (&mut *cache, th),
                             ) {
                                 // The look-ups miss the cache; the lines they will read
                                 // are asked for first, for all the sentence's terms at

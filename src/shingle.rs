@@ -148,12 +148,34 @@ impl TermCache {
     /// [`Words::word_bytes`]): checked as text only when it has to be stemmed. Bytes that are
     /// not UTF-8 are hashed as they are, unstemmed.
     pub fn hash_bytes(&mut self, hasher: &TermHasher, word: &[u8]) -> u64 {
+        let key = self.key(hasher, word);
+        self.resolve(hasher, word, key)
+    }
+
+    /// The word hash that picks `word`'s slot, which is asked to be loaded into the cache
+    /// meanwhile: [`TermCache::resolve`] with this key a few words later finds it there. A
+    /// sentence's words are keyed first and resolved after, so that their slots' cache misses
+    /// overlap rather than follow one another.
+    pub(crate) fn key(&mut self, hasher: &TermHasher, word: &[u8]) -> u64 {
         // 0 marks an empty slot, so no word hash is 0.
         let key = xxh3_64_with_seed(word, hasher.salt).max(1);
         if self.slots.is_empty() {
             self.slots = vec![(0, 0); self.size];
         }
-        let at = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (self.size - 1);
+        crate::detect::prefetch(&self.slots, self.slot_of(key));
+        key
+    }
+
+    fn slot_of(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (self.size - 1)
+    }
+
+    /// [`TermCache::hash_bytes`] of `word`, whose [`TermCache::key`] is `key`.
+    pub(crate) fn resolve(&mut self, hasher: &TermHasher, word: &[u8], key: u64) -> u64 {
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0); self.size];
+        }
+        let at = self.slot_of(key);
         let slot = &mut self.slots[at];
         if slot.0 == key {
             return slot.1;
@@ -277,6 +299,15 @@ mod tests {
         assert_eq!(cache.hash(&en, "running"), cache.hash(&en, "run"));
         cache.clear();
         assert_eq!(cache.hash(&de, "häuser"), de.hash("häuser"));
+
+        // Keyed in a batch, then resolved: the same answers, also when later words of the
+        // batch evict the slots of earlier ones (4 slots, 8 words).
+        for th in [&en, &de, &raw] {
+            let keys: Vec<u64> = words.iter().map(|w| cache.key(th, w.as_bytes())).collect();
+            for (w, key) in words.iter().zip(keys) {
+                assert_eq!(cache.resolve(th, w.as_bytes(), key), th.hash(w), "{w}");
+            }
+        }
     }
 
     #[test]
