@@ -995,7 +995,8 @@ impl Detector {
         crate::detect::release_free_memory();
         stats.sentences = units.len();
         // The weights and the signed terms of `detect`.
-        let idf = Idf::new(units.len());
+        let mut idf = Idf::new(units.len());
+        idf.remember(&df);
         let common = idf.common();
         if vocab.len() >= 1 << 31 {
             return Err(Error::Unsupported {
