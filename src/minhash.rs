@@ -105,6 +105,35 @@ fn fmix32(mut h: u32) -> u32 {
     h
 }
 
+/// Defines method `$name`, which runs `$portable` compiled for AVX2 (as method `$avx2`) when
+/// the CPU has it, checked at run time, and as built (SSE2 on x86-64) otherwise: the same
+/// arithmetic in 8-lane vectors rather than 4, so the same values.
+macro_rules! with_avx2 {
+    (
+        $(#[$attr:meta])*
+        $vis:vis fn $name:ident / $avx2:ident => $portable:ident($($arg:ident: $ty:ty),* $(,)?)
+    ) => {
+        $(#[$attr])*
+        $vis fn $name(&self, $($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2, checked just above.
+                    unsafe { self.$avx2($($arg),*) };
+                    return;
+                }
+            }
+            self.$portable($($arg),*);
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2(&self, $($arg: $ty),*) {
+            self.$portable($($arg),*);
+        }
+    };
+}
+
 impl MinHasher {
     /// `k` independent hash functions drawn from `seed`.
     pub fn new(k: usize, seed: u64) -> MinHasher {
@@ -190,40 +219,12 @@ impl MinHasher {
         }
     }
 
-    fn sign_independent(&self, set: &[u64], out: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.sign_avx2(set, out) };
-                return;
-            }
-        }
-        self.sign_portable(set, out);
+    with_avx2! {
+        fn sign_independent / sign_avx2 => sign_portable(set: &[u64], out: &mut [u32])
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn sign_avx2(&self, set: &[u64], out: &mut [u32]) {
-        self.sign_portable(set, out);
-    }
-
-    fn sign_folded(&self, set: &[u64], out: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.sign_folded_avx2(set, out) };
-                return;
-            }
-        }
-        self.sign_folded_portable(set, out);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn sign_folded_avx2(&self, set: &[u64], out: &mut [u32]) {
-        self.sign_folded_portable(set, out);
+    with_avx2! {
+        fn sign_folded / sign_folded_avx2 => sign_folded_portable(set: &[u64], out: &mut [u32])
     }
 
     #[inline(always)]
@@ -239,43 +240,32 @@ impl MinHasher {
         }
     }
 
-    /// Writes the weighted MinHash signature of `items` (element, weight) into `out`: value `i`
-    /// is the least `E_i(x) / w(x)` over the items, where `E_i(x)` is an exponentially
-    /// distributed variate drawn from hash function `i` and the element (an exponential race).
-    /// Two signatures agree in a position with probability Σ min(wa, wb) / Σ max(wa, wb) when
-    /// each element weighs the same in both sets (the weighted Jaccard similarity); values are
-    /// the bit patterns of positive `f32`s, so they compare like the floats. One hash per
-    /// element and function, whatever the weight (where repeating an element `w` times
-    /// costs `w`). Items with a weight that is not positive and finite are left out; an empty
-    /// set gives all `u32::MAX`.
-    ///
-    /// ```
-    /// use syndup::minhash::{estimate, MinHasher};
-    /// let h = MinHasher::new(256, 5);
-    /// // Shared elements weigh 3 of the union's 5.
-    /// let a = [(1u64, 2.0f32), (2, 1.0), (3, 1.0)];
-    /// let b = [(1u64, 2.0f32), (2, 1.0), (4, 1.0)];
-    /// let (mut sa, mut sb) = (vec![0; 256], vec![0; 256]);
-    /// h.sign_weighted(&a, &mut sa);
-    /// h.sign_weighted(&b, &mut sb);
-    /// assert!((estimate(&sa, &sb) - 0.6).abs() < 0.15);
-    /// ```
-    pub fn sign_weighted(&self, items: &[(u64, f32)], out: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.sign_weighted_avx2(items, out) };
-                return;
-            }
-        }
-        self.sign_weighted_portable(items, out);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn sign_weighted_avx2(&self, items: &[(u64, f32)], out: &mut [u32]) {
-        self.sign_weighted_portable(items, out);
+    with_avx2! {
+        /// Writes the weighted MinHash signature of `items` (element, weight) into `out`: value `i`
+        /// is the least `E_i(x) / w(x)` over the items, where `E_i(x)` is an exponentially
+        /// distributed variate drawn from hash function `i` and the element (an exponential race).
+        /// Two signatures agree in a position with probability Σ min(wa, wb) / Σ max(wa, wb) when
+        /// each element weighs the same in both sets (the weighted Jaccard similarity); values are
+        /// the bit patterns of positive `f32`s, so they compare like the floats. One hash per
+        /// element and function, whatever the weight (where repeating an element `w` times
+        /// costs `w`). Items with a weight that is not positive and finite are left out; an empty
+        /// set gives all `u32::MAX`.
+        ///
+        /// ```
+        /// use syndup::minhash::{estimate, MinHasher};
+        /// let h = MinHasher::new(256, 5);
+        /// // Shared elements weigh 3 of the union's 5.
+        /// let a = [(1u64, 2.0f32), (2, 1.0), (3, 1.0)];
+        /// let b = [(1u64, 2.0f32), (2, 1.0), (4, 1.0)];
+        /// let (mut sa, mut sb) = (vec![0; 256], vec![0; 256]);
+        /// h.sign_weighted(&a, &mut sa);
+        /// h.sign_weighted(&b, &mut sb);
+        /// assert!((estimate(&sa, &sb) - 0.6).abs() < 0.15);
+        /// ```
+        pub fn sign_weighted / sign_weighted_avx2 => sign_weighted_portable(
+            items: &[(u64, f32)],
+            out: &mut [u32]
+        )
     }
 
     #[inline(always)]
