@@ -415,8 +415,9 @@ impl Idf {
     }
 
     /// Also keeps the weights of the frequencies in `dfs` that the table does not cover.
-    /// Those are the commonest words' (a term in 65,536 sentences or more: a few hundred
-    /// distinct frequencies at 500 MB), and they occur in nearly every sentence: without this,
+    /// Those are the commonest words' (a term in 65,536 sentences or more, so at most one
+    /// such term per 65,536 occurrences: under 760 at 500 MB, whose sentences hold 49.7 M
+    /// terms), and they occur in nearly every sentence: without this,
     /// each of their occurrences cost a logarithm in every sum and verification (1.6 % of a
     /// default run at 500 MB). Same weights either way.
     pub(crate) fn remember(&mut self, dfs: &[u32]) {
