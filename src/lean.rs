@@ -724,6 +724,9 @@ impl Detector {
             stats,
         } = self.find_lean(corpus, temp_dir)?;
         drop(group_len);
+        // The sentence level's terms, offsets and candidates are freed: their pages go back
+        // before the expansion, the peak of what follows.
+        crate::detect::release_free_memory();
         // The groups of identical paragraphs, from the edges to their first members (in
         // order of copy within each group, as `collapse_identical` gives them).
         let mut at: Vec<u32> = vec![u32::MAX; corpus.paragraphs.len()];
@@ -1125,6 +1128,7 @@ impl Detector {
         drop((term_bytes, vocab, index, df));
         crate::detect::release_free_memory();
         let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
+        scands.shrink_to_fit();
         drop(spill);
         drop(signed);
         stats.candidates += scands.len();
@@ -1137,28 +1141,29 @@ impl Detector {
         let block_of =
             |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / TERM_BLOCK) as u32;
         scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
-        let load =
-            |b: u32| -> Result<TermBlock> {
+        // A block is read into one of two buffers, reused: blocks are reloaded hundreds of
+        // times, and new buffers each time cost their page faults again.
+        let mut bytes = vec![0u8; 8 << 16];
+        let mut load =
+            |b: u32, into: &mut TermBlock| -> Result<()> {
                 let offs = &term_off[..term_off.len() - 1];
                 let first = offs.partition_point(|&o| o / TERM_BLOCK < b as usize);
                 let end = offs.partition_point(|&o| o / TERM_BLOCK <= b as usize);
                 let (from, to) = (term_off[first.min(end)], term_off[end]);
-                let mut terms = Vec::with_capacity(to - from);
-                let mut bytes = vec![0u8; 8 << 16];
+                into.terms.clear();
+                into.terms.reserve(to - from);
                 let mut at = from;
                 while at < to {
                     let n = (to - at).min(1 << 16);
                     term_file.read_at(at as u64 * 8, &mut bytes[..n * 8])?;
-                    terms.extend(bytes[..n * 8].chunks_exact(8).map(|c| {
+                    into.terms.extend(bytes[..n * 8].chunks_exact(8).map(|c| {
                         u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
                     }));
                     at += n;
                 }
-                Ok(TermBlock {
-                    block: b,
-                    base: from,
-                    terms,
-                })
+                into.block = Some(b);
+                into.base = from;
+                Ok(())
             };
         let fill = |packed: &[u64], side: &mut Scratch| {
             side.ids.clear();
@@ -1173,8 +1178,8 @@ impl Detector {
             side.total = side.weights.iter().map(|&w| f64::from(w)).sum();
         };
         let mut merged = rep_pairs.len();
-        let mut bx: Option<TermBlock> = None;
-        let mut by: Option<TermBlock> = None;
+        let mut bx = TermBlock::default();
+        let mut by = TermBlock::default();
         let mut i = 0;
         while i < scands.len() {
             let key = |k: usize| (block_of(scands[k].0), block_of(scands[k].1));
@@ -1183,58 +1188,60 @@ impl Detector {
             while j < scands.len() && key(j) == (kx, ky) {
                 j += 1;
             }
-            if bx.as_ref().map(|b| b.block) != Some(kx) {
-                bx = Some(load(kx)?);
+            if bx.block != Some(kx) {
+                load(kx, &mut bx)?;
             }
-            if ky != kx && by.as_ref().map(|b| b.block) != Some(ky) {
-                by = Some(load(ky)?);
+            if ky != kx && by.block != Some(ky) {
+                load(ky, &mut by)?;
             }
-            let (Some(tx), Some(ty)) = (
-                bx.as_ref(),
-                if ky == kx { bx.as_ref() } else { by.as_ref() },
-            ) else {
-                break;
-            };
+            let (tx, ty) = (&bx, if ky == kx { &bx } else { &by });
             let run = &scands[i..j];
             i = j;
 
             for part in run.chunks(MERGE_EVERY) {
-                rep_pairs.par_extend(
-                    part.par_iter()
-                        .map_init(
-                            || (Scratch::default(), Scratch::default()),
-                            |(sx, sy), &(x, y)| {
-                                let (pa, pb) =
-                                    (units.get(x as usize)?.para, units.get(y as usize)?.para);
-                                if pa == pb {
-                                    return None;
-                                }
-                                fill(tx.of(&term_off, x)?, sx);
-                                fill(ty.of(&term_off, y)?, sy);
-                                let (score, shared) =
-                                    verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
-                                if score < st || shared < p.min_shared_words {
-                                    return None;
-                                }
-                                let (ux, uy) = (units[x as usize], units[y as usize]);
-                                let (sa, sb) = if pa < pb { (ux, uy) } else { (uy, ux) };
-                                Some(RepPair {
-                                    a: pa.min(pb),
-                                    b: pa.max(pb),
-                                    similarity: score,
-                                    measure: Measure::Sentence,
-                                    spans: [sa.start, sa.end, sb.start, sb.end],
-                                    sentence: score,
-                                })
-                            },
-                        )
-                        .flatten(),
-                );
-                // Many sentence pairs stand for one pair of paragraphs: merged as they come, the
-                // list stays near the number of paragraph pairs. (Merging only when it had
-                // doubled held about 50 MB more at the end of verification at 500 MB.)
-                if rep_pairs.len() >= merged + 4 * MERGE_EVERY {
+                let found: Vec<RepPair> = part
+                    .par_iter()
+                    .map_init(
+                        || (Scratch::default(), Scratch::default()),
+                        |(sx, sy), &(x, y)| {
+                            let (pa, pb) =
+                                (units.get(x as usize)?.para, units.get(y as usize)?.para);
+                            if pa == pb {
+                                return None;
+                            }
+                            fill(tx.of(&term_off, x)?, sx);
+                            fill(ty.of(&term_off, y)?, sy);
+                            let (score, shared) =
+                                verify::overlap_with_names(sx.side(), sy.side(), p.name_weight);
+                            if score < st || shared < p.min_shared_words {
+                                return None;
+                            }
+                            let (ux, uy) = (units[x as usize], units[y as usize]);
+                            let (sa, sb) = if pa < pb { (ux, uy) } else { (uy, ux) };
+                            Some(RepPair {
+                                a: pa.min(pb),
+                                b: pa.max(pb),
+                                similarity: score,
+                                measure: Measure::Sentence,
+                                spans: [sa.start, sa.end, sb.start, sb.end],
+                                sentence: score,
+                            })
+                        },
+                    )
+                    .flatten()
+                    .collect();
+                // Many sentence pairs stand for one pair of paragraphs: merged as they come
+                // (first a part's own, then the list's), the list stays near the number of
+                // paragraph pairs, and it is grown exactly, not doubled. At 500 MB, merging
+                // only every four parts, into a list grown by doubling, held its capacity at
+                // three times its final length (107 MB).
+                let found = merge_evidence(found);
+                rep_pairs.reserve_exact(found.len());
+                rep_pairs.extend_from_slice(&found);
+                drop(found);
+                if rep_pairs.len() >= merged + MERGE_EVERY {
                     *rep_pairs = merge_evidence(std::mem::take(rep_pairs));
+                    rep_pairs.shrink_to_fit();
                     merged = rep_pairs.len();
                 }
             }
@@ -1273,9 +1280,10 @@ const TERM_BLOCK: usize = if cfg!(debug_assertions) {
 };
 
 /// The terms of one block of sentences: those of the sentences whose first term falls in
-/// block `block`, from term `base` on.
+/// block `block` (none yet: `None`), from term `base` on.
+#[derive(Default)]
 struct TermBlock {
-    block: u32,
+    block: Option<u32>,
     base: usize,
     /// Packed by [`pack_term`].
     terms: Vec<u64>,
