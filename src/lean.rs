@@ -947,7 +947,10 @@ impl Detector {
         // Pass 1: the sentences taking part, and the document frequency of every term.
         let mut units: Vec<Unit> = Vec::new();
         let (mut vocab, mut df): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
-        for batch in long_reps.chunks(DF_BATCH) {
+        // Batches of a sixteenth of the paragraphs on smaller inputs (their terms are held
+        // twice while counted, which would otherwise be most of the memory there).
+        let df_batch = (long_reps.len() / 16).clamp(DF_BATCH.min(1 << 10), DF_BATCH);
+        for batch in long_reps.chunks(df_batch) {
             let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
                 .par_chunks(CHUNK)
                 .map_init(
@@ -1136,10 +1139,12 @@ impl Detector {
 
         // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
         // are those of the vocabulary. The terms are read back in blocks of sentences
-        // (`TERM_BLOCK` terms each); candidates are taken block pair by block pair, so memory
-        // holds the terms of two blocks.
+        // (`TERM_BLOCK` terms each, or an eighth of the terms on smaller inputs, where two
+        // blocks of the largest size would be most of the memory); candidates are taken block
+        // pair by block pair, so memory holds the terms of two blocks.
+        let term_block = (n_terms / 8).clamp(TERM_BLOCK.min(1 << 10), TERM_BLOCK);
         let block_of =
-            |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / TERM_BLOCK) as u32;
+            |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / term_block) as u32;
         scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
         // A block is read into one of two buffers, reused: blocks are reloaded hundreds of
         // times, and new buffers each time cost their page faults again.
@@ -1147,8 +1152,8 @@ impl Detector {
         let mut load =
             |b: u32, into: &mut TermBlock| -> Result<()> {
                 let offs = &term_off[..term_off.len() - 1];
-                let first = offs.partition_point(|&o| o / TERM_BLOCK < b as usize);
-                let end = offs.partition_point(|&o| o / TERM_BLOCK <= b as usize);
+                let first = offs.partition_point(|&o| o / term_block < b as usize);
+                let end = offs.partition_point(|&o| o / term_block <= b as usize);
                 let (from, to) = (term_off[first.min(end)], term_off[end]);
                 into.terms.clear();
                 into.terms.reserve(to - from);
@@ -1262,9 +1267,8 @@ fn unpack_term(v: u64) -> (u32, bool, u32) {
     ((v as u32) >> 1, v & 1 == 1, (v >> 32) as u32)
 }
 
-/// Sentence candidates verified at a time (their pairs are collected twice over while they are
-/// added); the pairs found are merged once four such parts' worth have been added since the last
-/// merge (few in debug builds).
+/// Sentence candidates verified at a time (few in debug builds); the pairs found are merged
+/// into the list once as many have been added to it since the last merge.
 const MERGE_EVERY: usize = if cfg!(debug_assertions) {
     1 << 6
 } else {
