@@ -947,9 +947,9 @@ impl Detector {
         // Pass 1: the sentences taking part, and the document frequency of every term.
         let mut units: Vec<Unit> = Vec::new();
         let (mut vocab, mut df): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
-        // Batches of a sixteenth of the paragraphs on smaller inputs (their terms are held
+        // Batches of an eighth of the paragraphs on smaller inputs (their terms are held
         // twice while counted, which would otherwise be most of the memory there).
-        let df_batch = (long_reps.len() / 16).clamp(DF_BATCH.min(1 << 10), DF_BATCH);
+        let df_batch = (long_reps.len() / 8).clamp(DF_BATCH.min(1 << 10), DF_BATCH);
         for batch in long_reps.chunks(df_batch) {
             let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
                 .par_chunks(CHUNK)
@@ -1139,10 +1139,10 @@ impl Detector {
 
         // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
         // are those of the vocabulary. The terms are read back in blocks of sentences
-        // (`TERM_BLOCK` terms each, or an eighth of the terms on smaller inputs, where two
+        // (`TERM_BLOCK` terms each, or a quarter of the terms on smaller inputs, where two
         // blocks of the largest size would be most of the memory); candidates are taken block
         // pair by block pair, so memory holds the terms of two blocks.
-        let term_block = (n_terms / 8).clamp(TERM_BLOCK.min(1 << 10), TERM_BLOCK);
+        let term_block = (n_terms / 4).clamp(TERM_BLOCK.min(1 << 10), TERM_BLOCK);
         let block_of =
             |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / term_block) as u32;
         scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
