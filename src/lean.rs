@@ -1155,6 +1155,8 @@ impl Detector {
                 let first = offs.partition_point(|&o| o / term_block < b as usize);
                 let end = offs.partition_point(|&o| o / term_block <= b as usize);
                 let (from, to) = (term_off[first.min(end)], term_off[end]);
+                // No block until this one is whole (a failed read leaves none).
+                into.block = None;
                 into.terms.clear();
                 into.terms.reserve(to - from);
                 let mut at = from;
