@@ -297,8 +297,8 @@ pub enum MemoryArg {
     /// (estimated from the input's size; the system's, or the container's when lower), else
     /// `ram` (always `ram` where /proc/meminfo is missing)
     Auto,
-    /// Everything in memory: the fastest, about 5.5 bytes of memory per input byte at the
-    /// default preset and 2 at `near`
+    /// Everything in memory: the fastest, about 6 bytes of memory per input byte at the
+    /// default preset and 3 at `near` (the input included)
     Ram,
     /// Band keys and sentence terms in temporary files (see `--temp-dir`), and with `scan` the
     /// decoded text: under a third of the memory, 1.6-1.8 times the time; the same output
@@ -394,8 +394,8 @@ pub fn return_freed_memory() {
 }
 
 /// Bytes of memory the in-memory detector takes per input byte, above the input itself, as
-/// measured on the 500 MB peer corpus (`benches/peers/run.sh 500`): 2.7 GB at the default
-/// preset (5.4), 0.9 GB at `near` (1.8), rounded up.
+/// measured on the 500 MB peer corpus (`benches/peers/run.sh 500`, 2026-11-30): 2.43 GB at the
+/// default preset (4.9), 0.87 GB at `near` (1.7), rounded up.
 fn ram_per_input_byte(params: &syndup::Params) -> u64 {
     if params.sentence_threshold.is_some() {
         6
