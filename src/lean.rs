@@ -214,11 +214,19 @@ const VERIFY_BATCH: usize = if cfg!(debug_assertions) {
 } else {
     1 << 16
 };
-/// Paragraphs per batch of the document-frequency pass.
+/// Paragraphs per batch of the document-frequency pass: at most this many, an eighth of the
+/// paragraphs on smaller inputs, at least [`DF_BATCH_MIN`].
 const DF_BATCH: usize = if cfg!(debug_assertions) {
     1 << 8
 } else {
     1 << 16
+};
+/// The least batch of the document-frequency pass (below [`DF_BATCH`] in debug builds too, so
+/// that the tests take batches of both kinds).
+const DF_BATCH_MIN: usize = if cfg!(debug_assertions) {
+    1 << 4
+} else {
+    1 << 10
 };
 
 /// An unnamed temporary file (deleted when dropped, and by the system if the process dies),
@@ -949,7 +957,7 @@ impl Detector {
         let (mut vocab, mut df): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
         // Batches of an eighth of the paragraphs on smaller inputs (their terms are held
         // twice while counted, which would otherwise be most of the memory there).
-        let df_batch = (long_reps.len() / 8).clamp(DF_BATCH.min(1 << 10), DF_BATCH);
+        let df_batch = (long_reps.len() / 8).clamp(DF_BATCH_MIN, DF_BATCH);
         for batch in long_reps.chunks(df_batch) {
             let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
                 .par_chunks(CHUNK)
@@ -1142,7 +1150,7 @@ impl Detector {
         // (`TERM_BLOCK` terms each, or a quarter of the terms on smaller inputs, where two
         // blocks of the largest size would be most of the memory); candidates are taken block
         // pair by block pair, so memory holds the terms of two blocks.
-        let term_block = (n_terms / 4).clamp(TERM_BLOCK.min(1 << 10), TERM_BLOCK);
+        let term_block = (n_terms / 4).clamp(TERM_BLOCK_MIN, TERM_BLOCK);
         let block_of =
             |u: u32| (term_off.get(u as usize).copied().unwrap_or(0) / term_block) as u32;
         scands.par_sort_unstable_by_key(|&(x, y)| (block_of(x), block_of(y), x, y));
@@ -1277,12 +1285,20 @@ const MERGE_EVERY: usize = if cfg!(debug_assertions) {
     1 << 18
 };
 
-/// Sentence terms are read back for verification in blocks of this many (few in debug builds,
-/// so that the tests cross block boundaries).
+/// Sentence terms are read back for verification in blocks of at most this many (few in debug
+/// builds, so that the tests cross block boundaries), a quarter of the terms on smaller
+/// inputs, at least [`TERM_BLOCK_MIN`].
 const TERM_BLOCK: usize = if cfg!(debug_assertions) {
     1 << 10
 } else {
     1 << 21
+};
+/// The least block of sentence terms (below [`TERM_BLOCK`] in debug builds too, so that the
+/// tests take blocks of both kinds).
+const TERM_BLOCK_MIN: usize = if cfg!(debug_assertions) {
+    1 << 6
+} else {
+    1 << 10
 };
 
 /// The terms of one block of sentences: those of the sentences whose first term falls in
