@@ -348,7 +348,6 @@ impl MemoryArgs {
         tempfile::tempfile_in(&dir)
             .map(drop)
             .with_context(|| format!("temporary files in {}", dir.display()))?;
-        return_freed_memory();
         Ok(true)
     }
 
@@ -373,19 +372,21 @@ impl MemoryArgs {
                 dir.display()
             );
         }
-        return_freed_memory();
+        unmap_large_blocks_when_freed();
         detector.detect_spilled(corpus, Some(&dir))
     }
 }
 
 /// Has the allocator give blocks of 4 MB or more back to the system as soon as they are
-/// freed, for the disk-backed detector, whose point is a low peak. By default glibc raises that
+/// freed, for the disk-backed detector, whose point is a low peak (called as it starts; unlike
+/// `malloc_trim`, which the library calls between stages, this is a process-wide setting, so
+/// the binary makes it). By default glibc raises that
 /// threshold (up to 32 MB) each time it frees a large block, and keeps blocks freed below it in
 /// the heap, where what one stage had freed still counted in the next one's peak. With
 /// `--memory disk` at 500 MB on 2 threads, peak RSS went from 882-914 MB to 820 MB (MiB;
 /// alternating runs), in the same time within the noise; a 1 MB threshold gave 823 MB and
 /// 8 MB 823 MB, 16 MB 826 MB.
-pub fn return_freed_memory() {
+pub fn unmap_large_blocks_when_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes a setting of the allocator; it takes no pointer.
     unsafe {

@@ -91,7 +91,7 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     args.input.check_skipped(&corpus)?;
 
     let bar = Bar::spinner("detecting");
-    crate::cli::return_freed_memory();
+    crate::cli::unmap_large_blocks_when_freed();
     let found = pool.install(|| detector.detect_lean(&corpus, Some(&out_dir)))?;
     bar.finish();
     let dedup = DedupOptions {
