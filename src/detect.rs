@@ -985,46 +985,50 @@ impl Detector {
             // one read from anywhere: it is prefetched a few candidates ahead, and where it
             // starts twice as far ahead (the prefetch reads it).
             const AHEAD: usize = 8;
-            let mut spairs: Vec<Pair> = scands
-                .par_chunks(1024)
-                .flat_map_iter(|chunk| chunk.iter().enumerate().map(move |(i, &c)| (chunk, i, c)))
-                .filter_map(|(chunk, i, (x, y))| {
-                    if let Some(&(_, far)) = chunk.get(i + 2 * AHEAD) {
-                        records.prefetch_start(far as usize);
-                    }
-                    if let Some(&(_, ahead)) = chunk.get(i + AHEAD) {
-                        records.prefetch(ahead as usize);
-                    }
-                    let (rx, ry) = (records.get(x as usize), records.get(y as usize));
-                    let (pa, pb) = (rx.para(), ry.para());
-                    if pa == pb {
-                        return None;
-                    }
-                    let (score, shared) =
-                        verify::overlap_at_least(&rx, &ry, p.name_weight, p.min_shared_words)?;
-                    let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
-                    if score < st || shared < p.min_shared_words {
-                        return None;
-                    }
-                    let (sa, sb) = (features.unit_span[ux], features.unit_span[uy]);
-                    let ((a, sa), (b, sb)) = if pa < pb {
-                        ((pa, sa), (pb, sb))
-                    } else {
-                        ((pb, sb), (pa, sa))
-                    };
-                    Some(Pair {
-                        a,
-                        b,
-                        similarity: score,
-                        measure: Measure::Sentence,
-                        // Filled in once per paragraph pair, below.
-                        jaccard: f64::NAN,
-                        sentence: Some(score),
-                        spans: (sa, sb),
+            // Straight into the paragraph level's pairs: collected apart and appended, the
+            // sentence pairs were copied twice.
+            rep_pairs.par_extend(
+                scands
+                    .par_chunks(1024)
+                    .flat_map_iter(|chunk| {
+                        chunk.iter().enumerate().map(move |(i, &c)| (chunk, i, c))
                     })
-                })
-                .collect();
-            rep_pairs.append(&mut spairs);
+                    .filter_map(|(chunk, i, (x, y))| {
+                        if let Some(&(_, far)) = chunk.get(i + 2 * AHEAD) {
+                            records.prefetch_start(far as usize);
+                        }
+                        if let Some(&(_, ahead)) = chunk.get(i + AHEAD) {
+                            records.prefetch(ahead as usize);
+                        }
+                        let (rx, ry) = (records.get(x as usize), records.get(y as usize));
+                        let (pa, pb) = (rx.para(), ry.para());
+                        if pa == pb {
+                            return None;
+                        }
+                        let (score, shared) =
+                            verify::overlap_at_least(&rx, &ry, p.name_weight, p.min_shared_words)?;
+                        let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
+                        if score < st || shared < p.min_shared_words {
+                            return None;
+                        }
+                        let (sa, sb) = (features.unit_span[ux], features.unit_span[uy]);
+                        let ((a, sa), (b, sb)) = if pa < pb {
+                            ((pa, sa), (pb, sb))
+                        } else {
+                            ((pb, sb), (pa, sa))
+                        };
+                        Some(Pair {
+                            a,
+                            b,
+                            similarity: score,
+                            measure: Measure::Sentence,
+                            // Filled in once per paragraph pair, below.
+                            jaccard: f64::NAN,
+                            sentence: Some(score),
+                            spans: (sa, sb),
+                        })
+                    }),
+            );
         }
 
         let merged = merge_evidence(rep_pairs);

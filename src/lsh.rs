@@ -166,11 +166,18 @@ fn insertion_sort_within<T>(run: &mut [T], mut budget: usize, key: impl Fn(&T) -
 /// assert_eq!(p, vec![(0, 3), (0, 3), (5, 6), (5, 9), (70_000, 80_000)]);
 /// ```
 pub fn sort_pairs(pairs: &mut [(u32, u32)]) {
+    sort_pairs_with(pairs, &mut Vec::new());
+}
+
+/// [`sort_pairs`] with a scratch buffer that the caller keeps from one sort to the next: a
+/// fresh buffer for each sort costs its page faults again (the compactions of
+/// [`BandKeys::candidate_pairs`] sort tens of millions of pairs in all).
+pub fn sort_pairs_with(pairs: &mut [(u32, u32)], scratch: &mut Vec<(u32, u32)>) {
     let top = pairs.iter().map(|&(a, _)| a).max().unwrap_or(0);
     let shift = top.leading_zeros();
     // Order-preserving: `a` has at least `shift` leading zero bits.
     let packed = |&(a, b): &(u32, u32)| (u64::from(a) << 32 | u64::from(b)) << shift;
-    sort_by_bits(pairs, &mut Vec::new(), packed);
+    sort_by_bits(pairs, scratch, packed);
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among `units` (indexes into `sigs`), sorted and
@@ -280,8 +287,8 @@ impl BandKeys {
         // whole list at every band once the distinct pairs outgrew it). Each worker reuses its
         // buffers from band to band.
         const FIRST_COMPACT: usize = 1 << 20;
-        let compact = |v: &mut Vec<(u32, u32)>| {
-            sort_pairs(v);
+        let compact = |v: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>| {
+            sort_pairs_with(v, scratch);
             v.dedup();
         };
         let bands = self.bands;
@@ -290,6 +297,7 @@ impl BandKeys {
             .into_par_iter()
             .map(|w| {
                 let (mut acc, mut entries, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+                let mut pair_scratch = Vec::new();
                 let mut compact_at = FIRST_COMPACT;
                 for band in (w..bands).step_by(workers) {
                     entries.clear();
@@ -298,11 +306,12 @@ impl BandKeys {
                     sort_entries(&mut entries, &mut scratch);
                     bucket_pairs(&entries, max_bucket, &mut acc);
                     if acc.len() > compact_at {
-                        compact(&mut acc);
+                        compact(&mut acc, &mut pair_scratch);
                         compact_at = FIRST_COMPACT.max(2 * acc.len());
                     }
                 }
-                compact(&mut acc);
+                drop(entries);
+                compact(&mut acc, &mut pair_scratch);
                 acc
             })
             .collect();
