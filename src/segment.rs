@@ -148,8 +148,13 @@ pub fn sentences(text: &str) -> Vec<Span> {
     let mut start = 0;
     let mut i = 0;
     // Terminators are found by their bytes ('…' is E2 80 A6); characters are decoded only
-    // around them.
+    // around them. ASCII text, which cannot hold a '…', is searched by `memchr3` (several
+    // bytes at a time) rather than byte by byte: a tenth of the feature stage before.
+    let ascii = text.is_ascii();
     while let Some(off) = bytes.get(i..).and_then(|rest| {
+        if ascii {
+            return memchr::memchr3(b'.', b'!', b'?', rest);
+        }
         rest.iter().enumerate().position(|(k, &b)| {
             matches!(b, b'.' | b'!' | b'?')
                 || (b == 0xe2 && rest.get(k + 1..k + 3) == Some(&[0x80, 0xa6]))
@@ -277,6 +282,22 @@ mod tests {
             )
         ) {
             let text: String = parts.concat();
+            proptest::prop_assert_eq!(sentences(&text), sentences_by_chars(&text));
+        }
+
+        /// ASCII text takes the `memchr3` search: the same spans.
+        #[test]
+        fn ascii_search_splits_like_the_char_scan(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Word", " ", "  ", ".", "!", "?", "...", "\"", "'", ")", "(", "-", "Mr",
+                    "U.S", "J", "3", "\n", "\t",
+                ]),
+                0..60,
+            )
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert!(text.is_ascii());
             proptest::prop_assert_eq!(sentences(&text), sentences_by_chars(&text));
         }
     }

@@ -78,15 +78,33 @@ impl TermHasher {
 
     /// The hash of one normalized word after stemming.
     pub fn hash(&self, word: &str) -> u64 {
+        self.hash_bytes(word.as_bytes())
+    }
+
+    /// [`TermHasher::hash`] of a word given as bytes, checked as UTF-8 only when the Snowball
+    /// stemmer needs it as text (the English port takes bytes, and unstemmed words are hashed
+    /// as they are); bytes that are not UTF-8 are hashed unstemmed. The check had cost as
+    /// much as the English stemming of the generated corpus's many one-off words.
+    ///
+    /// ```
+    /// use syndup::shingle::{Language, TermHasher};
+    /// let text = "Die Polizei sagte am Montag, dass vier Männer in der Hauptstadt festgenommen wurden.";
+    /// let de = TermHasher::new(Language::detect(text), 7);
+    /// assert_eq!(Language::detect(text).map(Language::name), Some("german"));
+    /// assert_eq!(de.hash_bytes("männer".as_bytes()), de.hash("männer"));
+    /// assert_eq!(de.hash_bytes(b"arrested"), de.hash("arrested"));
+    /// assert_eq!(de.hash_bytes(b"m\xe4nner"), TermHasher::new(None, 7).hash_bytes(b"m\xe4nner"));
+    /// ```
+    pub fn hash_bytes(&self, word: &[u8]) -> u64 {
         if self.english {
             let mut buf = [0u8; crate::porter2::MAX_LEN];
-            if let Some(stem) = crate::porter2::stem_english(word.as_bytes(), &mut buf) {
+            if let Some(stem) = crate::porter2::stem_english(word, &mut buf) {
                 return xxh3_64_with_seed(stem, self.seed);
             }
         }
-        match &self.stemmer {
-            Some(s) => xxh3_64_with_seed(s.stem(word).as_bytes(), self.seed),
-            None => xxh3_64_with_seed(word.as_bytes(), self.seed),
+        match (&self.stemmer, std::str::from_utf8(word)) {
+            (Some(s), Ok(word)) => xxh3_64_with_seed(s.stem(word).as_bytes(), self.seed),
+            _ => xxh3_64_with_seed(word, self.seed),
         }
     }
 }
@@ -145,8 +163,7 @@ impl TermCache {
     }
 
     /// [`TermCache::hash`] of a word given as UTF-8 bytes (such as
-    /// [`Words::word_bytes`]): checked as text only when it has to be stemmed. Bytes that are
-    /// not UTF-8 are hashed as they are, unstemmed.
+    /// [`Words::word_bytes`]), as [`TermHasher::hash_bytes`] makes it.
     pub fn hash_bytes(&mut self, hasher: &TermHasher, word: &[u8]) -> u64 {
         let key = self.key(hasher, word);
         self.resolve(hasher, word, key)
@@ -180,10 +197,7 @@ impl TermCache {
         if slot.0 == key {
             return slot.1;
         }
-        let h = match std::str::from_utf8(word) {
-            Ok(w) => hasher.hash(w),
-            Err(_) => xxh3_64_with_seed(word, hasher.seed),
-        };
+        let h = hasher.hash_bytes(word);
         *slot = (key, h);
         h
     }
