@@ -406,28 +406,79 @@ fn ram_per_input_byte(params: &syndup::Params) -> u64 {
 }
 
 /// The memory this process may still take, if known: the system's available memory
-/// (`MemAvailable` in /proc/meminfo), or less when the process's control group (cgroup v2, as
-/// in containers) has a lower limit (`memory.max` minus `memory.current`).
+/// (`MemAvailable` in /proc/meminfo), or less when a control group the process is in (as in
+/// containers) leaves less (see [`cgroup_room`]).
 fn available_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    let system = kb * 1024;
-    let group = (|| {
-        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-        let rel = own.lines().find_map(|l| l.strip_prefix("0::"))?;
-        let dir = std::path::Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'));
-        let read = |name: &str| -> Option<u64> {
-            std::fs::read_to_string(dir.join(name))
-                .ok()?
-                .trim()
-                .parse()
-                .ok()
-        };
-        let (max, current) = (read("memory.max")?, read("memory.current")?);
-        Some(max.saturating_sub(current))
-    })();
+    let system = kb.saturating_mul(1024);
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let group = cgroup_room(&own, std::path::Path::new("/sys/fs/cgroup"));
     Some(group.map_or(system, |g| g.min(system)))
+}
+
+/// The room left under the memory limits of the control groups that `own` (the text of
+/// /proc/self/cgroup) names, mounted under `root`: the least, over the process's group and
+/// every group above it up to the mount, of the limit minus the memory charged to the group,
+/// not counting the file pages the kernel can drop first (`inactive_file`). cgroup v2 (the line
+/// `0::/path`; `memory.max`, `memory.current`) and v1 (a line whose controllers include
+/// `memory`, under `root/memory`; `memory.limit_in_bytes`, `memory.usage_in_bytes` and
+/// `total_inactive_file`) both count: v1 is what many container hosts still run, and with
+/// only v2 read a scan that `auto` kept in memory under a v1 limit was killed for want of
+/// memory. A group without those files (a path the mount does not show, as in some
+/// containers) or without a limit (`max`) sets nothing; `None` when no group sets a limit.
+fn cgroup_room(own: &str, root: &std::path::Path) -> Option<u64> {
+    use std::path::Path;
+    let read = |dir: &Path, name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let number = |dir: &Path, name: &str| read(dir, name)?.trim().parse::<u64>().ok();
+    let stat = |dir: &Path, key: &str| {
+        read(dir, "memory.stat")
+            .and_then(|text| {
+                text.lines().find_map(|l| {
+                    let (name, value) = l.split_once(' ')?;
+                    (name == key).then(|| value.trim().parse::<u64>().ok())?
+                })
+            })
+            .unwrap_or(0)
+    };
+    let mut room: Option<u64> = None;
+    for line in own.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let (base, limit, usage, inactive) = if controllers.is_empty() {
+            (
+                root.to_path_buf(),
+                "memory.max",
+                "memory.current",
+                "inactive_file",
+            )
+        } else if controllers.split(',').any(|c| c == "memory") {
+            (
+                root.join("memory"),
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+                "total_inactive_file",
+            )
+        } else {
+            continue;
+        };
+        let mut dir = base.join(path.trim_start_matches('/'));
+        loop {
+            if let (Some(limit), Some(usage)) = (number(&dir, limit), number(&dir, usage)) {
+                let left = limit.saturating_sub(usage.saturating_sub(stat(&dir, inactive)));
+                room = Some(room.map_or(left, |r| r.min(left)));
+            }
+            if dir == base || !dir.pop() {
+                break;
+            }
+        }
+    }
+    room
 }
 
 /// The bytes of input under `paths`: the files a read would take (see
@@ -447,6 +498,55 @@ fn input_bytes(paths: &[PathBuf]) -> u64 {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// The room under control-group limits: v2 and v1 trees (made up, in a temporary
+    /// directory), the least over the group and the groups above it, droppable file pages not
+    /// counted, no limit from `max` or from groups the mount does not show.
+    #[test]
+    fn cgroup_room_reads_v1_and_v2_limits() {
+        let root = tempfile::tempdir().unwrap();
+        let put = |dir: &str, name: &str, text: &str| {
+            let d = root.path().join(dir);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(name), text).unwrap();
+        };
+        // v2: the limit is on the parent; the process's own group has none.
+        put("a", "memory.max", "1000000000\n");
+        put("a", "memory.current", "400000000\n");
+        put(
+            "a",
+            "memory.stat",
+            "anon 300000000\ninactive_file 100000000\nactive_file 0\n",
+        );
+        put("a/b", "memory.max", "max\n");
+        put("a/b", "memory.current", "300000000\n");
+        let room = |own: &str| cgroup_room(own, root.path());
+        assert_eq!(room("0::/a/b\n"), Some(700_000_000));
+        // A lower limit on the group itself wins.
+        put("a/b", "memory.max", "500000000\n");
+        assert_eq!(room("0::/a/b\n"), Some(200_000_000));
+        // v1: the memory controller's line (beside others), under root/memory; the root's
+        // "unlimited" is a number too large to matter.
+        put("memory", "memory.limit_in_bytes", "9223372036854771712\n");
+        put("memory", "memory.usage_in_bytes", "12000000000\n");
+        put("memory/x", "memory.limit_in_bytes", "2000000000\n");
+        put("memory/x", "memory.usage_in_bytes", "1500000000\n");
+        put(
+            "memory/x",
+            "memory.stat",
+            "cache 9\ninactive_file 7\ntotal_inactive_file 500000000\n",
+        );
+        assert_eq!(room("5:cpu,cpuacct:/x\n4:memory:/x\n"), Some(1_000_000_000));
+        // Both kinds at once: the least.
+        assert_eq!(room("4:memory:/x\n0::/a/b\n"), Some(200_000_000));
+        // A path the mount does not show: the groups above it that it does show.
+        assert_eq!(room("4:memory:/x/gone/deeper\n"), Some(1_000_000_000));
+        // No memory controller, nothing readable, no limit: no room figure.
+        assert_eq!(room("3:cpu:/x\n"), None);
+        assert_eq!(room("0::/nowhere\n"), None);
+        assert_eq!(room(""), None);
+        assert_eq!(room("garbage line\n"), None);
+    }
 
     /// The input size behind `--memory auto` counts the files a read takes and no others: not
     /// hidden entries, not files a directory walk skips, not the files again through links to
