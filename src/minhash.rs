@@ -105,18 +105,25 @@ fn fmix32(mut h: u32) -> u32 {
     h
 }
 
-/// Defines method `$name`, which runs `$portable` compiled for AVX2 (as method `$avx2`) when
-/// the CPU has it, checked at run time, and as built (SSE2 on x86-64) otherwise: the same
-/// arithmetic in 8-lane vectors rather than 4, so the same values.
-macro_rules! with_avx2 {
+/// Defines method `$name`, which runs `$portable` compiled for AVX-512 (as method `$avx512`)
+/// or AVX2 (as method `$avx2`) when the CPU has it, checked at run time, and as built (SSE2 on
+/// x86-64) otherwise: the same arithmetic in 16- or 8-lane vectors rather than 4, so the same
+/// values.
+macro_rules! with_simd {
     (
         $(#[$attr:meta])*
-        $vis:vis fn $name:ident / $avx2:ident => $portable:ident($($arg:ident: $ty:ty),* $(,)?)
+        $vis:vis fn $name:ident / $avx2:ident / $avx512:ident
+            => $portable:ident($($arg:ident: $ty:ty),* $(,)?)
     ) => {
         $(#[$attr])*
         $vis fn $name(&self, $($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512F, checked just above.
+                    unsafe { self.$avx512($($arg),*) };
+                    return;
+                }
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2, checked just above.
                     unsafe { self.$avx2($($arg),*) };
@@ -129,6 +136,12 @@ macro_rules! with_avx2 {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2")]
         unsafe fn $avx2(&self, $($arg: $ty),*) {
+            self.$portable($($arg),*);
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $avx512(&self, $($arg: $ty),*) {
             self.$portable($($arg),*);
         }
     };
@@ -166,9 +179,9 @@ impl MinHasher {
     /// An empty set gives all `u32::MAX`; callers never sign empty sets (see
     /// [`crate::Params::min_words`]).
     ///
-    /// On x86-64 CPUs with AVX2 the same arithmetic runs in 8-lane vectors (detected at run
-    /// time; the portable build only assumes SSE2), about six times faster; the values are
-    /// identical.
+    /// On x86-64 CPUs with AVX-512 or AVX2 the same arithmetic runs in 16- or 8-lane vectors
+    /// (detected at run time; the portable build only assumes SSE2), several times faster; the
+    /// values are identical.
     pub fn sign(&self, set: &[u64], out: &mut [u32]) {
         match self.scheme {
             Scheme::Independent => self.sign_independent(set, out),
@@ -219,12 +232,12 @@ impl MinHasher {
         }
     }
 
-    with_avx2! {
-        fn sign_independent / sign_avx2 => sign_portable(set: &[u64], out: &mut [u32])
+    with_simd! {
+        fn sign_independent / sign_avx2 / sign_avx512 => sign_portable(set: &[u64], out: &mut [u32])
     }
 
-    with_avx2! {
-        fn sign_folded / sign_folded_avx2 => sign_folded_portable(set: &[u64], out: &mut [u32])
+    with_simd! {
+        fn sign_folded / sign_folded_avx2 / sign_folded_avx512 => sign_folded_portable(set: &[u64], out: &mut [u32])
     }
 
     #[inline(always)]
@@ -240,7 +253,7 @@ impl MinHasher {
         }
     }
 
-    with_avx2! {
+    with_simd! {
         /// Writes the weighted MinHash signature of `items` (element, weight) into `out`: value `i`
         /// is the least `E_i(x) / w(x)` over the items, where `E_i(x)` is an exponentially
         /// distributed variate drawn from hash function `i` and the element (an exponential race).
@@ -262,7 +275,7 @@ impl MinHasher {
         /// h.sign_weighted(&b, &mut sb);
         /// assert!((estimate(&sa, &sb) - 0.6).abs() < 0.15);
         /// ```
-        pub fn sign_weighted / sign_weighted_avx2 => sign_weighted_portable(
+        pub fn sign_weighted / sign_weighted_avx2 / sign_weighted_avx512 => sign_weighted_portable(
             items: &[(u64, f32)],
             out: &mut [u32]
         )
@@ -465,6 +478,63 @@ mod tests {
             h.sign(&set, &mut a);
             h.sign_portable(&set, &mut b);
             assert_eq!(a, b, "n={n}");
+        }
+    }
+
+    /// Every vector build (AVX2 and AVX-512, each where this CPU has it) gives the portable
+    /// build's values for all three signings, with `k` below, at and between the vector widths.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn every_vector_build_agrees_with_the_portable_one() {
+        type Sign<T> = unsafe fn(&MinHasher, &[T], &mut [u32]);
+        /// Runs the portable build, then each vector build the CPU has, on `input`.
+        fn agree<T>(h: &MinHasher, input: &[T], builds: [Sign<T>; 3], what: &str) {
+            let has = [
+                true,
+                std::arch::is_x86_feature_detected!("avx2"),
+                std::arch::is_x86_feature_detected!("avx512f"),
+            ];
+            let mut want = vec![0; h.len()];
+            // SAFETY: the portable build needs no CPU feature.
+            unsafe { builds[0](h, input, &mut want) };
+            for (build, has) in builds.iter().zip(has).skip(1) {
+                if has {
+                    let mut got = vec![0; h.len()];
+                    // SAFETY: a vector build runs only when the CPU has its features, checked
+                    // above.
+                    unsafe { build(h, input, &mut got) };
+                    assert_eq!(got, want, "{what}");
+                }
+            }
+        }
+        for k in [1usize, 7, 16, 100, 128] {
+            let h = MinHasher::new(k, 3);
+            for n in [0usize, 1, 9, 200] {
+                let set: Vec<u64> = (0..n as u64)
+                    .map(|i| xxh3_64_with_seed(&i.to_le_bytes(), 8))
+                    .collect();
+                let items: Vec<(u64, f32)> =
+                    set.iter().map(|&x| (x, 0.25 + (x % 97) as f32)).collect();
+                let what = |scheme: &str| format!("{scheme} k={k} n={n}");
+                let independent: [Sign<u64>; 3] = [
+                    MinHasher::sign_portable,
+                    MinHasher::sign_avx2,
+                    MinHasher::sign_avx512,
+                ];
+                agree(&h, &set, independent, &what("independent"));
+                let folded: [Sign<u64>; 3] = [
+                    MinHasher::sign_folded_portable,
+                    MinHasher::sign_folded_avx2,
+                    MinHasher::sign_folded_avx512,
+                ];
+                agree(&h, &set, folded, &what("folded"));
+                let weighted: [Sign<(u64, f32)>; 3] = [
+                    MinHasher::sign_weighted_portable,
+                    MinHasher::sign_weighted_avx2,
+                    MinHasher::sign_weighted_avx512,
+                ];
+                agree(&h, &items, weighted, &what("weighted"));
+            }
         }
     }
 
