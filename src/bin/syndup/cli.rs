@@ -505,37 +505,44 @@ mod tests {
     #[test]
     fn cgroup_room_reads_v1_and_v2_limits() {
         let root = tempfile::tempdir().unwrap();
-        let put = |dir: &str, name: &str, text: &str| {
-            let d = root.path().join(dir);
-            std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join(name), text).unwrap();
+        // (group directory, file, content)
+        let put = |files: &[(&str, &str, &str)]| {
+            for (dir, name, text) in files {
+                let d = root.path().join(dir);
+                std::fs::create_dir_all(&d).unwrap();
+                std::fs::write(d.join(name), text).unwrap();
+            }
         };
         // v2: the limit is on the parent; the process's own group has none.
-        put("a", "memory.max", "1000000000\n");
-        put("a", "memory.current", "400000000\n");
-        put(
-            "a",
-            "memory.stat",
-            "anon 300000000\ninactive_file 100000000\nactive_file 0\n",
-        );
-        put("a/b", "memory.max", "max\n");
-        put("a/b", "memory.current", "300000000\n");
+        put(&[
+            ("a", "memory.max", "1000000000\n"),
+            ("a", "memory.current", "400000000\n"),
+            (
+                "a",
+                "memory.stat",
+                "anon 300000000\ninactive_file 100000000\n",
+            ),
+            ("a/b", "memory.max", "max\n"),
+            ("a/b", "memory.current", "300000000\n"),
+        ]);
         let room = |own: &str| cgroup_room(own, root.path());
         assert_eq!(room("0::/a/b\n"), Some(700_000_000));
         // A lower limit on the group itself wins.
-        put("a/b", "memory.max", "500000000\n");
+        put(&[("a/b", "memory.max", "500000000\n")]);
         assert_eq!(room("0::/a/b\n"), Some(200_000_000));
         // v1: the memory controller's line (beside others), under root/memory; the root's
         // "unlimited" is a number too large to matter.
-        put("memory", "memory.limit_in_bytes", "9223372036854771712\n");
-        put("memory", "memory.usage_in_bytes", "12000000000\n");
-        put("memory/x", "memory.limit_in_bytes", "2000000000\n");
-        put("memory/x", "memory.usage_in_bytes", "1500000000\n");
-        put(
-            "memory/x",
-            "memory.stat",
-            "cache 9\ninactive_file 7\ntotal_inactive_file 500000000\n",
-        );
+        put(&[
+            ("memory", "memory.limit_in_bytes", "9223372036854771712\n"),
+            ("memory", "memory.usage_in_bytes", "12000000000\n"),
+            ("memory/x", "memory.limit_in_bytes", "2000000000\n"),
+            ("memory/x", "memory.usage_in_bytes", "1500000000\n"),
+            (
+                "memory/x",
+                "memory.stat",
+                "inactive_file 7\ntotal_inactive_file 500000000\n",
+            ),
+        ]);
         assert_eq!(room("5:cpu,cpuacct:/x\n4:memory:/x\n"), Some(1_000_000_000));
         // Both kinds at once: the least.
         assert_eq!(room("4:memory:/x\n0::/a/b\n"), Some(200_000_000));
