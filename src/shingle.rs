@@ -88,12 +88,17 @@ impl TermHasher {
     ///
     /// ```
     /// use syndup::shingle::{Language, TermHasher};
+    /// let en = TermHasher::new(Language::detect("The police said on Monday that four men had been arrested in the capital overnight."), 7);
+    /// assert_eq!(en.hash_bytes(b"arrested"), en.hash("arrest"));
     /// let text = "Die Polizei sagte am Montag, dass vier Männer in der Hauptstadt festgenommen wurden.";
     /// let de = TermHasher::new(Language::detect(text), 7);
     /// assert_eq!(Language::detect(text).map(Language::name), Some("german"));
-    /// assert_eq!(de.hash_bytes("männer".as_bytes()), de.hash("männer"));
-    /// assert_eq!(de.hash_bytes(b"arrested"), de.hash("arrested"));
-    /// assert_eq!(de.hash_bytes(b"m\xe4nner"), TermHasher::new(None, 7).hash_bytes(b"m\xe4nner"));
+    /// let plain = TermHasher::new(None, 7);
+    /// // Stemmed (Snowball) as text...
+    /// assert_eq!(de.hash_bytes("festgenommen".as_bytes()), de.hash("festgenomm"));
+    /// assert_ne!(de.hash_bytes("festgenommen".as_bytes()), plain.hash("festgenommen"));
+    /// // ...but bytes that are not UTF-8 are hashed as they are.
+    /// assert_eq!(de.hash_bytes(b"m\xe4nner"), plain.hash_bytes(b"m\xe4nner"));
     /// ```
     pub fn hash_bytes(&self, word: &[u8]) -> u64 {
         if self.english {
@@ -102,9 +107,12 @@ impl TermHasher {
                 return xxh3_64_with_seed(stem, self.seed);
             }
         }
-        match (&self.stemmer, std::str::from_utf8(word)) {
-            (Some(s), Ok(word)) => xxh3_64_with_seed(s.stem(word).as_bytes(), self.seed),
-            _ => xxh3_64_with_seed(word, self.seed),
+        // The UTF-8 check only where a Snowball stemmer is to read the word.
+        let stemmed =
+            (self.stemmer.as_ref()).and_then(|s| Some(s.stem(std::str::from_utf8(word).ok()?)));
+        match stemmed {
+            Some(stem) => xxh3_64_with_seed(stem.as_bytes(), self.seed),
+            None => xxh3_64_with_seed(word, self.seed),
         }
     }
 }
