@@ -459,3 +459,59 @@ fn disk_memory_names_an_unusable_temp_dir() {
     assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }
+
+/// Temporary files on a file system kept in memory take memory: `--memory disk` with a
+/// `--temp-dir` on a tmpfs warns of it on standard error and still gives the same report; a
+/// directory on disk gives no warning. Checked where /dev/shm is a tmpfs (most Linux systems).
+#[test]
+fn disk_memory_warns_of_a_temp_dir_in_memory() {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let shm_is_tmpfs = mounts.lines().any(|l| {
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        fields.get(1) == Some(&"/dev/shm") && fields.get(2) == Some(&"tmpfs")
+    });
+    if !shm_is_tmpfs {
+        eprintln!("skipped: /dev/shm is not a tmpfs here");
+        return;
+    }
+    let env = TestEnv::new();
+    let seed = repo_root().join(SEED);
+    let scan = |dir: &Path| {
+        let run = env.run(&[
+            "scan",
+            seed.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--memory",
+            "disk",
+            "--temp-dir",
+            dir.to_str().unwrap(),
+        ]);
+        run.assert_code(0);
+        let out = blank_seconds(&String::from_utf8(run.stdout.clone()).unwrap());
+        (out, run.stderr)
+    };
+    let in_memory = tempfile::tempdir_in("/dev/shm").unwrap();
+    let (out, err) = scan(in_memory.path());
+    assert!(err.contains("is a file system in memory"), "{err}");
+    assert!(err.contains(in_memory.path().to_str().unwrap()), "{err}");
+    // The build's temporary directory, unless a tmpfs holds it too.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let target_in_memory = mounts.lines().any(|l| {
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        fields.get(2) == Some(&"tmpfs") && fields.get(1).is_some_and(|m| target.starts_with(m))
+    });
+    if target_in_memory {
+        return;
+    }
+    let on_disk = tempfile::tempdir_in(target).unwrap();
+    let (disk_out, disk_err) = scan(on_disk.path());
+    assert!(!disk_err.contains("file system in memory"), "{disk_err}");
+    assert_same_output(
+        "seed",
+        "temp dir in memory",
+        &out,
+        "temp dir on disk",
+        &disk_out,
+    );
+}

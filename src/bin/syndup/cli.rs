@@ -314,7 +314,7 @@ pub struct MemoryArgs {
     /// Directory of the temporary files of `--memory disk` (deleted when done): the system's
     /// temporary directory (`TMPDIR`, else /tmp) by default. They take about as much space as
     /// the input (decoded) and twice that at the default preset; a RAM file system (tmpfs)
-    /// defeats their purpose.
+    /// defeats their purpose (syndup warns when it finds one).
     #[arg(long, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
 }
@@ -348,6 +348,7 @@ impl MemoryArgs {
         tempfile::tempfile_in(&dir)
             .map(drop)
             .with_context(|| format!("temporary files in {}", dir.display()))?;
+        warn_if_in_memory(&dir);
         Ok(true)
     }
 
@@ -372,8 +373,55 @@ impl MemoryArgs {
                 dir.display()
             );
         }
+        if !chosen {
+            warn_if_in_memory(&dir);
+        }
         unmap_large_blocks_when_freed();
         detector.detect_spilled(corpus, Some(&dir))
+    }
+}
+
+/// Says on standard error when the temporary files of `--memory disk` would go to a file
+/// system kept in memory (tmpfs, as /tmp is on many systems, or ramfs): there they take memory
+/// as the process's own data would, which is what the mode is for saving.
+fn warn_if_in_memory(dir: &std::path::Path) {
+    if in_memory_fs(dir) {
+        eprintln!(
+            "syndup: warning: {} is a file system in memory (tmpfs): the temporary files of \
+             --memory disk take memory there; give --temp-dir (or TMPDIR) a directory on disk",
+            dir.display()
+        );
+    }
+}
+
+/// Whether `dir` is on a file system kept in memory (tmpfs or ramfs), by `statfs`; false when
+/// that cannot be told (other systems than Linux, a path that cannot be read).
+fn in_memory_fs(dir: &std::path::Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        const RAMFS_MAGIC: i64 = 0x8584_58f6;
+        let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `statfs` is plain data, for which all zeroes is a valid value.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `path` is a NUL-terminated string and `st` a writable `statfs` that outlives
+        // the call.
+        if unsafe { libc::statfs(path.as_ptr(), &mut st) } != 0 {
+            return false;
+        }
+        // The field's and the constant's types differ from one platform to another.
+        #[allow(clippy::unnecessary_cast)]
+        let kind = st.f_type as i64;
+        #[allow(clippy::unnecessary_cast)]
+        let tmpfs = libc::TMPFS_MAGIC as i64;
+        kind == tmpfs || kind == RAMFS_MAGIC
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        false
     }
 }
 
@@ -553,6 +601,43 @@ mod tests {
         assert_eq!(room("0::/nowhere\n"), None);
         assert_eq!(room(""), None);
         assert_eq!(room("garbage line\n"), None);
+    }
+
+    /// The file systems in memory are told apart by `statfs` as the mount table names them:
+    /// every mount point listed in /proc/self/mounts that `statfs` can read is in memory
+    /// exactly when its type is tmpfs, ramfs or devtmpfs.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn in_memory_fs_agrees_with_the_mount_table() {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+        let mut seen = (0, 0);
+        for line in mounts.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(&point), Some(&kind)) = (fields.get(1), fields.get(2)) else {
+                continue;
+            };
+            // Octal escapes (\040 for a space) and paths mounted over again are skipped.
+            let path = std::path::Path::new(point);
+            let later = mounts
+                .lines()
+                .skip_while(|l| *l != line)
+                .skip(1)
+                .any(|l| l.split_whitespace().nth(1) == Some(point));
+            if point.contains('\\') || later || std::fs::metadata(path).is_err() {
+                continue;
+            }
+            // devtmpfs (/dev) is a tmpfs inside.
+            let want = matches!(kind, "tmpfs" | "ramfs" | "devtmpfs");
+            assert_eq!(in_memory_fs(path), want, "{line}");
+            if want {
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+        }
+        // This machine (and any Linux with /dev/shm or a /run) has both kinds.
+        assert!(seen.1 > 0, "no mount on disk checked");
+        assert!(!in_memory_fs(std::path::Path::new("/no/such/dir")));
     }
 
     /// The input size behind `--memory auto` counts the files a read takes and no others: not
