@@ -310,7 +310,7 @@ impl BandKeys {
                         compact_at = FIRST_COMPACT.max(2 * acc.len());
                     }
                 }
-                drop(entries);
+                drop((entries, scratch));
                 compact(&mut acc, &mut pair_scratch);
                 acc
             })

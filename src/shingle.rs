@@ -108,8 +108,10 @@ impl TermHasher {
             }
         }
         // The UTF-8 check only where a Snowball stemmer is to read the word.
-        let stemmed =
-            (self.stemmer.as_ref()).and_then(|s| Some(s.stem(std::str::from_utf8(word).ok()?)));
+        let stemmed = self
+            .stemmer
+            .as_ref()
+            .and_then(|s| Some(s.stem(std::str::from_utf8(word).ok()?)));
         match stemmed {
             Some(stem) => xxh3_64_with_seed(stem.as_bytes(), self.seed),
             None => xxh3_64_with_seed(word, self.seed),
