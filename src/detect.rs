@@ -615,8 +615,12 @@ pub(crate) fn prefetch<T>(s: &[T], i: usize) {
     let _ = (s, i);
 }
 
-/// Term occurrences: (term hash, position in the flat order of all sentences' terms).
-type Occurrences = Vec<(u64, u32)>;
+/// Term occurrences: (term hash, position in the flat order of all sentences' terms). The
+/// position is a `usize`, not a `u32`: the pair takes 16 bytes either way (alignment), and more
+/// than 4,294,967,295 sentence terms (about 43 GB of news text, in reach of the in-memory
+/// detector on a machine with a few hundred GB) would otherwise wrap and count into the wrong
+/// places.
+type Occurrences = Vec<(u64, usize)>;
 
 /// Document frequencies of sentence terms: for every occurrence of a term in `units` (whose
 /// terms are distinct within a unit; `offsets[k]` is where unit `k`'s terms start in the flat
@@ -647,7 +651,7 @@ fn document_frequencies<'a>(
             for (j, &u) in chunk.iter().enumerate() {
                 let base = offsets[first + j];
                 for (m, &t) in terms(u as usize).iter().enumerate() {
-                    parts[(t >> (64 - PART_BITS)) as usize].push((t, (base + m) as u32));
+                    parts[(t >> (64 - PART_BITS)) as usize].push((t, base + m));
                 }
             }
             parts
@@ -669,8 +673,9 @@ fn document_frequencies<'a>(
             // The part's top bits are alike: the next ones go to the top.
             lsh::sort_by_bits(part, scratch, |e| e.0 << PART_BITS);
             for run in part.chunk_by(|a, b| a.0 == b.0) {
+                let d = u32::try_from(run.len()).unwrap_or(u32::MAX);
                 for &(_, i) in run {
-                    df[i as usize].store(run.len() as u32, Ordering::Relaxed);
+                    df[i].store(d, Ordering::Relaxed);
                 }
             }
         },
