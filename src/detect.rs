@@ -871,13 +871,14 @@ impl Detector {
             .map(|&i| features.shingles(i as usize))
             .collect();
         let (bands, rows) = p.banding();
+        let band_hasher = lsh::BandHasher::new(bands, rows, p.seed);
         let keys = lsh::BandKeys::compute(
             para_sets.len(),
             bands,
             || vec![0u32; hasher.len()],
             |sig, i, out| {
                 hasher.sign(para_sets[i], sig);
-                lsh::band_keys(sig, rows, p.seed, out);
+                band_hasher.keys(sig, out);
             },
         );
         let units: Vec<u32> = (0..long_reps.len() as u32).collect();
@@ -957,6 +958,7 @@ impl Detector {
             // signing.
             // The free pages go back while the pool signs (one thread trims, then joins in).
             let shasher = sentence_hasher(p, banding);
+            let band_hasher = lsh::BandHasher::new(banding.0, banding.1, p.seed ^ 1);
             let ((), skeys) = rayon::join(release_free_memory, || {
                 lsh::BandKeys::compute(
                     records.len(),
@@ -976,7 +978,7 @@ impl Detector {
                                 }),
                         );
                         shasher.sign_weighted(items, sig);
-                        lsh::band_keys(sig, banding.1, p.seed ^ 1, out);
+                        band_hasher.keys(sig, out);
                     },
                 )
             });

@@ -859,6 +859,7 @@ impl Detector {
 
         // Paragraph level: sign, spill the band keys, band, verify.
         let (bands, rows) = p.banding();
+        let band_hasher = &lsh::BandHasher::new(bands, rows, p.seed);
         let mut spill = KeySpill::new(temp_dir, bands)?;
         for batch in long_reps.chunks(SIGN_BATCH) {
             let chunks: Vec<(usize, Vec<u32>)> = batch
@@ -868,11 +869,13 @@ impl Detector {
                     |(words, set, sig), chunk| {
                         let len = chunk.len();
                         let mut keys = vec![0u32; bands * len];
+                        let mut row = vec![0u32; bands];
                         for (j, &para) in chunk.iter().enumerate() {
                             shingles(words, set, para);
                             hasher.sign(set, sig);
-                            for band in 0..bands {
-                                keys[band * len + j] = lsh::band_key(sig, band, rows, p.seed);
+                            band_hasher.keys(sig, &mut row);
+                            for (band, &key) in row.iter().enumerate() {
+                                keys[band * len + j] = key;
                             }
                         }
                         (len, keys)
@@ -956,6 +959,7 @@ impl Detector {
             return Ok(());
         };
         let hasher = &crate::detect::sentence_hasher(p, (bands, rows));
+        let band_hasher = &lsh::BandHasher::new(bands, rows, p.seed ^ 1);
         let para_of = |i: u32| &corpus.paragraphs[i as usize];
 
         // Pass 1: the sentences taking part, and the document frequency of every term.
@@ -1117,10 +1121,11 @@ impl Detector {
                         }
                         let len = out.ids.len();
                         out.keys = vec![0u32; bands * len];
+                        let mut row = vec![0u32; bands];
                         for (j, sig) in sigs.chunks_exact(hasher.len().max(1)).enumerate() {
-                            for band in 0..bands {
-                                out.keys[band * len + j] =
-                                    lsh::band_key(sig, band, rows, p.seed ^ 1);
+                            band_hasher.keys(sig, &mut row);
+                            for (band, &key) in row.iter().enumerate() {
+                                out.keys[band * len + j] = key;
                             }
                         }
                         out
