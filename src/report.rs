@@ -303,16 +303,16 @@ fn push_pair(buf: &mut Vec<u8>, p: &PairOut) -> std::io::Result<()> {
     buf.extend_from_slice(br#","b":"#);
     push_json(buf, &p.b)?;
     buf.extend_from_slice(br#","similarity":"#);
-    push_json(buf, &p.similarity)?;
+    push_score(buf, p.similarity)?;
     buf.extend_from_slice(match p.measure {
         Measure::Identical => &br#","measure":"identical","jaccard":"#[..],
         Measure::Jaccard => br#","measure":"jaccard","jaccard":"#,
         Measure::Sentence => br#","measure":"sentence","jaccard":"#,
     });
-    push_json(buf, &p.jaccard)?;
+    push_score(buf, p.jaccard)?;
     buf.extend_from_slice(br#","sentence":"#);
     match p.sentence {
-        Some(x) => push_json(buf, &x)?,
+        Some(x) => push_score(buf, x)?,
         None => buf.extend_from_slice(b"null"),
     }
     let ([a0, a1], [b0, b1]) = (p.spans.a, p.spans.b);
@@ -326,6 +326,17 @@ fn push_pair(buf: &mut Vec<u8>, p: &PairOut) -> std::io::Result<()> {
     push_json(buf, &b1)?;
     buf.extend_from_slice(b"]}}");
     Ok(())
+}
+
+/// Appends a similarity as serde_json writes it: `1.0`, the score of every identical pair (most
+/// pairs of syndicated news), without formatting a float.
+fn push_score(buf: &mut Vec<u8>, x: f64) -> std::io::Result<()> {
+    if x == 1.0 {
+        buf.extend_from_slice(b"1.0");
+        Ok(())
+    } else {
+        push_json(buf, &x)
+    }
 }
 
 /// Rounds to 4 decimals, as every similarity in reports.
