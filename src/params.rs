@@ -267,9 +267,9 @@ pub fn candidate_probability(s: f64, b: usize, r: usize) -> f64 {
 /// assert!(syndup::params::candidate_probability(0.7, b, r) > 0.9);
 /// ```
 ///
-/// The search evaluates the two integrals for every shape that fits (about 700 at 128 values,
-/// 560,000 powers in all), which took 1.5 ms: more than a whole detection of a small input,
-/// which asks for it two or three times. Each answer is kept for the process (64 at most, the
+/// The search evaluates the two integrals for every shape that fits (645 at 128 values,
+/// 516,000 powers in all), which took 2.5 ms in a release build: more than a whole detection
+/// of a small input, which asks for it two or three times. Each answer is kept for the process (64 at most, the
 /// oldest forgotten first), so the search runs once per threshold and number of values.
 pub fn derive_bands(threshold: f64, num_hashes: usize) -> (usize, usize) {
     type Known = Vec<((u64, usize), (usize, usize))>;
