@@ -728,6 +728,42 @@ pub(crate) fn whole_span(corpus: &Corpus, i: u32) -> Span {
     }
 }
 
+/// The span of paragraph `copy` that stands for `span` of paragraph `rep`, two paragraphs
+/// with the same normalized words (one group of [`collapse_identical`]) but not always the
+/// same bytes: case, spacing, punctuation or Unicode forms may differ. The same span when the
+/// bytes are the same; the whole copy for the whole representative; otherwise the copy's
+/// sentence at the same place among its sentences, when the two split into as many sentences
+/// and that one has the same words; otherwise the whole copy. (A span of the representative
+/// given to a longer or shorter copy pointed past its text or into another sentence.)
+pub(crate) fn copy_span(corpus: &Corpus, rep: u32, copy: u32, span: Span) -> Span {
+    if rep == copy {
+        return span;
+    }
+    let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]);
+    let (rt, ct) = (text(rep), text(copy));
+    if rt == ct {
+        return span;
+    }
+    let whole = whole_span(corpus, copy);
+    if span == whole_span(corpus, rep) {
+        return whole;
+    }
+    let (rs, cs) = (segment::sentences(rt), segment::sentences(ct));
+    let same_place = rs
+        .iter()
+        .position(|&s| s == span)
+        .filter(|_| rs.len() == cs.len());
+    if let Some(k) = same_place {
+        let (mut a, mut b) = (Words::default(), Words::default());
+        a.normalize(&rt[rs[k].range()]);
+        b.normalize(&ct[cs[k].range()]);
+        if a.text_bytes() == b.text_bytes() {
+            return cs[k];
+        }
+    }
+    whole
+}
+
 /// How [`merge_evidence`] ranks a piece of evidence: the pair `(a, b)`, what found it, its
 /// score, and where its spans start in each paragraph.
 pub(crate) type Rank = ((u32, u32), Measure, f64, (usize, usize));
@@ -1162,16 +1198,15 @@ impl Detector {
             }
             let mut slots = out.iter_mut();
             for &x in ca {
+                let sx = copy_span(corpus, pr.a, x, pr.spans.0);
                 for (&y, q) in cb.iter().zip(slots.by_ref()) {
                     *q = pr.clone();
-                    if x < y {
-                        q.a = x;
-                        q.b = y;
+                    let sy = copy_span(corpus, pr.b, y, pr.spans.1);
+                    (q.a, q.b, q.spans) = if x < y {
+                        (x, y, (sx, sy))
                     } else {
-                        q.a = y;
-                        q.b = x;
-                        q.spans = (pr.spans.1, pr.spans.0);
-                    }
+                        (y, x, (sy, sx))
+                    };
                 }
             }
         });

@@ -515,3 +515,75 @@ fn disk_memory_warns_of_a_temp_dir_in_memory() {
         &disk_out,
     );
 }
+
+/// The bytes of member `i`'s span on side `side` of pair `p`, with runs of spaces made one.
+fn span_text(members: &[serde_json::Value], p: &serde_json::Value, side: &str) -> String {
+    let m = &members[p[side].as_u64().expect("member index") as usize];
+    let text = m["text"].as_str().expect("text");
+    let span = &p["spans"][side];
+    let (s, e) = (
+        span[0].as_u64().expect("start"),
+        span[1].as_u64().expect("end"),
+    );
+    let (s, e) = (s as usize, e as usize);
+    assert!(
+        s <= e && e <= text.len() && text.is_char_boundary(s) && text.is_char_boundary(e),
+        "span {s}..{e} of a {}-byte text: {m}",
+        text.len()
+    );
+    text[s..e]
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A copy that differs from its group's first paragraph only in spacing (the same normalized
+/// words) gets spans of its own text: the sentence at the same place, not the first
+/// paragraph's byte range, which ran past the end of a shorter copy (and made `--format text`
+/// panic on the 50 MB peer corpus) or cut a longer one mid-word. Checked on the seed article,
+/// which has sentence matches, and a copy of it with every space doubled.
+#[test]
+fn copies_with_other_bytes_get_their_own_spans() {
+    let env = TestEnv::new();
+    let seed = std::fs::read_to_string(repo_root().join(SEED)).expect("seed");
+    env.write("a_seed.txt", &seed);
+    env.write("b_spaced.txt", seed.replace(' ', "  "));
+    let dir = env.path().to_str().expect("path");
+    let out = env
+        .run(&["scan", dir, "--format", "jsonl"])
+        .assert_code(0)
+        .jsonl();
+    // Each pair of seed lines, with the span texts of every variant of it.
+    let mut variants: std::collections::BTreeMap<(u64, u64), BTreeSet<(String, String)>> =
+        Default::default();
+    let mut sentence_pairs = 0;
+    for c in &out.clusters {
+        let members = c["members"].as_array().expect("members");
+        for p in c["pairs"].as_array().expect("pairs") {
+            let line = |side: &str| members[p[side].as_u64().unwrap() as usize]["line"].as_u64();
+            let (la, lb) = (line("a").expect("line"), line("b").expect("line"));
+            let (ta, tb) = (span_text(members, p, "a"), span_text(members, p, "b"));
+            if la == lb {
+                continue;
+            }
+            if p["measure"] == "sentence" {
+                sentence_pairs += 1;
+            }
+            let entry = if la < lb {
+                ((la, lb), (ta, tb))
+            } else {
+                ((lb, la), (tb, ta))
+            };
+            variants.entry(entry.0).or_default().insert(entry.1);
+        }
+    }
+    assert!(sentence_pairs >= 8, "{sentence_pairs} sentence pairs");
+    for (lines, texts) in &variants {
+        assert_eq!(
+            texts.len(),
+            1,
+            "lines {lines:?}: spans differ between copies: {texts:#?}"
+        );
+    }
+}
