@@ -61,7 +61,7 @@ use rayon::prelude::*;
 use crate::cluster;
 use crate::detect::{
     collapse_identical, exact_hash, merge_evidence, prefetch, whole_span, Detection, Detector,
-    Evidence, Idf, Measure, Pair, Rank, SentenceTerms, Stats, FULL_GROUP,
+    Evidence, Idf, Languages, Measure, Pair, Rank, SentenceTerms, Stats, FULL_GROUP,
 };
 use crate::error::{Error, Result};
 use crate::input::Corpus;
@@ -479,18 +479,18 @@ impl HashIndex {
     }
 }
 
-/// Per-chunk term hashers: one per source, made when the source changes; the stem cache is
-/// the thread's (see [`crate::detect::take_term_cache`]), handed back on drop. (A new cache per
-/// task made the sentence pass of 500 MB take 14 s rather than 5.)
+/// Per-chunk term hashers: one per language, made when the paragraphs' language changes;
+/// the stem cache is the thread's (see [`crate::detect::take_term_cache`]), handed back on
+/// drop. (A new cache per task made the sentence pass of 500 MB take 14 s rather than 5.)
 struct Hashers<'a> {
-    languages: &'a [Option<Language>],
+    languages: &'a Languages,
     seed: u64,
-    current: Option<(u32, TermHasher, bool)>,
+    current: Option<(Option<Language>, TermHasher, bool)>,
     cache: TermCache,
 }
 
 impl<'a> Hashers<'a> {
-    fn new(languages: &'a [Option<Language>], seed: u64) -> Hashers<'a> {
+    fn new(languages: &'a Languages, seed: u64) -> Hashers<'a> {
         Hashers {
             languages,
             seed,
@@ -499,18 +499,18 @@ impl<'a> Hashers<'a> {
         }
     }
 
-    /// The term hasher of `source`, whether its language marks names by case, and the stem
-    /// cache.
-    fn get(&mut self, source: u32) -> (&TermHasher, bool, &mut TermCache) {
-        if self.current.as_ref().map(|c| c.0) != Some(source) {
+    /// The term hasher of paragraph `para`'s language, whether that language marks names by
+    /// case, and the stem cache.
+    fn get(&mut self, para: u32) -> (&TermHasher, bool, &mut TermCache) {
+        let lang = self.languages.of(para);
+        if self.current.as_ref().map(|c| c.0) != Some(lang) {
             // The cache stays: its keys are salted with the hasher's language.
             self.current = None;
         }
-        let (languages, seed) = (self.languages, self.seed);
+        let seed = self.seed;
         let (_, th, names) = self.current.get_or_insert_with(|| {
-            let lang = languages.get(source as usize).copied().flatten();
             let names = lang.is_some_and(|l| l.marks_names_by_case());
-            (source, TermHasher::new(lang, seed ^ 0x7e), names)
+            (lang, TermHasher::new(lang, seed ^ 0x7e), names)
         });
         (th, *names, &mut self.cache)
     }
@@ -949,7 +949,7 @@ impl Detector {
         &self,
         corpus: &Corpus,
         long_reps: &[u32],
-        languages: &[Option<Language>],
+        languages: &Languages,
         temp_dir: Option<&Path>,
         stats: &mut Stats,
         rep_pairs: &mut Vec<RepPair>,
@@ -978,7 +978,7 @@ impl Detector {
                         let (mut found, mut terms) = (Vec::new(), Vec::new());
                         for &para in chunk {
                             let pr = para_of(para);
-                            let (th, names_marked, cache) = hashers.get(pr.source);
+                            let (th, names_marked, cache) = hashers.get(para);
                             let maker = SentenceTerms {
                                 names_marked,
                                 min_words: p.min_sentence_words,
@@ -1067,7 +1067,7 @@ impl Detector {
                             set.clear();
                             let unit = units[u as usize];
                             let pr = para_of(unit.para);
-                            let (th, names_marked, cache) = hashers.get(pr.source);
+                            let (th, names_marked, cache) = hashers.get(unit.para);
                             let maker = SentenceTerms {
                                 names_marked,
                                 min_words: p.min_sentence_words,

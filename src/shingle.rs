@@ -213,6 +213,31 @@ impl TermCache {
     }
 }
 
+/// The languages syndup stems, as whatlang names them, with their stemmers.
+const STEMMED: [(whatlang::Lang, Algorithm); 18] = {
+    use whatlang::Lang::*;
+    [
+        (Eng, Algorithm::English),
+        (Deu, Algorithm::German),
+        (Fra, Algorithm::French),
+        (Ita, Algorithm::Italian),
+        (Rus, Algorithm::Russian),
+        (Spa, Algorithm::Spanish),
+        (Por, Algorithm::Portuguese),
+        (Nld, Algorithm::Dutch),
+        (Swe, Algorithm::Swedish),
+        (Nob, Algorithm::Norwegian),
+        (Dan, Algorithm::Danish),
+        (Fin, Algorithm::Finnish),
+        (Hun, Algorithm::Hungarian),
+        (Ron, Algorithm::Romanian),
+        (Tur, Algorithm::Turkish),
+        (Ara, Algorithm::Arabic),
+        (Ell, Algorithm::Greek),
+        (Tam, Algorithm::Tamil),
+    ]
+};
+
 /// A language with a Snowball stemmer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Language(Algorithm);
@@ -232,33 +257,33 @@ impl Language {
     /// assert_eq!(Language::detect(de).map(|l| l.name()), Some("german"));
     /// ```
     pub fn detect(text: &str) -> Option<Language> {
-        let info = whatlang::detect(text)?;
+        Language::of_info(whatlang::detect(text)?)
+    }
+
+    /// A detector that only tells `candidates` apart: about a sixth of [`Language::detect`]'s
+    /// time on 256 bytes when there are two (whatlang scores each candidate's trigrams).
+    pub(crate) fn detector(candidates: &[Language]) -> whatlang::Detector {
+        let langs = STEMMED
+            .iter()
+            .filter(|(_, a)| candidates.iter().any(|c| c.0 == *a))
+            .map(|&(l, _)| l)
+            .collect();
+        whatlang::Detector::with_allowlist(langs)
+    }
+
+    /// [`Language::detect`] with a [`Language::detector`].
+    pub(crate) fn detect_with(detector: &whatlang::Detector, text: &str) -> Option<Language> {
+        Language::of_info(detector.detect(text)?)
+    }
+
+    fn of_info(info: whatlang::Info) -> Option<Language> {
         if !info.is_reliable() {
             return None;
         }
-        use whatlang::Lang::*;
-        let alg = match info.lang() {
-            Eng => Algorithm::English,
-            Deu => Algorithm::German,
-            Fra => Algorithm::French,
-            Ita => Algorithm::Italian,
-            Rus => Algorithm::Russian,
-            Spa => Algorithm::Spanish,
-            Por => Algorithm::Portuguese,
-            Nld => Algorithm::Dutch,
-            Swe => Algorithm::Swedish,
-            Nob => Algorithm::Norwegian,
-            Dan => Algorithm::Danish,
-            Fin => Algorithm::Finnish,
-            Hun => Algorithm::Hungarian,
-            Ron => Algorithm::Romanian,
-            Tur => Algorithm::Turkish,
-            Ara => Algorithm::Arabic,
-            Ell => Algorithm::Greek,
-            Tam => Algorithm::Tamil,
-            _ => return None,
-        };
-        Some(Language(alg))
+        STEMMED
+            .iter()
+            .find(|(l, _)| *l == info.lang())
+            .map(|&(_, a)| Language(a))
     }
 
     /// Whether a capital letter inside a sentence marks a name in this language. True for the
