@@ -562,8 +562,12 @@ impl<'a> Report<'a> {
                     Measure::Identical => "identical".to_string(),
                     Measure::Jaccard => "shingle jaccard".to_string(),
                     Measure::Sentence => {
-                        let sa = &c.members[q.a].text[q.spans.a[0]..q.spans.a[1]];
-                        let sb = &c.members[q.b].text[q.spans.b[0]..q.spans.b[1]];
+                        // Spans are of each member's own text; a span that did not fit
+                        // would show the whole text rather than stop the report.
+                        let part =
+                            |text: &'a str, s: [usize; 2]| text.get(s[0]..s[1]).unwrap_or(text);
+                        let sa = part(c.members[q.a].text, q.spans.a);
+                        let sb = part(c.members[q.b].text, q.spans.b);
                         format!(
                             "sentence: \"{}\" ~ \"{}\"",
                             snippet(sa, 60),

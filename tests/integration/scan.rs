@@ -657,4 +657,12 @@ fn copies_with_other_bytes_get_their_own_spans() {
             "lines {lines:?}: spans differ between copies: {texts:#?}"
         );
     }
+    // The text format quotes the matched sentences of the same pairs.
+    let text = env.run(&["scan", dir, "--format", "text"]);
+    let quoted = text
+        .assert_code(0)
+        .stdout_str()
+        .matches(" sentence: \"")
+        .count();
+    assert_eq!(quoted, sentence_pairs, "{}", text.describe());
 }
