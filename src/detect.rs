@@ -326,8 +326,10 @@ impl Languages {
                     as u32;
                 let bytes = source.bytes();
                 let whole = Language::detect(head_text(bytes, 1024));
-                let records =
-                    &corpus.records[source.records.start as usize..source.records.end as usize];
+                let records = corpus
+                    .records
+                    .get(source.records.start as usize..source.records.end as usize)
+                    .unwrap_or_default();
                 // The first `max` bytes of record `r`'s text.
                 let head = |r: usize, max: usize| {
                     let t = &records[r].text;

@@ -578,6 +578,110 @@ impl Corpus {
         Ok(())
     }
 
+    /// Appends `other`'s sources, paragraphs, records and skipped input to this corpus, except
+    /// the sources `keep` turns down (with their paragraphs, records and skipped input). Indexes
+    /// are renumbered, so every appended paragraph keeps its record and its place (line, byte,
+    /// record id, paragraph number) as [`Corpus::record_of_index`] gives them.
+    ///
+    /// ```
+    /// use syndup::input::{Corpus, InputOptions};
+    /// let opts = InputOptions::default();
+    /// let feed = "{\"id\":\"a\",\"text\":\"One.\\nTwo.\"}\n";
+    /// let mut c = Corpus::from_texts(&[("plain.txt", "Zero.")], &Default::default());
+    /// let other = Corpus::from_bytes(&[("feed.jsonl", feed.as_bytes()), ("drop.txt", b"x")],
+    ///                                &opts, &Default::default());
+    /// c.append(other, |s| s.name != "drop.txt");
+    /// assert_eq!(c.sources.len(), 2);
+    /// let r = c.record_of_index(2).unwrap();
+    /// assert_eq!((r.record.doc.as_str(), r.paragraph, r.record.source), ("a", 1, 1));
+    /// assert!(c.check_consistency().is_ok());
+    /// ```
+    pub fn append(&mut self, other: Corpus, keep: impl Fn(&Source) -> bool) {
+        let Corpus {
+            sources,
+            paragraphs,
+            skipped,
+            records,
+            meta,
+            ..
+        } = other;
+        let mut new_source: Vec<Option<u32>> = Vec::with_capacity(sources.len());
+        // Where each kept source's records and paragraphs move by (new index - old index).
+        let mut record_shift: Vec<i64> = Vec::with_capacity(sources.len());
+        let mut dropped: std::collections::HashSet<String> = Default::default();
+        for (s, mut source) in sources.into_iter().enumerate() {
+            if !keep(&source) {
+                new_source.push(None);
+                record_shift.push(0);
+                dropped.insert(source.name.clone());
+                continue;
+            }
+            let id = self.sources.len() as u32;
+            let start = self.records.len() as u32;
+            record_shift.push(i64::from(start) - i64::from(source.records.start));
+            for r in &records[source.records.start as usize..source.records.end as usize] {
+                debug_assert_eq!(r.source as usize, s);
+                self.records.push(Record {
+                    source: id,
+                    ..r.clone()
+                });
+            }
+            source.records = start..self.records.len() as u32;
+            new_source.push(Some(id));
+            self.sources.push(source);
+        }
+        // The checked paragraphs may have no entries here (paragraphs made elsewhere).
+        let known = self.meta.len() == self.paragraphs.len();
+        let mut first_new: Vec<Option<u32>> = vec![None; new_source.len()];
+        let mut first_old: Vec<u32> = vec![0; new_source.len()];
+        for (i, mut p) in paragraphs.into_iter().enumerate() {
+            let old_source = p.source as usize;
+            let Some(id) = new_source[old_source] else {
+                continue;
+            };
+            let at = self.paragraphs.len() as u32;
+            if first_new[old_source].is_none() {
+                first_new[old_source] = Some(at);
+                first_old[old_source] = i as u32;
+            }
+            p.source = id;
+            self.paragraphs.push(p);
+            if known {
+                let m = meta.get(i).copied().unwrap_or(ParaMeta {
+                    record: NO_RECORD,
+                    index: 0,
+                });
+                let record = if m.record == NO_RECORD {
+                    NO_RECORD
+                } else {
+                    (i64::from(m.record) + record_shift[old_source]) as u32
+                };
+                self.meta.push(ParaMeta { record, ..m });
+            }
+        }
+        // Each appended record's paragraphs moved with their source's (a source without
+        // paragraphs has only empty ranges: they are put at the end).
+        let end = self.paragraphs.len() as u32;
+        for (old_source, new_id) in new_source.iter().enumerate() {
+            let Some(id) = new_id else {
+                continue;
+            };
+            let range = self.sources[*id as usize].records.clone();
+            let records = &mut self.records[range.start as usize..range.end as usize];
+            let Some(new_first) = first_new[old_source] else {
+                records.iter_mut().for_each(|r| r.paragraphs = end..end);
+                continue;
+            };
+            let shift = i64::from(new_first) - i64::from(first_old[old_source]);
+            let moved = |x: u32| (i64::from(x) + shift) as u32;
+            for r in records {
+                r.paragraphs = moved(r.paragraphs.start)..moved(r.paragraphs.end);
+            }
+        }
+        self.skipped
+            .extend(skipped.into_iter().filter(|s| !dropped.contains(&s.source)));
+    }
+
     /// Records read from JSON Lines (non-blank lines, including skipped ones).
     pub fn records_read(&self) -> u64 {
         self.sources.iter().map(|s| s.records_read).sum()

@@ -255,29 +255,7 @@ impl Scope {
         let canon = |name: &str| std::fs::canonicalize(name).unwrap_or_else(|_| name.into());
         let checked_files: HashSet<PathBuf> =
             corpus.sources.iter().map(|s| canon(&s.name)).collect();
-        let mut new_id: Vec<Option<u32>> = Vec::with_capacity(reference.sources.len());
-        let mut dropped: HashSet<String> = HashSet::new();
-        for source in reference.sources {
-            if checked_files.contains(&canon(&source.name)) {
-                new_id.push(None);
-                dropped.insert(source.name);
-            } else {
-                new_id.push(Some(corpus.sources.len() as u32));
-                corpus.sources.push(source);
-            }
-        }
-        corpus
-            .paragraphs
-            .extend(reference.paragraphs.into_iter().filter_map(|mut p| {
-                p.source = new_id[p.source as usize]?;
-                Some(p)
-            }));
-        corpus.skipped.extend(
-            reference
-                .skipped
-                .into_iter()
-                .filter(|s| !dropped.contains(&s.source)),
-        );
+        corpus.append(reference, |s| !checked_files.contains(&canon(&s.name)));
         (corpus, Scope { first_reference })
     }
 

@@ -361,6 +361,54 @@ fn against_reports_new_vs_old_and_new_vs_new_only() {
     run.assert_code(0);
 }
 
+/// A JSON Lines reference keeps its records: its members are placed (line, byte, record id,
+/// paragraph number) as `scan` places them, and stemming goes by each record's language.
+/// (The reference's records were not carried into the merged corpus: its members had the
+/// decoded buffer's offset as `byte` and no record, and the per-record language detection
+/// then read the checked corpus's record list and panicked.)
+#[test]
+fn against_a_jsonl_reference_keeps_its_records() {
+    let env = TestEnv::new();
+    env.write("new/x.txt", format!("{}\n", STORY_COPY[1]));
+    let records = [
+        ("r1", OTHER[0].to_string()),
+        ("r2", format!("{}\n{}", OTHER[1], STORY[1])),
+        ("r3", OTHER[2].to_string()),
+    ];
+    let feed: String = records
+        .iter()
+        .map(|(id, text)| serde_json::json!({ "id": id, "text": text }).to_string() + "\n")
+        .collect();
+    env.write("old/feed.jsonl", feed);
+    let run = env.run(&[
+        "check",
+        "new",
+        "--against",
+        "old/feed.jsonl",
+        "--format",
+        "jsonl",
+    ]);
+    run.assert_code(1);
+    let out = run.jsonl();
+    let reference: Vec<&Value> = out
+        .members()
+        .into_iter()
+        .filter(|m| m["source"] == "old/feed.jsonl")
+        .collect();
+    assert_eq!(reference.len(), 1, "{}", run.describe());
+    let scanned = env.run(&["scan", "old/feed.jsonl", "new", "--format", "jsonl"]);
+    let scanned = scanned.assert_code(0).jsonl();
+    let want: Vec<&Value> = scanned
+        .members()
+        .into_iter()
+        .filter(|m| m["source"] == "old/feed.jsonl")
+        .collect();
+    assert_eq!(reference, want, "{}", run.describe());
+    assert_eq!(reference[0]["doc"], "r2");
+    assert_eq!(reference[0]["paragraph"], 1);
+    assert_eq!(reference[0]["line"], 2);
+}
+
 /// Write a baseline, pass with it, survive line shifts, then fail on exactly the added
 /// duplicate.
 #[test]
