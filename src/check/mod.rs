@@ -62,7 +62,7 @@ pub use config::Config;
 use crate::cluster;
 use crate::detect::Detection;
 use crate::error::{Error, Result};
-use crate::input::Corpus;
+use crate::input::{Corpus, InputOptions};
 use crate::normalize::Words;
 use crate::params::Params;
 
@@ -199,6 +199,16 @@ impl Reference {
     /// A file that starts with [`INDEX_MAGIC`] is refused: saved indexes are not supported by
     /// `check` yet.
     pub fn open<P: AsRef<Path>>(paths: &[P], params: &Params) -> Result<Reference> {
+        Reference::open_with(paths, &InputOptions::default(), params)
+    }
+
+    /// [`Reference::open`] with explicit input options (format, text and id fields), as the
+    /// checked corpus is read.
+    pub fn open_with<P: AsRef<Path>>(
+        paths: &[P],
+        options: &InputOptions,
+        params: &Params,
+    ) -> Result<Reference> {
         for path in paths {
             let path = path.as_ref();
             if is_saved_index(path) {
@@ -210,7 +220,12 @@ impl Reference {
                 });
             }
         }
-        Ok(Reference::Corpus(Corpus::open(paths, params)))
+        Ok(Reference::Corpus(Corpus::open_with(
+            paths,
+            options,
+            params,
+            &|_| {},
+        )))
     }
 }
 

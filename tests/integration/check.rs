@@ -409,6 +409,68 @@ fn against_a_jsonl_reference_keeps_its_records() {
     assert_eq!(reference[0]["line"], 2);
 }
 
+/// `check` reads input as `scan` does: `--text-field` names the text of JSON Lines records
+/// (of the reference too), and `--on-error fail` stops before any report. It used to read
+/// with the default options: `--text-field body` skipped every record and found nothing.
+#[test]
+fn check_reads_json_lines_with_the_input_flags() {
+    let env = TestEnv::new();
+    let line = |id: &str, text: &str| serde_json::json!({ "id": id, "body": text }).to_string();
+    env.write(
+        "new.jsonl",
+        format!("{}\n{}\n", line("n1", STORY[0]), line("n2", OTHER[0])),
+    );
+    env.write("old.jsonl", format!("{}\n", line("o1", STORY_COPY[0])));
+    let run = env.run(&[
+        "check",
+        "new.jsonl",
+        "--text-field",
+        "body",
+        "--format",
+        "jsonl",
+    ]);
+    let out = run.assert_code(0).jsonl();
+    assert_eq!(
+        out.summary["check"]["checked_paragraphs"],
+        2,
+        "{}",
+        run.describe()
+    );
+    let run = env.run(&[
+        "check",
+        "new.jsonl",
+        "--against",
+        "old.jsonl",
+        "--text-field",
+        "body",
+        "--format",
+        "jsonl",
+    ]);
+    let out = run.assert_code(1).jsonl();
+    let docs: Vec<&str> = out
+        .members()
+        .iter()
+        .filter_map(|m| m["doc"].as_str())
+        .collect();
+    assert_eq!(docs, ["n1", "o1"], "{}", run.describe());
+    env.write("bad.jsonl", format!("{}\nnot json\n", line("n1", STORY[0])));
+    let run = env.run(&[
+        "check",
+        "bad.jsonl",
+        "--text-field",
+        "body",
+        "--on-error",
+        "fail",
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stdout.is_empty(),
+        "a report was written: {}",
+        run.describe()
+    );
+    assert!(run.stderr.contains("bad.jsonl:2"), "{}", run.stderr);
+}
+
 /// Write a baseline, pass with it, survive line shifts, then fail on exactly the added
 /// duplicate.
 #[test]

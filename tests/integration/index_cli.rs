@@ -302,3 +302,72 @@ fn damaged_foreign_and_missing_indexes_are_errors_naming_the_file() {
     assert!(bad.stderr.contains("threshold"), "{}", bad.stderr);
     assert!(!env.join("new.syndup").exists());
 }
+
+/// The index commands read input as `scan` does: `--text-field` names the text of JSON Lines
+/// records, `--on-error fail` stops before anything is saved, and a JSON Lines paragraph is
+/// placed at its record's line and byte (with the record id and paragraph number for the
+/// query paragraph). They used to read with the default options, so `--text-field body`
+/// skipped every record, and placed paragraphs at offsets into the decoded text.
+#[test]
+fn index_reads_json_lines_with_the_input_flags() {
+    let env = TestEnv::new();
+    let line = |id: &str, text: String| serde_json::json!({ "id": id, "body": text }).to_string();
+    let first = line("d0", format!("An intro of no interest.\n{}", STORY[0]));
+    let feed = format!("{first}\n{}\n", line("d1", STORY[0].to_string()));
+    env.write("feed.jsonl", &feed);
+    let build = env.run(&[
+        "index",
+        "build",
+        "i.idx",
+        "feed.jsonl",
+        "--text-field",
+        "body",
+    ]);
+    build.assert_code(0);
+    let q = env.run(&[
+        "index",
+        "query",
+        "i.idx",
+        "feed.jsonl",
+        "--text-field",
+        "body",
+        "--format",
+        "jsonl",
+    ]);
+    let out = q.assert_code(0).jsonl();
+    let story = out
+        .clusters
+        .iter()
+        .find(|c| c["members"][0]["text"] == STORY[0] && c["members"][0]["doc"] == "d0")
+        .unwrap_or_else(|| panic!("no cluster for d0's story paragraph: {}", q.describe()));
+    let members = story["members"].as_array().expect("members");
+    assert_eq!(members[0]["paragraph"], 1, "{story}");
+    assert_eq!(
+        (members[0]["line"].as_u64(), members[0]["byte"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let second = members
+        .iter()
+        .find(|m| m["line"] == 2)
+        .unwrap_or_else(|| panic!("d1 not matched: {story}"));
+    assert_eq!(
+        second["byte"].as_u64(),
+        Some(first.len() as u64 + 1),
+        "{story}"
+    );
+    // --on-error fail: a malformed record stops the build before the index is saved.
+    env.write("bad.jsonl", format!("{first}\nnot json\n"));
+    let build = env.run(&[
+        "index",
+        "build",
+        "bad.idx",
+        "bad.jsonl",
+        "--text-field",
+        "body",
+        "--on-error",
+        "fail",
+    ]);
+    build.assert_code(2);
+    assert!(build.stderr.contains("bad.jsonl:2"), "{}", build.stderr);
+    assert!(!env.join("bad.idx").exists(), "an index was saved");
+}

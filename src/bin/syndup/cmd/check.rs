@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 use syndup::check::config::CheckConfig;
 use syndup::check::output::{CheckReport, Format};
 use syndup::check::{AllowList, Baseline, Check, Config, FailOn, Reference, Scope};
-use syndup::input::Corpus;
 use syndup::Detector;
 
 use crate::cli::{InputArgs, MemoryArgs, ParamArgs, RunArgs};
@@ -182,21 +181,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let reference = if args.against.is_empty() {
         Reference::None
     } else {
-        Reference::open(&args.against, &params)?
+        Reference::open_with(&args.against, &args.input.to_options(), &params)?
     };
 
     let pool = args.run.pool()?;
     let disk = args.memory.decide(&params, &args.input.paths)?;
-    let (corpus, scope) = pool.install(|| {
-        let checked = Corpus::open(&args.input.paths, &params);
-        Scope::merge(checked, reference)
-    });
+    let checked = crate::progress::read_corpus(&pool, &args.input, &params);
+    let (corpus, scope) = pool.install(|| Scope::merge(checked, reference));
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
             s.source, s.line, s.byte, s.reason
         );
     }
+    args.input.check_skipped(&corpus)?;
     let found = pool.install(|| args.memory.detect(&detector, &corpus, disk))?;
     let mut outcome = pool.install(|| check.evaluate(&corpus, &found, &scope));
     if let Some(path) = &args.write_baseline {

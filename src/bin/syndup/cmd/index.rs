@@ -11,6 +11,7 @@ use serde::Serialize;
 use syndup::index::{BucketSizes, Entry, Index, IndexStats, MatchKind, Origin};
 use syndup::input::Corpus;
 use syndup::params::SplitMode;
+use syndup::report::member;
 use syndup::Params;
 
 use crate::cli::{InputArgs, ParamArgs, RunArgs, Split};
@@ -117,16 +118,22 @@ fn input_params(params: &Params, input: &InputArgs) -> Params {
     p
 }
 
-/// Reads the input, reporting skipped entries on standard error.
-fn read_input(input: &InputArgs, params: &Params, pool: &rayon::ThreadPool) -> Corpus {
-    let corpus = pool.install(|| Corpus::open(&input.paths, params));
+/// Reads the input with its flags (format, fields), reporting skipped entries on standard
+/// error; stops at the first one with `--on-error fail`.
+fn read_input(
+    input: &InputArgs,
+    params: &Params,
+    pool: &rayon::ThreadPool,
+) -> anyhow::Result<Corpus> {
+    let corpus = crate::progress::read_corpus(pool, input, params);
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
             s.source, s.line, s.byte, s.reason
         );
     }
-    corpus
+    input.check_skipped(&corpus)?;
+    Ok(corpus)
 }
 
 fn outcome(corpus: &Corpus) -> Exit {
@@ -144,14 +151,11 @@ fn fill_and_save(
     pool: &rayon::ThreadPool,
     path: &Path,
 ) -> anyhow::Result<usize> {
-    let items: Vec<(Origin, &str)> = corpus
-        .paragraphs
-        .iter()
-        .map(|p| {
-            (
-                Origin::new(corpus.source_name(p)).at(p.line, p.start),
-                corpus.text(p),
-            )
+    // Placed as reports place them: a JSON Lines paragraph at its record's line.
+    let items: Vec<(Origin, &str)> = (0..corpus.paragraphs.len())
+        .map(|i| {
+            let m = member(corpus, i);
+            (Origin::new(m.source).at(m.line, m.byte), m.text)
         })
         .collect();
     let stored = pool.install(|| index.insert_many(&items));
@@ -180,7 +184,7 @@ fn build(args: BuildArgs) -> anyhow::Result<Exit> {
         index.set_capacity(args.capacity);
     }
     let pool = args.run.pool()?;
-    let corpus = read_input(&args.input, &params, &pool);
+    let corpus = read_input(&args.input, &params, &pool)?;
     let stored = fill_and_save(&index, &corpus, &pool, &args.index)?;
     print_filled("indexed", stored, &corpus, &index, &args.index);
     Ok(outcome(&corpus))
@@ -193,7 +197,7 @@ fn add(args: AddArgs) -> anyhow::Result<Exit> {
     }
     let params = input_params(index.params(), &args.input);
     let pool = args.run.pool()?;
-    let corpus = read_input(&args.input, &params, &pool);
+    let corpus = read_input(&args.input, &params, &pool)?;
     let stored = fill_and_save(&index, &corpus, &pool, &args.index)?;
     print_filled("added", stored, &corpus, &index, &args.index);
     Ok(outcome(&corpus))
@@ -282,7 +286,7 @@ fn query(args: QueryArgs) -> anyhow::Result<Exit> {
     let index = Index::open(&args.index)?;
     let params = input_params(index.params(), &args.input);
     let pool = args.run.pool()?;
-    let corpus = read_input(&args.input, &params, &pool);
+    let corpus = read_input(&args.input, &params, &pool)?;
     let texts: Vec<&str> = corpus.paragraphs.iter().map(|p| corpus.text(p)).collect();
     let found = pool.install(|| index.query_many(&texts));
     let entries: Vec<Vec<(Entry, f64, MatchKind)>> = found
@@ -299,13 +303,13 @@ fn query(args: QueryArgs) -> anyhow::Result<Exit> {
         if matched.is_empty() {
             continue;
         }
-        let p = &corpus.paragraphs[k];
+        let m = member(&corpus, k);
         let mut members = vec![MemberOut {
-            source: corpus.source_name(p),
-            line: p.line,
-            byte: p.start,
-            doc: None,
-            paragraph: None,
+            source: m.source,
+            line: m.line,
+            byte: m.byte,
+            doc: m.doc,
+            paragraph: m.paragraph,
             text: Some(texts[k]),
             indexed: false,
             id: None,
