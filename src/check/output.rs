@@ -143,10 +143,15 @@ impl<'a> CheckReport<'a> {
                 } else {
                     pair.spans.1
                 };
+                // A JSON Lines record is one line of its file, whatever its text holds.
+                let lines_below = match corpus.record_of_index(i as usize) {
+                    Some(_) => 0,
+                    None => text.matches('\n').count() as u64,
+                };
                 Place {
                     source: corpus.source_name(p),
                     line: p.line,
-                    end_line: p.line + text.matches('\n').count() as u64,
+                    end_line: p.line + lines_below,
                     matched: text.get(span.range()).unwrap_or(text),
                 }
             };

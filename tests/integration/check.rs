@@ -471,6 +471,31 @@ fn check_reads_json_lines_with_the_input_flags() {
     assert!(run.stderr.contains("bad.jsonl:2"), "{}", run.stderr);
 }
 
+/// An annotation's `endLine` is the paragraph's last line in the file: under `--split blank` a
+/// plain-text paragraph may span lines, but a JSON Lines record is one line whatever its
+/// decoded text holds (it used to be given one more line per `\n` in the text, past the end
+/// of the file).
+#[test]
+fn annotation_end_lines_follow_the_file() {
+    let env = TestEnv::new();
+    let two_lines = format!("{}\n{}", STORY[0], STORY[1]);
+    let record = serde_json::json!({ "id": "a", "text": two_lines }).to_string();
+    env.write("feed.jsonl", format!("{record}\n{record}\n"));
+    env.write("plain.txt", format!("{two_lines}\n\n{two_lines}\n"));
+    for (file, want) in [("feed.jsonl", [(2, 2)]), ("plain.txt", [(4, 5)])] {
+        let run = env.run(&["check", file, "--split", "blank", "--format", "github"]);
+        run.assert_code(1);
+        let got: Vec<(u64, u64)> = findings(&annotations(&run))
+            .iter()
+            .map(|a| {
+                let n = |k: &str| a.props[k].parse::<u64>().expect("a line number");
+                (n("line"), n("endLine"))
+            })
+            .collect();
+        assert_eq!(got, want, "{file}: {}", run.describe());
+    }
+}
+
 /// Write a baseline, pass with it, survive line shifts, then fail on exactly the added
 /// duplicate.
 #[test]
