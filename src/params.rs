@@ -131,7 +131,8 @@ pub struct Params {
     pub max_sentence_bucket: usize,
     /// How text is split into paragraphs.
     pub split: SplitMode,
-    /// Paragraphs longer than this many bytes are skipped and reported.
+    /// Paragraphs longer than this many bytes are skipped and reported. At most `u32::MAX`:
+    /// positions inside a paragraph are kept in 32 bits.
     pub max_paragraph_bytes: usize,
 }
 
@@ -228,6 +229,13 @@ impl Params {
                 reason: "must be positive".into(),
             });
         }
+        // Positions inside a paragraph (word origins, sentence spans on disk) are 32-bit.
+        if self.max_paragraph_bytes > u32::MAX as usize {
+            return Err(Error::Param {
+                name: "max_paragraph_bytes",
+                reason: format!("must be at most {} (4 GiB - 1)", u32::MAX),
+            });
+        }
         Ok(())
     }
 
@@ -321,6 +329,20 @@ mod tests {
         for p in [Preset::Exact, Preset::Near, Preset::Paraphrase] {
             Params::preset(p).validate().unwrap();
         }
+    }
+
+    /// Paragraph positions are 32-bit (word origins, the disk detector's sentence spans): a
+    /// bound on paragraphs beyond them is refused rather than letting positions wrap.
+    #[test]
+    fn paragraph_bound_fits_positions() {
+        let with = |max_paragraph_bytes| Params {
+            max_paragraph_bytes,
+            ..Params::default()
+        };
+        assert!(with(u32::MAX as usize).validate().is_ok());
+        let err = with(u32::MAX as usize + 1).validate().unwrap_err();
+        assert!(err.to_string().contains("max_paragraph_bytes"), "{err}");
+        assert!(with(0).validate().is_err());
     }
 
     /// A remembered shape is the one the search gives for the same threshold and number of
