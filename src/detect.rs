@@ -261,22 +261,16 @@ impl AllFeatures {
 }
 
 /// The stemming language of every paragraph: its document's, detected with
-/// [`Language::detect`] on the document's first kilobyte. A plain-text source is one
-/// document. A JSON Lines source holds many, and a crawl's feed may mix languages: the
-/// source's language is detected on its first kilobyte and on records sampled across it (one
-/// per 128 KiB of text, 2 to 64). When those reliably find more than one language, 256
-/// records spread over the source (all of a smaller one) are detected the same way, and every
-/// other record on its first 256 bytes among the languages those found ([`Language::detector`]),
-/// which costs a fraction of a detection among all languages; a record whose language is not
-/// reliable takes the one found most often. A language no surveyed record is in (under about
-/// 1 % of the records) may thus be taken for one of the others.
-///
-/// Costs measured on 2 threads, on the 50 MB peer corpus in 13,497 records of 15 paragraphs:
-/// detecting every record among all languages made a scan 1.5 to 1.6 times as long (about
-/// 140 µs a record). With a German record first, one language for the feed before: 1.55 s,
-/// after: 1.48 s (English stemming is faster than German's). With one of `corpus/sample`'s
-/// files (six languages) after every third record: 1.28 s before, 1.64 s after; whatlang took
-/// 15 % of the CPU time, and the other languages now get their own (Snowball) stemmers.
+/// [`Language::detect`] on the document's first kilobyte (`None`, no stemming, when that is
+/// not reliable). A plain-text source is one document; in a JSON Lines source each record is
+/// one, and a crawl's feed may mix languages. Detecting every record would cost about 140 µs
+/// a record (the 50 MB peer corpus in 13,497 records took 1.5 to 1.6 times as long), so the
+/// source's languages are first found on its head and on records spread over it (one per 64
+/// records, at most eight), and each record is put to [`Language::guess`] (about 3 µs): when
+/// that names one of those
+/// languages, the record takes it; any other record is detected on its own. A record may
+/// thus take a language where, as a file of its own, its language would not have been
+/// reliable (a short caption, say).
 pub(crate) struct Languages {
     /// `(first paragraph, language)` of each run of paragraphs, sorted; the first starts at 0.
     runs: Vec<(u32, Option<Language>)>,
@@ -296,25 +290,10 @@ fn spread(n: usize, k: usize) -> impl Iterator<Item = usize> {
     (0..k).map(move |i| (2 * i + 1) * n / (2 * k))
 }
 
-/// The distinct languages among `found`, most often found first (ties: first found first).
-fn by_frequency(found: impl Iterator<Item = Language>) -> Vec<Language> {
-    let mut counts: Vec<(Language, usize)> = Vec::new();
-    for l in found {
-        match counts.iter_mut().find(|c| c.0 == l) {
-            Some(c) => c.1 += 1,
-            None => counts.push((l, 1)),
-        }
-    }
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    counts.into_iter().map(|c| c.0).collect()
-}
-
 impl Languages {
     /// The languages of `corpus`'s paragraphs (see [`Languages`]).
     pub(crate) fn detect(corpus: &Corpus) -> Languages {
-        const SAMPLE_BYTES: usize = 128 << 10;
-        const MAX_SAMPLES: usize = 64;
-        const SURVEY: usize = 256;
+        const PROBES: usize = 8;
         let per_source: Vec<Vec<(u32, Option<Language>)>> = corpus
             .sources
             .par_iter()
@@ -330,51 +309,30 @@ impl Languages {
                     .records
                     .get(source.records.start as usize..source.records.end as usize)
                     .unwrap_or_default();
-                // The first `max` bytes of record `r`'s text.
-                let head = |r: usize, max: usize| {
-                    let t = &records[r].text;
-                    head_text(
-                        bytes
-                            .get(t.start as usize..t.end as usize)
-                            .unwrap_or_default(),
-                        max,
-                    )
-                };
-                let n = records.len();
-                if n < 2 {
+                if records.is_empty() {
                     return vec![(first, whole)];
                 }
-                let samples = (bytes.len() / SAMPLE_BYTES).clamp(2, MAX_SAMPLES).min(n);
-                let sampled: Vec<Option<Language>> = spread(n, samples)
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .map(|r| Language::detect(head(r, 1024)))
+                // The first `max` bytes of a record's text.
+                let head = |r: &crate::input::Record, max: usize| {
+                    let t = bytes.get(r.text.start as usize..r.text.end as usize);
+                    head_text(t.unwrap_or_default(), max)
+                };
+                let n = records.len();
+                let mut found: Vec<Language> = spread(n, PROBES.min(n / 64))
+                    .filter_map(|r| Language::detect(head(&records[r], 1024)))
+                    .chain(whole)
                     .collect();
-                let langs = by_frequency(sampled.iter().flatten().chain(&whole).copied());
-                if langs.len() < 2 {
-                    // One language (or none detected reliably): the source's, or the samples'
-                    // when its head was not reliable.
-                    return vec![(first, whole.or(langs.first().copied()))];
-                }
-                // Mixed: a survey of up to 256 records with every language (all records of a
-                // smaller source), then the others among the languages the survey found.
-                let surveyed: Vec<(usize, Option<Language>)> = spread(n, n.min(SURVEY))
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .map(|r| (r, Language::detect(head(r, 1024))))
-                    .collect();
-                let langs = by_frequency(surveyed.iter().filter_map(|s| s.1));
-                let usual = langs.first().copied();
-                let detector = Language::detector(&langs);
-                (0..n)
-                    .into_par_iter()
-                    .filter(|&r| !records[r].paragraphs.is_empty())
+                found.sort_unstable_by_key(|l| l.name());
+                found.dedup();
+                records
+                    .par_iter()
+                    .filter(|r| !r.paragraphs.is_empty())
                     .map(|r| {
-                        let lang = match surveyed.binary_search_by_key(&r, |s| s.0) {
-                            Ok(k) => surveyed[k].1,
-                            Err(_) => Language::detect_with(&detector, head(r, 256)),
+                        let lang = match Language::guess(head(r, 256)) {
+                            Some(g) if found.contains(&g) => Some(g),
+                            _ => Language::detect(head(r, 1024)),
                         };
-                        (records[r].paragraphs.start, lang.or(usual))
+                        (r.paragraphs.start, lang)
                     })
                     .collect()
             })
@@ -1509,9 +1467,8 @@ mod tests {
         serde_json::json!({ "id": id, "text": text }).to_string() + "\n"
     }
 
-    /// Each record of a feed mixing languages has its own; a one-language feed whose first
-    /// record is too short to tell takes the samples' language; plain-text files each have
-    /// theirs.
+    /// Each record of a feed mixing languages has its own, wherever it stands and however few
+    /// its neighbours in that language; plain-text files each have theirs.
     #[test]
     fn languages_are_per_record_in_mixed_feeds() {
         let de = include_str!("../corpus/sample/wire_de.txt");
@@ -1523,7 +1480,6 @@ mod tests {
             mixed += &record(&format!("en{i}"), en);
         }
         mixed += &record("fr", fr);
-        // More records than the survey reads: most are detected among the languages found.
         let mut big = String::new();
         for i in 0..400 {
             let (id, text) = match i % 10 {
@@ -1533,17 +1489,23 @@ mod tests {
             };
             big += &record(id, text);
         }
-        let mut plain = record("short", "OK.");
+        // One German record among English ones, where no sample of a few would fall.
+        let small = [("en", en), ("en", en), ("de", de), ("en", en)]
+            .map(|(id, text)| record(id, text))
+            .concat();
+        // A record too short to tell, first: it sets nothing for the others.
+        let mut english = record("short", "OK.");
         for i in 0..3 {
-            plain += &record(&format!("en{i}"), en);
+            english += &record(&format!("en{i}"), en);
         }
         let corpus = Corpus::from_bytes(
             &[
                 ("mixed.jsonl", mixed.as_bytes()),
                 ("de.txt", de.as_bytes()),
-                ("english.jsonl", plain.as_bytes()),
+                ("english.jsonl", english.as_bytes()),
                 ("fr.txt", fr.as_bytes()),
                 ("big.jsonl", big.as_bytes()),
+                ("small.jsonl", small.as_bytes()),
             ],
             &crate::input::InputOptions::default(),
             &Params::default(),
@@ -1555,15 +1517,19 @@ mod tests {
                 corpus.record_of_index(i).map(|r| r.record.doc.as_str()),
                 p.source,
             ) {
-                (Some("de"), 0 | 4) | (_, 1) => "german",
-                (Some("fr"), 0 | 4) | (_, 3) => "french",
+                (Some("short"), _) => continue,
+                (_, 1) | (Some("de"), _) => "german",
+                (_, 3) | (Some("fr"), _) => "french",
                 _ => "english",
             };
             assert_eq!(got(i), want, "paragraph {i}: {p:?}");
         }
-        // Runs of paragraphs, not one entry per paragraph or record: six in the first four
-        // sources, four in each ten records of the last (German, English, French, English).
-        assert_eq!(languages.runs.len(), 6 + 160, "{:?}", languages.runs);
+        // Runs of paragraphs, as few as the languages allow (not one per paragraph or record).
+        let changes = (1..corpus.paragraphs.len())
+            .filter(|&i| got(i) != got(i - 1))
+            .count();
+        assert_eq!(languages.runs.len(), 1 + changes, "{:?}", languages.runs);
+        assert!(languages.runs.len() < 200, "{}", languages.runs.len());
         let empty = Languages::detect(&Corpus::default());
         assert_eq!(empty.of(0), None);
     }

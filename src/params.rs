@@ -55,8 +55,10 @@ pub enum SplitMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum StemMode {
-    /// Detect each document's language and stem with its Snowball stemmer when the language is
-    /// detected reliably and has one; leave the words as they are otherwise.
+    /// Detect each document's language (a plain-text file, or a JSON Lines record) and stem
+    /// with its Snowball stemmer when the language is detected reliably and has one; leave the
+    /// words as they are otherwise. A record is also taken to be in a language when a fast
+    /// guess names one that the same file's head or sampled records were reliably found in.
     #[default]
     Auto,
     /// Never stem.

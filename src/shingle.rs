@@ -260,20 +260,28 @@ impl Language {
         Language::of_info(whatlang::detect(text)?)
     }
 
-    /// A detector that only tells `candidates` apart: about a sixth of [`Language::detect`]'s
-    /// time on 256 bytes when there are two (whatlang scores each candidate's trigrams).
-    pub(crate) fn detector(candidates: &[Language]) -> whatlang::Detector {
-        let langs = STEMMED
-            .iter()
-            .filter(|(_, a)| candidates.iter().any(|c| c.0 == *a))
-            .map(|&(l, _)| l)
-            .collect();
-        whatlang::Detector::with_allowlist(langs)
-    }
-
-    /// [`Language::detect`] with a [`Language::detector`].
-    pub(crate) fn detect_with(detector: &whatlang::Detector, text: &str) -> Option<Language> {
-        Language::of_info(detector.detect(text)?)
+    /// A fast guess at the language of `text` (a record's first few hundred bytes): whichlang's
+    /// linear model over character n-grams, which tells 16 languages apart in about 3 µs for
+    /// 256 bytes (whatlang, [`Language::detect`], takes about 140 µs). It always answers and
+    /// says nothing of reliability, so it only confirms a language already detected: `None`
+    /// when its answer has no stemmer here (Chinese, Japanese, Korean, Hindi, Vietnamese).
+    pub(crate) fn guess(text: &str) -> Option<Language> {
+        use whichlang::Lang::*;
+        let alg = match whichlang::detect_language(text) {
+            Eng => Algorithm::English,
+            Deu => Algorithm::German,
+            Fra => Algorithm::French,
+            Ita => Algorithm::Italian,
+            Rus => Algorithm::Russian,
+            Spa => Algorithm::Spanish,
+            Por => Algorithm::Portuguese,
+            Nld => Algorithm::Dutch,
+            Swe => Algorithm::Swedish,
+            Tur => Algorithm::Turkish,
+            Ara => Algorithm::Arabic,
+            Cmn | Hin | Jpn | Kor | Vie => return None,
+        };
+        Some(Language(alg))
     }
 
     fn of_info(info: whatlang::Info) -> Option<Language> {
