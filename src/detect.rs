@@ -267,10 +267,9 @@ impl AllFeatures {
 /// a record (the 50 MB peer corpus in 13,497 records took 1.5 to 1.6 times as long), so the
 /// source's languages are first found on its head and on records spread over it (one per 64
 /// records, at most eight), and each record is put to [`Language::guess`] (about 3 µs): when
-/// that names one of those
-/// languages, the record takes it; any other record is detected on its own. A record may
-/// thus take a language where, as a file of its own, its language would not have been
-/// reliable (a short caption, say).
+/// that names one of those languages, the record takes it; any other record is detected on
+/// its own. A record may thus take a language where, as a file of its own, its language
+/// would not have been reliable (a short caption, say).
 pub(crate) struct Languages {
     /// `(first paragraph, language)` of each run of paragraphs, sorted; the first starts at 0.
     runs: Vec<(u32, Option<Language>)>,

@@ -619,7 +619,8 @@ impl Corpus {
             let id = self.sources.len() as u32;
             let start = self.records.len() as u32;
             record_shift.push(i64::from(start) - i64::from(source.records.start));
-            for r in &records[source.records.start as usize..source.records.end as usize] {
+            let mine = records.get(source.records.start as usize..source.records.end as usize);
+            for r in mine.unwrap_or_default() {
                 debug_assert_eq!(r.source as usize, s);
                 self.records.push(Record {
                     source: id,
@@ -636,7 +637,7 @@ impl Corpus {
         let mut first_old: Vec<u32> = vec![0; new_source.len()];
         for (i, mut p) in paragraphs.into_iter().enumerate() {
             let old_source = p.source as usize;
-            let Some(id) = new_source[old_source] else {
+            let Some(id) = new_source.get(old_source).copied().flatten() else {
                 continue;
             };
             let at = self.paragraphs.len() as u32;
