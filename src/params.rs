@@ -59,6 +59,8 @@ pub enum StemMode {
     /// with its Snowball stemmer when the language is detected reliably and has one; leave the
     /// words as they are otherwise. A record is also taken to be in a language when a fast
     /// guess names one that the same file's head or sampled records were reliably found in.
+    /// A plain-text file found to mix languages has one for each paragraph, guessed the same
+    /// way.
     #[default]
     Auto,
     /// Never stem.
