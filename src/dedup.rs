@@ -54,6 +54,7 @@ use crate::input::{Corpus, InputFormat, InputOptions, Progress};
 use crate::lean::Matches;
 use crate::normalize::Words;
 use crate::params::Params;
+use crate::params::SplitMode;
 use crate::report::{self, round4, MemberOut, Report, SummaryOut};
 use crate::segment::{self, Span};
 use crate::shingle::Shingler;
@@ -432,6 +433,7 @@ impl Plan {
         let mut out = Counter {
             inner: out,
             bytes: 0,
+            tail: [0; 3],
         };
         let mut tally = Tally {
             records_in: corpus.records_read(),
@@ -467,8 +469,8 @@ impl Plan {
             let removals = self.removals_in(first..end);
             tally.records_written += 1;
             let bytes = source.bytes();
-            if removals.is_empty() || self.options.mode == Mode::Annotate {
-                out.write_all(bytes).map_err(Error::Write)?;
+            let kept = if removals.is_empty() || self.options.mode == Mode::Annotate {
+                std::borrow::Cow::Borrowed(bytes)
             } else {
                 tally.paragraphs_removed += removals.len() as u64;
                 let cut_spans: Vec<u32> = removals
@@ -476,9 +478,9 @@ impl Plan {
                     .filter_map(|r| corpus.span_index(r.paragraph as usize))
                     .collect();
                 let spans = segment::paragraphs(bytes, params.split);
-                out.write_all(&cut(bytes, &spans, &cut_spans))
-                    .map_err(Error::Write)?;
-            }
+                std::borrow::Cow::Owned(cut(bytes, &spans, &cut_spans))
+            };
+            out.write_text(&kept, params.split).map_err(Error::Write)?;
             if self.options.mode == Mode::Annotate {
                 tally.paragraphs_removed += removals.len() as u64;
             }
@@ -780,12 +782,48 @@ struct How<'a> {
 struct Counter<'a> {
     inner: &'a mut dyn Write,
     bytes: u64,
+    /// The last three bytes written (zeros before them).
+    tail: [u8; 3],
+}
+
+impl Counter<'_> {
+    /// Writes one plain-text file's kept text after the files before it, so that their
+    /// paragraphs stay apart: a newline first when the output so far does not end a line (a
+    /// blank line with `--split blank` when it does not end with one), and without the file's
+    /// byte order mark, which only the output's first file keeps.
+    fn write_text(&mut self, text: &[u8], split: SplitMode) -> std::io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        if self.bytes > 0 {
+            let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+            let t = self.tail;
+            let ends_line = t[2] == b'\n';
+            let ends_blank = ends_line && (t[1] == b'\n' || t == *b"\n\r\n");
+            let sep: &[u8] = match (split, ends_line, ends_blank) {
+                (SplitMode::Line, false, _) => b"\n",
+                (SplitMode::Blank, false, _) => b"\n\n",
+                (SplitMode::Blank, true, false) => b"\n",
+                _ => b"",
+            };
+            self.write_all(sep)?;
+            return self.write_all(text);
+        }
+        self.write_all(text)
+    }
 }
 
 impl Write for Counter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.bytes += n as u64;
+        let new = &buf[..n];
+        if new.len() >= 3 {
+            self.tail.copy_from_slice(&new[new.len() - 3..]);
+        } else {
+            self.tail.rotate_left(new.len());
+            self.tail[3 - new.len()..].copy_from_slice(new);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {

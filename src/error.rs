@@ -135,7 +135,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The output path is one of the inputs (compared as canonical paths).
-    #[error("{}: is an input file; refusing to overwrite it (choose another --output)", .path.display())]
+    #[error("{}: is an input file; refusing to overwrite it (choose another path)", .path.display())]
     WouldOverwrite {
         /// The output path.
         path: PathBuf,

@@ -367,6 +367,9 @@ pub struct Corpus {
     meta: Vec<ParaMeta>,
     /// [`InputOptions::spill_dir`] of the read in progress.
     spill_dir: Option<PathBuf>,
+    /// Every file [`Corpus::open_with`] tried to read (found in a directory or named), read or
+    /// skipped: what an output must not replace.
+    pub files: Vec<PathBuf>,
 }
 
 impl Corpus {
@@ -409,8 +412,20 @@ impl Corpus {
                 match f {
                     Ok(file) => {
                         let name = file.display().to_string();
-                        let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+                        let meta = std::fs::metadata(&file);
+                        let size = meta.as_ref().map_or(0, |m| m.len());
+                        let regular = meta.is_ok_and(|m| m.is_file());
+                        corpus.files.push(file.clone());
                         match options.format.resolve(&name) {
+                            // A pipe (`<(zcat feed.jsonl.gz)`) cannot be read twice: its bytes
+                            // are kept, as standard input's are, for a second pass.
+                            InputFormat::Jsonl if !regular => {
+                                let mut buf = Vec::new();
+                                match File::open(&file).and_then(|mut f| f.read_to_end(&mut buf)) {
+                                    Ok(_) => corpus.add_bytes(name, buf, options, params),
+                                    Err(e) => corpus.skip_file(&name, &e),
+                                }
+                            }
                             InputFormat::Jsonl => {
                                 corpus.add_jsonl_file(name, &file, options, params, &|n| {
                                     progress(done + n)
@@ -603,8 +618,10 @@ impl Corpus {
             skipped,
             records,
             meta,
+            files,
             ..
         } = other;
+        self.files.extend(files);
         let mut new_source: Vec<Option<u32>> = Vec::with_capacity(sources.len());
         // Where each kept source's records and paragraphs move by (new index - old index).
         let mut record_shift: Vec<i64> = Vec::with_capacity(sources.len());
@@ -743,6 +760,9 @@ impl Corpus {
     ) {
         let mut text = TextSink::new(self.spill_dir.as_deref());
         let (mut newlines, mut spill_failed) = (0u64, false);
+        // The length of the text up to its last newline: a stream that breaks off loses the
+        // line it broke off in (reported), as a JSON Lines stream does.
+        let mut complete = 0u64;
         let error = match decompress::decoder(input) {
             Ok((_, mut reader)) => {
                 let mut buf = vec![0u8; READ_BUF];
@@ -755,6 +775,9 @@ impl Corpus {
                                 spill_failed = true;
                                 break Some(e);
                             }
+                            if let Some(last) = buf[..n].iter().rposition(|&b| b == b'\n') {
+                                complete = text.len() - (n - last - 1) as u64;
+                            }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(e) => break Some(e),
@@ -764,6 +787,16 @@ impl Corpus {
             Err(e) => Some(e),
         };
         let id = self.sources.len();
+        let error = match error {
+            Some(e) if !spill_failed => match text.truncate(complete) {
+                Ok(()) => Some(e),
+                Err(t) => {
+                    spill_failed = true;
+                    Some(t)
+                }
+            },
+            other => other,
+        };
         let problem = error.map(|e| Skipped {
             source: name.clone(),
             line: 1 + newlines,
@@ -1186,6 +1219,21 @@ impl TextSink {
         Ok(())
     }
 
+    /// Drops everything after the first `len` bytes.
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        match self {
+            TextSink::Memory(v) => v.truncate(len as usize),
+            TextSink::File { writer, len: have } if len < *have => {
+                writer.flush()?;
+                writer.get_ref().set_len(len)?;
+                *have = len;
+            }
+            TextSink::File { .. } => {}
+        }
+        Ok(())
+    }
+
     fn finish(self) -> std::io::Result<Data> {
         match self {
             TextSink::Memory(v) => Ok(Data::Owned(v)),
@@ -1225,6 +1273,14 @@ enum Parsed {
 
 fn parse_line(raw: &[u8], line_no: u64, options: &InputOptions, params: &Params) -> Parsed {
     let line = trim_line_end(raw);
+    // A byte order mark before the first line is not part of it (and a line of only a mark
+    // is blank).
+    let bom = if line_no == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let line = &line[bom..];
     if line.iter().all(u8::is_ascii_whitespace) {
         return Parsed::Blank;
     }
@@ -1233,15 +1289,9 @@ fn parse_line(raw: &[u8], line_no: u64, options: &InputOptions, params: &Params)
         Err(e) => {
             return Parsed::Skip {
                 reason: "invalid UTF-8; record skipped".into(),
-                byte: e.valid_up_to() as u64,
+                byte: (bom + e.valid_up_to()) as u64,
             }
         }
-    };
-    // A byte order mark before the first record is not part of it.
-    let line = if line_no == 1 {
-        line.strip_prefix('\u{feff}').unwrap_or(line)
-    } else {
-        line
     };
     match Fields::parse(
         line,
@@ -1403,6 +1453,28 @@ mod tests {
     /// skipped lines (too long, invalid UTF-8) with the same line and byte, and the same
     /// paragraph numbers; with a byte order mark at the start (skipped) or inside (kept), CRLF
     /// and blank lines, over many random files.
+    /// A JSON Lines file's byte order mark is not part of its first line: a first line of only
+    /// the mark is blank (it was "malformed JSON at column 0"), and a problem on the first line
+    /// is at its offset in the line, the mark counted.
+    #[test]
+    fn jsonl_byte_order_mark_before_a_blank_line() {
+        let record = r#"{"id":"a","text":"One paragraph of text."}"#;
+        let opts = InputOptions::default();
+        let p = Params::default();
+        for input in [
+            format!("\u{feff}\n{record}\n"),
+            format!("\u{feff}{record}\n"),
+        ] {
+            let c = Corpus::from_bytes(&[("f.jsonl", input.as_bytes())], &opts, &p);
+            assert!(c.skipped.is_empty(), "{input:?}: {:?}", c.skipped);
+            assert_eq!((c.records.len(), c.paragraphs.len()), (1, 1), "{input:?}");
+        }
+        let bad = b"\xEF\xBB\xBF{\"text\":\"caf\xff\"}\n";
+        let c = Corpus::from_bytes(&[("f.jsonl", &bad[..])], &opts, &p);
+        assert_eq!(c.skipped.len(), 1, "{:?}", c.skipped);
+        assert_eq!((c.skipped[0].line, c.skipped[0].byte), (1, 15));
+    }
+
     #[test]
     fn stretches_read_as_one() {
         // Lines longer than a stretch too, so that some cuts find no line end for a while.

@@ -40,7 +40,10 @@ impl Compression {
     pub fn detect(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame (magic 0x184D2A50 to 0x184D2A5F) first, as pzstd writes.
+            || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
+        {
             Compression::Zstd
         } else {
             Compression::None
@@ -191,6 +194,22 @@ mod tests {
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         assert_eq!((kind, s.as_str()), (Compression::Zstd, "one\ntwo\n"));
+    }
+
+    /// A skippable frame first, as pzstd writes one before its frames, is zstd. (Such files
+    /// were read as text: their records as garbage, skipped.)
+    #[test]
+    fn zstd_with_a_skippable_frame_first() {
+        for magic in [0x50u8, 0x5f] {
+            let mut bytes = vec![magic, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+            bytes.extend(zstd::encode_all(&b"one\n"[..], 3).unwrap());
+            let (kind, mut r) = decoder(&bytes[..]).unwrap();
+            let mut s = String::new();
+            r.read_to_string(&mut s).unwrap();
+            assert_eq!((kind, s.as_str()), (Compression::Zstd, "one\n"));
+        }
+        assert_eq!(Compression::detect(b"\x60\x2a\x4d\x18"), Compression::None);
+        assert_eq!(Compression::detect(b"\x50\x2a\x4d"), Compression::None);
     }
 
     #[test]

@@ -621,6 +621,33 @@ fn truncated_and_corrupt_streams_are_reported() {
     }
 }
 
+/// A compressed plain-text file that breaks off keeps its complete lines only: the line it
+/// broke off in is reported, not used. (It was used, cut short, and reported as skipped.)
+#[test]
+fn truncated_text_stream_drops_the_broken_line() {
+    let env = TestEnv::new();
+    let text: String = (0..3000)
+        .map(|i| format!("{OTHER} Item {i} of the list.\n"))
+        .collect();
+    let gz = gzip(text.as_bytes());
+    env.write("cut.txt.gz", &gz[..gz.len() / 2]);
+    let run = env.run(&["dedup", "cut.txt.gz", "-o", "out.txt", "--preset", "exact"]);
+    run.assert_code(2);
+    let out = read_text(&env, "out.txt");
+    let lines = out.lines().count();
+    assert!(lines > 10 && lines < 3000, "{lines}");
+    assert!(out.ends_with('\n'), "the output ends with a whole line");
+    assert!(
+        text.starts_with(&out),
+        "only whole lines of the input, in order"
+    );
+    let report = DedupReport::read(&env, "out.txt.report.jsonl");
+    let skipped = report.of("skipped");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["line"].as_u64(), Some(lines as u64 + 1));
+    assert_eq!(skipped[0]["byte"].as_u64(), Some(out.len() as u64));
+}
+
 #[test]
 fn refuses_to_overwrite_an_input() {
     let env = TestEnv::new();
@@ -657,6 +684,92 @@ fn refuses_to_overwrite_an_input() {
     run.assert_code(2);
     assert_eq!(read_text(&env, "feed.jsonl"), input);
     assert_eq!(read_text(&env, "dir/a.jsonl"), input);
+    // Plain text found in a directory too, as the output or as the report, and nothing is
+    // written when the report would replace an input. (Both were replaced.)
+    let text = format!("{}\n{OTHER}\n", STORY[0]);
+    env.write("texts/a.txt", &text);
+    env.write("texts/b.txt", &text);
+    for args in [
+        &["dedup", "texts", "-o", "texts/b.txt"][..],
+        &["dedup", "texts", "-o", "t.out", "--report", "texts/a.txt"][..],
+    ] {
+        let run = env.run(args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("refusing to overwrite"),
+            "{}",
+            run.describe()
+        );
+        assert_eq!(read_text(&env, "texts/a.txt"), text);
+        assert_eq!(read_text(&env, "texts/b.txt"), text);
+        assert!(!env.join("t.out").exists(), "{}", run.describe());
+    }
+}
+
+/// Plain-text files are written one after the other with their paragraphs kept apart: a file
+/// without a final newline gets one (a blank line with `--split blank`), and a later file's
+/// byte order mark is not written into the middle of the output. (The last paragraph of one
+/// file and the first of the next became one line.)
+#[test]
+fn plain_text_files_stay_apart_in_the_output() {
+    let env = TestEnv::new();
+    let bom = "\u{feff}";
+    env.write("in/a.txt", format!("{}\n{OTHER}", STORY[0]));
+    env.write("in/b.txt", format!("{bom}{}\n{OTHER2}\n", STORY[0]));
+    env.write("in/c.txt", format!("{}\n", STORY[1]));
+    run_ok(&env, &["dedup", "in", "-o", "out.txt"]);
+    assert_eq!(
+        read_text(&env, "out.txt"),
+        format!("{}\n{OTHER}\n{OTHER2}\n{}\n", STORY[0], STORY[1])
+    );
+    env.write("blocks/a.txt", format!("{}\n{OTHER}", STORY[0]));
+    env.write("blocks/b.txt", format!("{OTHER2}\n"));
+    env.write("blocks/c.txt", format!("{}\r\n\r\n", STORY[1]));
+    env.write("blocks/d.txt", format!("{}\n", STORY[0]));
+    run_ok(
+        &env,
+        &["dedup", "blocks", "--split", "blank", "-o", "b.txt"],
+    );
+    let out = read_text(&env, "b.txt");
+    assert_eq!(
+        out,
+        format!("{}\n{OTHER}\n\n{OTHER2}\n\n{}\r\n\r\n", STORY[0], STORY[1])
+    );
+    // Read again, the output has the kept paragraphs, each whole.
+    let scan = run_ok(
+        &env,
+        &["scan", "b.txt", "--split", "blank", "--format", "jsonl"],
+    );
+    let summary = scan.jsonl().summary;
+    assert_eq!(summary["paragraphs"], 3, "{}", scan.describe());
+}
+
+/// JSON Lines from a pipe (`<(zcat feed.jsonl.gz)`) is kept for the second pass, as standard
+/// input is. (The second pass opened the pipe again, found it empty and failed: "input
+/// changed while syndup was reading it".)
+#[cfg(unix)]
+#[test]
+fn jsonl_from_a_pipe_is_deduplicated() {
+    let env = TestEnv::new();
+    let input = feed();
+    env.write("feed.jsonl", &input);
+    run_ok(&env, &["dedup", "feed.jsonl", "-o", "from_file.jsonl"]);
+    let fifo = env.join("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let writer = {
+        let (fifo, input) = (fifo.clone(), input.clone());
+        std::thread::spawn(move || std::fs::write(fifo, input).expect("write to the pipe"))
+    };
+    run_ok(&env, &["dedup", "pipe.jsonl", "-o", "from_pipe.jsonl"]);
+    writer.join().expect("writer");
+    assert_eq!(
+        read_text(&env, "from_pipe.jsonl"),
+        read_text(&env, "from_file.jsonl")
+    );
 }
 
 #[test]

@@ -105,7 +105,9 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
     let plan = Plan::new(&corpus, &found, &params, &dedup);
     let t_plan = started.elapsed().as_secs_f64();
 
-    let inputs: Vec<&Path> = corpus.sources.iter().filter_map(|s| s.path()).collect();
+    // Every file read or skipped, those found in directories included.
+    let inputs: Vec<&Path> = corpus.files.iter().map(PathBuf::as_path).collect();
+    syndup::dedup::refuse_overwrite(&report_path, &inputs)?;
     let mut out = OutputFile::create(&args.output, &inputs)?;
     let docs = corpus.records_read() + corpus.sources.len() as u64;
     let bar = Bar::count(docs, "writing");
