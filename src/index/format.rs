@@ -607,5 +607,9 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Index> {
         // Same layout, but runs in insertion order: lay them out as format 2 keeps them.
         inner.reorder_tables(&shape);
     }
+    // Keys of evicted paragraphs are saved with the rest: without this, a process that evicts
+    // fewer paragraphs than a compaction waits for (a CLI `index add`, a crawler restarted
+    // daily) never dropped them, and they grew with every key ever seen.
+    inner.drop_unused_keys();
     Ok(Index::from_parts(params, shape, inner))
 }

@@ -79,7 +79,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::minhash::MinHasher;
 use crate::normalize::Words;
 use crate::params::Params;
@@ -257,7 +257,8 @@ pub struct IndexStats {
     pub load_factor: f64,
     /// The longest run of non-empty slots a probe may walk.
     pub longest_probe: u64,
-    /// Band postings not stored because their bucket already held `max_bucket` entries.
+    /// Band postings (and copies of a short paragraph) not stored because their bucket
+    /// already held `max_bucket` entries.
     pub capped_postings: u64,
 }
 
@@ -514,6 +515,18 @@ impl Index {
     pub fn new(params: Params) -> Result<Index> {
         params.validate()?;
         let shape = Shape::new(&params);
+        // A short paragraph is stored as the 64-bit hash of its text, in its signature's bytes;
+        // fewer than 8 bytes (fewer than 10 hash values) cut the hash, and different short
+        // paragraphs then matched as identical.
+        if shape.sig_bytes < 8 {
+            return Err(Error::Param {
+                name: "num_hashes",
+                reason: format!(
+                    "{} is too few for an index: it needs at least 10 hash values",
+                    params.num_hashes
+                ),
+            });
+        }
         let inner = Inner {
             store: Store {
                 arr_first: 0,
@@ -630,7 +643,7 @@ impl Index {
         if n < self.params.min_words {
             let exact = xxh3_64_with_seed(s.words.text_bytes(), self.shape.exact_seed);
             // Stored in the signature's bytes: keep only as many as there are (fewer than 8
-            // only with fewer than 11 hash functions).
+            // only in files made before `Index::new` refused fewer than 10 hash values).
             let bits = (self.shape.sig_bytes * 8).min(64);
             let exact = if bits == 64 {
                 exact
@@ -1025,9 +1038,20 @@ impl Inner {
         match p {
             Prepared::Short { exact } => {
                 let rehash = |l: u64| store.pos(base + l).map_or(0, |pos| store.exact(pos));
-                // Identical copies are not capped: they are one bucket by definition.
-                self.exact
-                    .insert(codec, *exact, local, usize::MAX, live, |_| false, rehash);
+                // Copies of one short text are capped as a band's bucket is: each insert walks
+                // the bucket, and "Read more" repeated 80,000 times took 10 s (40,000: 2.3 s).
+                let same = |l: u64| {
+                    store
+                        .pos(base + l)
+                        .is_some_and(|pos| store.is_short(pos) && store.exact(pos) == *exact)
+                };
+                if self
+                    .exact
+                    .insert(codec, *exact, local, params.max_bucket, live, same, rehash)
+                    == Placed::Capped
+                {
+                    self.capped += 1;
+                }
             }
             Prepared::Long { bands, .. } => {
                 // Touch every band's home slot first, so the cache misses overlap.
@@ -1079,6 +1103,21 @@ impl Inner {
         st.sigs.drain(..dead * shape.sig_bytes);
         st.arr_first = st.first;
         if self.keys.len() > 1024 && self.keys.len() > 2 * self.keys.at_gc {
+            self.collect_keys();
+        }
+    }
+
+    /// [`Inner::collect_keys`] when some key is used by no paragraph in the arrays.
+    pub(super) fn drop_unused_keys(&mut self) {
+        let mut used = vec![0u64; self.keys.len().div_ceil(64)];
+        for &s in &self.store.sources {
+            let k = (s & !SHORT) as usize;
+            if let Some(w) = used.get_mut(k / 64) {
+                *w |= 1 << (k % 64);
+            }
+        }
+        let n_used: usize = used.iter().map(|w| w.count_ones() as usize).sum();
+        if n_used < self.keys.len() {
             self.collect_keys();
         }
     }

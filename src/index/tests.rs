@@ -109,11 +109,12 @@ fn observe_new_duplicate_empty_short_too_long() {
     assert_eq!((e.key.as_str(), e.short), ("f", true));
 }
 
+/// The fewest hash values an index takes (see `index_refuses_too_few_hash_values`).
 #[test]
 fn few_hash_functions_still_match_short_paragraphs() {
     let params = Params {
-        num_hashes: 8,
-        bands: Some(4),
+        num_hashes: 10,
+        bands: Some(5),
         rows: Some(2),
         ..Params::default()
     };
@@ -601,4 +602,99 @@ fn bucket_sizes_and_caps() {
     assert_eq!(s.capped_postings, 25 * 6);
     // A query of the boilerplate finds the first max_bucket copies of each band.
     assert_eq!(index.query(&t).len(), 4);
+}
+
+/// Copies of one short paragraph are capped as a band's bucket is: "Read more" on every
+/// page neither walks an ever longer bucket at each insert nor answers with every copy.
+/// (They were not capped: 80,000 copies took 10 s to insert, and a query listed them all.)
+#[test]
+fn short_paragraph_copies_are_capped() {
+    let params = Params {
+        max_bucket: 4,
+        ..Params::default()
+    };
+    let index = Index::new(params).unwrap();
+    for i in 0..10 {
+        index.insert(format!("page/{i}").as_str(), "Read more");
+    }
+    index.insert("page/x", "Share this");
+    assert_eq!(index.len(), 11);
+    let hits = index.query("read  MORE");
+    assert_eq!(hits.len(), 4, "{hits:?}");
+    assert!(hits.iter().all(|m| m.kind == MatchKind::Identical));
+    assert_eq!(index.stats().capped_postings, 6);
+    assert_eq!(index.query("Share this").len(), 1);
+    // Once the stored copies are evicted, new ones take their place.
+    index.set_capacity(Some(5));
+    for i in 0..5 {
+        index.insert(format!("late/{i}").as_str(), "Read more");
+    }
+    let hits = index.query("Read more");
+    assert_eq!(hits.len(), 4, "{hits:?}");
+    for m in hits {
+        let e = index.entry(m.id).expect("live");
+        assert!(e.key.starts_with("late/"), "{e:?}");
+    }
+}
+
+/// A saved index keeps only the keys its paragraphs use once it is opened again: with a
+/// capacity, a CLI `index add` or a crawler restarted every day evicts fewer paragraphs per
+/// process than a compaction waits for, and the keys of every page ever seen were kept (6,000
+/// keys for 100 entries after 30 `add` runs).
+#[test]
+fn reopened_index_drops_unused_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seen.syndup");
+    let index = Index::new(Params::default()).unwrap().with_capacity(100);
+    index.save(&path).unwrap();
+    for batch in 0..20u64 {
+        let index = Index::open(&path).unwrap();
+        for i in 0..50 {
+            let key = format!("https://example.com/{batch}/{i}");
+            index.insert(key.as_str(), &words(batch * 1000 + i, 20));
+        }
+        index.save(&path).unwrap();
+    }
+    let index = Index::open(&path).unwrap();
+    let s = index.stats();
+    assert_eq!(s.entries, 100);
+    assert_eq!(s.keys, 100, "{s:?}");
+    // The entries and their keys are the newest ones.
+    let newest = words(19 * 1000 + 49, 20);
+    let m = index.query(&newest);
+    let e = index.entry(m[0].id).expect("live");
+    assert_eq!(e.key, "https://example.com/19/49");
+}
+
+/// An index needs at least 10 hash values: a short paragraph's 64-bit text hash is kept in a
+/// signature's bytes, and fewer cut it, so that different short texts matched as identical.
+#[test]
+fn index_refuses_too_few_hash_values() {
+    let with = |k| {
+        Index::new(Params {
+            num_hashes: k,
+            bands: Some(k / 2),
+            rows: Some(2),
+            ..Params::default()
+        })
+    };
+    let e = with(9).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Param {
+                name: "num_hashes",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let index = with(10).unwrap();
+    for i in 0..3000 {
+        index.insert("a", &format!("alpha beta {i}"));
+    }
+    let false_hits = (0..3000)
+        .filter(|i| !index.query(&format!("gamma delta {i}")).is_empty())
+        .count();
+    assert_eq!(false_hits, 0);
 }

@@ -251,6 +251,60 @@ fn skipped_input_is_listed_and_exits_2() {
     assert_eq!(out.clusters.len(), 2);
 }
 
+/// A `--max-paragraph-bytes` on `add` or `query` above the index's own limit does not let a
+/// longer paragraph be dropped unsaid: it is listed as skipped and the exit code is 2. (It
+/// was read, refused by the index, and neither stored nor compared: "added 1 paragraphs",
+/// exit 0.)
+#[test]
+fn paragraphs_over_the_index_limit_are_reported() {
+    let env = TestEnv::new();
+    let long = format!("{} {}", STORY[0], STORY[1]).repeat(6);
+    assert!(long.len() > 1000 && long.len() < 100_000);
+    env.write("a.txt", format!("{}\n", STORY[0]));
+    env.write("big.txt", format!("{long}\n{}\n", STORY_COPY[1]));
+    let limits = ["--max-paragraph-bytes", "1000"];
+    let build = env.run(&[
+        "index",
+        "build",
+        "idx.syndup",
+        "a.txt",
+        limits[0],
+        limits[1],
+    ]);
+    build.assert_code(0);
+    let raised = ["--max-paragraph-bytes", "100000"];
+    let add = env.run(&[
+        "index",
+        "add",
+        "idx.syndup",
+        "big.txt",
+        raised[0],
+        raised[1],
+    ]);
+    add.assert_code(2);
+    assert!(add.stderr.contains("big.txt:1 "), "{}", add.describe());
+    assert!(
+        String::from_utf8_lossy(&add.stdout).contains("added 1 paragraphs"),
+        "{}",
+        add.describe()
+    );
+    let q = env.run(&[
+        "index",
+        "query",
+        "idx.syndup",
+        "big.txt",
+        raised[0],
+        raised[1],
+        "--format",
+        "jsonl",
+    ]);
+    q.assert_code(2);
+    let out = q.jsonl();
+    assert_eq!(out.skipped.len(), 1, "{}", q.describe());
+    assert_eq!(out.skipped[0]["line"], 1);
+    assert_eq!(out.summary["paragraphs"], 1);
+}
+
 #[test]
 fn damaged_foreign_and_missing_indexes_are_errors_naming_the_file() {
     let env = TestEnv::new();

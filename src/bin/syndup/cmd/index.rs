@@ -115,6 +115,10 @@ fn input_params(params: &Params, input: &InputArgs) -> Params {
         ..Default::default()
     };
     overrides.apply(&mut p);
+    // The index takes no paragraph over its own limit: a longer one must be reported as
+    // skipped when the input is read, not dropped by the index unsaid (as it was when the
+    // flag raised the limit).
+    p.max_paragraph_bytes = p.max_paragraph_bytes.min(params.max_paragraph_bytes);
     p
 }
 
