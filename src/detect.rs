@@ -263,10 +263,11 @@ impl AllFeatures {
 /// The stemming language of every paragraph: its document's, detected with
 /// [`Language::detect`] on the document's first kilobyte (`None`, no stemming, when that is
 /// not reliable). A plain-text source is one document (unless it mixes languages, below); in
-/// a JSON Lines source each record is one, and a crawl's feed may mix languages. Detecting every record would cost about 140 µs
-/// a record (the 50 MB peer corpus in 13,497 records took 1.5 to 1.6 times as long), so the
-/// source's languages are first found on its head and on records spread over it (one per 64
-/// records, at most eight), and each record is put to [`Language::guess`] (about 3 µs): when
+/// a JSON Lines source each record is one, and a crawl's feed may mix languages. Detecting
+/// every record would cost about 140 µs a record (the 50 MB peer corpus in 13,497 records
+/// took 1.5 to 1.6 times as long), so the source's languages are first found on its head and
+/// on records spread over it (one per 64 records, at most eight), and each record is put to
+/// [`Language::guess`] (about 3 µs): when
 /// that names one of those languages, the record takes it; any other record is detected on
 /// its own. A record may thus take a language where, as a file of its own, its language
 /// would not have been reliable (a short caption, say). A plain-text file is in one language
@@ -289,6 +290,17 @@ fn head_text(bytes: &[u8], max: usize) -> &str {
 /// `k` indices spread evenly over `0..n` (each of them when `k` is `n`), in order.
 fn spread(n: usize, k: usize) -> impl Iterator<Item = usize> {
     (0..k).map(move |i| (2 * i + 1) * n / (2 * k))
+}
+
+/// The languages reliably detected in `probes`, and `whole`, each once.
+fn found_languages<'a>(
+    probes: impl Iterator<Item = &'a str>,
+    whole: Option<Language>,
+) -> Vec<Language> {
+    let mut found: Vec<Language> = probes.filter_map(Language::detect).chain(whole).collect();
+    found.sort_unstable_by_key(|l| l.name());
+    found.dedup();
+    found
 }
 
 /// The languages of the paragraphs `paras` of one plain-text source, whose head was found
@@ -327,12 +339,10 @@ fn plain_languages(
     };
     let bytes = source.bytes();
     let from = |at: u64, max: usize| head_text(bytes.get(at as usize..).unwrap_or_default(), max);
-    let mut found: Vec<Language> = spread(all.len(), PROBES.min(all.len() / 16))
-        .filter_map(|k| Language::detect(from(all[k].start, 1024)))
-        .chain(whole)
-        .collect();
-    found.sort_unstable_by_key(|l| l.name());
-    found.dedup();
+    let mut found = found_languages(
+        spread(all.len(), PROBES.min(all.len() / 16)).map(|k| from(all[k].start, 1024)),
+        whole,
+    );
     if found.len() < 2 && (whole.is_some() || found.is_empty()) {
         return vec![(paras.start, whole)];
     }
@@ -406,12 +416,10 @@ impl Languages {
                     head_text(t.unwrap_or_default(), max)
                 };
                 let n = records.len();
-                let mut found: Vec<Language> = spread(n, PROBES.min(n / 64))
-                    .filter_map(|r| Language::detect(head(&records[r], 1024)))
-                    .chain(whole)
-                    .collect();
-                found.sort_unstable_by_key(|l| l.name());
-                found.dedup();
+                let found = found_languages(
+                    spread(n, PROBES.min(n / 64)).map(|r| head(&records[r], 1024)),
+                    whole,
+                );
                 records
                     .par_iter()
                     .filter(|r| !r.paragraphs.is_empty())
