@@ -62,12 +62,15 @@ impl Gold {
             .enumerate()
             .map(|(i, s)| (s.name.as_str(), i as u32))
             .collect();
-        let by_line: HashMap<(u32, u64), u32> = corpus
-            .paragraphs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.source, p.line), i as u32))
-            .collect();
+        // The paragraph starting at each line; `None` where several do (the paragraphs of one
+        // JSON Lines record, which all stand at the record's line).
+        let mut by_line: HashMap<(u32, u64), Option<u32>> = HashMap::new();
+        for (i, p) in corpus.paragraphs.iter().enumerate() {
+            by_line
+                .entry((p.source, p.line))
+                .and_modify(|e| *e = None)
+                .or_insert(Some(i as u32));
+        }
         let mut gold = Gold::default();
         for (n, line) in text.lines().enumerate() {
             let lineno = n as u64 + 1;
@@ -87,12 +90,12 @@ impl Gold {
             let resolve = |field: &str| -> Result<u32> {
                 let (source, num) = match field.rsplit_once(':') {
                     Some((file, num)) => {
-                        let direct = names.get(file).copied();
-                        let src = direct
-                            .or_else(|| sources.get(&canon(&dir.join(file))).copied())
-                            .ok_or_else(|| {
-                                err(format!("`{file}` is not a source of the corpus"))
-                            })?;
+                        // Relative to the gold file's directory first, as documented; then as
+                        // the source was named on the command line.
+                        let beside = sources.get(&canon(&dir.join(file))).copied();
+                        let src = beside.or_else(|| names.get(file).copied()).ok_or_else(|| {
+                            err(format!("`{file}` is not a source of the corpus"))
+                        })?;
                         (src, num)
                     }
                     None => {
@@ -110,18 +113,32 @@ impl Gold {
                     .trim()
                     .parse()
                     .map_err(|_| err(format!("`{field}` has no valid line number")))?;
-                by_line
-                    .get(&(source, num))
-                    .copied()
-                    .ok_or_else(|| err(format!("`{field}` is not the first line of a paragraph")))
+                match by_line.get(&(source, num)) {
+                    Some(Some(i)) => Ok(*i),
+                    Some(None) => Err(err(format!(
+                        "`{field}` names several paragraphs (a JSON Lines record's line); gold \
+                         pairs of records need one paragraph a record"
+                    ))),
+                    None => Err(err(format!(
+                        "`{field}` is not the first line of a paragraph"
+                    ))),
+                }
             };
             let a = resolve(fields[0].trim())?;
             let b = resolve(fields[1].trim())?;
             if a == b {
                 return Err(err("a pair needs two different paragraphs".into()));
             }
-            gold.pairs
-                .insert((a.min(b), a.max(b)), fields[2].trim().to_string());
+            let label = fields[2].trim();
+            match gold.pairs.get(&(a.min(b), a.max(b))) {
+                Some(was) if was != label => {
+                    return Err(err(format!(
+                        "the pair is already labelled `{was}`; one label a pair"
+                    )))
+                }
+                _ => {}
+            }
+            gold.pairs.insert((a.min(b), a.max(b)), label.to_string());
         }
         Ok(gold)
     }

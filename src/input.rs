@@ -382,7 +382,8 @@ impl Corpus {
 
     /// Reads the given paths with explicit [`InputOptions`], calling `progress` with the input
     /// bytes read so far. Problems with a single file or record are recorded in
-    /// [`Corpus::skipped`].
+    /// [`Corpus::skipped`]. A file named twice, directly or through a directory, is read once
+    /// (its paragraphs would otherwise all repeat themselves).
     pub fn open_with<P: AsRef<Path>>(
         paths: &[P],
         options: &InputOptions,
@@ -394,6 +395,7 @@ impl Corpus {
             ..Corpus::default()
         };
         let mut done = 0u64;
+        let mut read: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
         for path in paths {
             let path = path.as_ref();
             if path == Path::new("-") {
@@ -411,6 +413,11 @@ impl Corpus {
             for f in files {
                 match f {
                     Ok(file) => {
+                        if !read
+                            .insert(std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone()))
+                        {
+                            continue;
+                        }
                         let name = file.display().to_string();
                         let meta = std::fs::metadata(&file);
                         let size = meta.as_ref().map_or(0, |m| m.len());

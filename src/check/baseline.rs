@@ -1,9 +1,11 @@
 //! Baselines: today's accepted findings, so that a check fails only on new ones.
 //!
-//! A baseline is a multiset of [`FindingKey`]s. A finding is accepted while the baseline holds
-//! an unused entry of its key; findings of one key beyond the recorded count are new (the last
-//! ones in output order), so pasting a paragraph once more is caught even though its key is
-//! already known.
+//! A baseline is a multiset of [`FindingKey`]s, counted once for each paragraph the findings of
+//! a key are at. The findings at one paragraph are accepted while the baseline holds an unused
+//! entry of their key; paragraphs beyond the recorded count are new (the last ones in output
+//! order), so pasting a paragraph once more is caught even though its key is already known.
+//! (Counting pairs instead let a 65th copy pass: a group of identical copies lists every pair up
+//! to 64 copies, 2,016, and beyond that each copy with the first only, 64.)
 //!
 //! The file is JSON, written atomically (a temporary file, then a rename), sorted by key so that
 //! it diffs well in review:
@@ -98,7 +100,12 @@ impl Baseline {
             let p = &corpus.paragraphs[i as usize];
             format!("{}:{}", corpus.source_name(p), p.line)
         };
+        // Counted once per paragraph a key's findings are at (see `Check::evaluate`).
+        let mut seen = std::collections::HashSet::new();
         for f in findings {
+            if !seen.insert((f.key, f.at)) {
+                continue;
+            }
             *b.counts.entry(f.key).or_default() += 1;
             b.notes.entry(f.key).or_insert_with(|| Note {
                 at: Some(loc(f.at)),
@@ -166,7 +173,8 @@ impl Baseline {
                 .key
                 .parse()
                 .map_err(|m| err(format!("finding {}: {m}", i + 1)))?;
-            *b.counts.entry(key).or_default() += e.count;
+            let count = b.counts.entry(key).or_default();
+            *count = count.saturating_add(e.count);
             b.notes.entry(key).or_insert(e.note);
         }
         Ok(b)

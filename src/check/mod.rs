@@ -47,7 +47,7 @@ pub mod baseline;
 pub mod config;
 pub mod output;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -478,6 +478,19 @@ pub struct Check {
     key_root: Option<PathBuf>,
 }
 
+/// `path` relative to `root` (both canonical), with `/` between components and `..` for each
+/// of `root`'s components that `path` is not below: the same from any working directory, for
+/// files beside the baseline's directory (`ci/` next to `content/`) as for files below it.
+fn relative_to(path: &Path, root: &Path) -> String {
+    let (p, r): (Vec<_>, Vec<_>) = (path.components().collect(), root.components().collect());
+    let common = p.iter().zip(&r).take_while(|(a, b)| a == b).count();
+    let up = std::iter::repeat("..".to_string()).take(r.len() - common);
+    let down = p[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    up.chain(down).collect::<Vec<_>>().join("/")
+}
+
 impl Check {
     /// A check with this budget, nothing allowed and no baseline.
     pub fn new(budget: Budget) -> Check {
@@ -520,16 +533,11 @@ impl Check {
             .sources
             .iter()
             .map(|s| {
-                let below_root = self.key_root.as_ref().and_then(|root| {
+                let from_root = self.key_root.as_ref().and_then(|root| {
                     let path = std::fs::canonicalize(&s.name).ok()?;
-                    let rel = path.strip_prefix(root).ok()?;
-                    let parts: Vec<String> = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                        .collect();
-                    Some(parts.join("/"))
+                    Some(relative_to(&path, root))
                 });
-                below_root.unwrap_or_else(|| source_key(&s.name))
+                from_root.unwrap_or_else(|| source_key(&s.name))
             })
             .collect()
     }
@@ -588,14 +596,23 @@ impl Check {
         findings.sort_by_key(|f| (f.at, f.other));
 
         if let Some(baseline) = &self.baseline {
+            // One entry of a key accepts every finding of that key at one paragraph (see
+            // `baseline`): the number of pairs a group of copies lists is not monotone in its
+            // size, the number of copies is.
             let mut left = baseline.counts().clone();
+            let mut accepted: HashMap<(FindingKey, u32), bool> = HashMap::new();
             for f in &mut findings {
-                if let Some(c) = left.get_mut(&f.key) {
-                    if *c > 0 {
-                        *c -= 1;
-                        f.is_new = false;
-                    }
-                }
+                let ok =
+                    *accepted
+                        .entry((f.key, f.at))
+                        .or_insert_with(|| match left.get_mut(&f.key) {
+                            Some(c) if *c > 0 => {
+                                *c -= 1;
+                                true
+                            }
+                            _ => false,
+                        });
+                f.is_new = !ok;
             }
             summary.baseline_unmatched = left.values().map(|&c| c as usize).sum();
         }

@@ -176,7 +176,16 @@ impl<'a> CheckReport<'a> {
 
     fn verdict(&self) -> String {
         let s = self.summary();
-        if s.over_budget {
+        let skipped = self.corpus.skipped.len();
+        if skipped > 0 {
+            // Exit code 2 whatever the budget says: the check did not see all of its input.
+            let budget = if s.over_budget {
+                format!("; over budget too: {}", s.reasons.join("; "))
+            } else {
+                String::new()
+            };
+            format!("check failed: {skipped} input problem(s), listed as skipped{budget}")
+        } else if s.over_budget {
             format!("check failed: {}", s.reasons.join("; "))
         } else {
             let mut limits = vec![format!("fail_on = \"{}\"", s.fail_on.name())];
@@ -307,7 +316,7 @@ impl<'a> CheckReport<'a> {
                 github_escape_data(&format!("byte {}: {}", s.byte, s.reason))
             )?;
         }
-        let (command, title) = if self.outcome.is_over_budget() {
+        let (command, title) = if self.outcome.is_over_budget() || !self.corpus.skipped.is_empty() {
             ("error", "syndup check failed")
         } else {
             ("notice", "syndup check passed")
@@ -349,9 +358,9 @@ impl<'a> CheckReport<'a> {
                 "level": level,
                 "message": {"text": format!(
                     "This paragraph repeats [{}](1){whose} ({}): \"{}\"",
-                    f.other.loc(),
+                    sarif_escape(&f.other.loc()),
                     Self::how(f.pair),
-                    snippet(f.at.matched, 200)
+                    sarif_escape(&snippet(f.at.matched, 200))
                 )},
                 "locations": [location(&f.at)],
                 "relatedLocations": [related],
@@ -512,4 +521,32 @@ pub fn path_to_uri(name: &str) -> String {
         }
     }
     out
+}
+
+/// Text for a SARIF message with embedded links: a literal `[` or `]` (or the `\\` that
+/// escapes them) is preceded by `\\` (SARIF 2.1.0, 3.11.6), so that a file named `a[1](2).txt`
+/// or a snippet with brackets is not read as a link.
+fn sarif_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Brackets and backslashes in a SARIF message are escaped, so a file named `a[1](2).txt`
+    /// is not read as a link (SARIF 2.1.0, 3.11.6).
+    #[test]
+    fn sarif_messages_escape_brackets() {
+        assert_eq!(sarif_escape("a[1](2).txt"), "a\\[1\\](2).txt");
+        assert_eq!(sarif_escape("back\\slash"), "back\\\\slash");
+        assert_eq!(sarif_escape("plain text"), "plain text");
+    }
 }

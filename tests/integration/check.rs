@@ -1210,3 +1210,156 @@ fn disk_memory_checks_as_ram_does() {
         );
     }
 }
+
+/// A baseline counts a key once for each paragraph its findings are at, so one more copy of an
+/// accepted line is new however many copies there were. (It counted pairs: a group of
+/// identical copies lists all 2,016 pairs of 64 copies but only the 64 pairs with the first of
+/// 65, so a baseline of 64 copies let the 65th pass.)
+#[test]
+fn baseline_catches_one_more_copy_of_many() {
+    let env = TestEnv::new();
+    let copies = |n: usize| format!("{}\n", OTHER[0]).repeat(n);
+    env.write("big/a.txt", copies(64));
+    let run = env.run(&["check", "big", "--write-baseline", "b.json"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("(63 baseline entries"),
+        "{}",
+        run.describe()
+    );
+    for (n, code, new) in [(64, 0, 0), (30, 0, 0), (65, 1, 1), (70, 1, 6)] {
+        env.write("big/a.txt", copies(n));
+        let run = env.run(&["check", "big", "--baseline", "b.json", "--format", "jsonl"]);
+        run.assert_code(code);
+        let check = &run.jsonl().summary["check"];
+        assert_eq!(
+            check["new_findings"].as_u64(),
+            Some(new),
+            "{n} copies: {check}"
+        );
+    }
+}
+
+/// Keys name files relative to the baseline's directory even when the files are not below it
+/// (`ci/baseline.json` beside `content/`), so the baseline holds from any working directory.
+/// (Such files kept their names as typed, and a check from inside `content/` found every
+/// accepted finding new.)
+#[test]
+fn baseline_beside_the_content_holds_from_any_directory() {
+    let env = TestEnv::new();
+    env.write(
+        "site/content/a.txt",
+        format!("{}\n{}\n", STORY[0], OTHER[0]),
+    );
+    env.write(
+        "site/content/b.txt",
+        format!("{}\n{}\n", STORY_COPY[0], OTHER[1]),
+    );
+    env.mkdir("site/ci");
+    let site = env.join("site");
+    run_in(
+        &site,
+        &["check", "content", "--write-baseline", "ci/b.json"],
+        None,
+    )
+    .assert_code(0);
+    let content = env.join("site/content");
+    let absolute = content.to_str().expect("path");
+    for (dir, path, baseline) in [
+        (&site, "./content/", "ci/b.json"),
+        (&content, ".", "../ci/b.json"),
+        (&content, absolute, "../ci/b.json"),
+    ] {
+        let run = run_in(dir, &["check", path, "--baseline", baseline], None);
+        run.assert_code(0);
+        assert!(
+            run.stdout_str().contains("1 accepted by the baseline"),
+            "{path} from {}: {}",
+            dir.display(),
+            run.describe()
+        );
+    }
+}
+
+/// A reader that goes away does not turn the verdict into success: `check | head -1` over
+/// budget still exits 1, and a scan with skipped input 2. (A broken pipe exited 0.)
+#[test]
+fn closed_output_keeps_the_exit_code() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("bin.txt", b"abc\0def");
+    for (args, code) in [
+        (&["check", "news"][..], 1),
+        (&["scan", "news", "bin.txt", "--format", "jsonl"][..], 2),
+    ] {
+        let mut child = std::process::Command::new(BIN)
+            .args(args)
+            .current_dir(env.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // The read end is closed before the report is written.
+        drop(child.stdout.take());
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
+/// A file named twice, or once directly and once through its directory, is read once: its
+/// paragraphs do not repeat themselves. (They did, one finding each.)
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    let once = env.run(&["check", "news", "--format", "jsonl"]);
+    once.assert_code(1);
+    for args in [
+        &["check", "news", "news/a.txt", "--format", "jsonl"][..],
+        &[
+            "check",
+            "news/b.txt",
+            "./news//b.txt",
+            "news",
+            "--format",
+            "jsonl",
+        ][..],
+    ] {
+        let run = env.run(args);
+        run.assert_code(1);
+        assert_eq!(
+            run.jsonl().summary["check"]["findings"],
+            once.jsonl().summary["check"]["findings"],
+            "{args:?}: {}",
+            run.describe()
+        );
+    }
+    let against = env.run(&[
+        "check",
+        "news/b.txt",
+        "--against",
+        "news",
+        "--against",
+        "news/a.txt",
+        "--format",
+        "jsonl",
+    ]);
+    against.assert_code(1);
+    assert_eq!(against.jsonl().summary["check"]["findings"], 1);
+}
+
+/// A value out of range in the config file names the file it may come from. (Only the value
+/// was named: "invalid parameter `threshold`".)
+#[test]
+fn config_value_errors_name_the_config_file() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("syndup.toml", "[detect]\nthreshold = 2.0\n");
+    let run = env.run(&["check", "news"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("syndup.toml") && run.stderr.contains("`threshold`"),
+        "{}",
+        run.describe()
+    );
+}

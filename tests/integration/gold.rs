@@ -182,4 +182,70 @@ fn malformed_gold_names_file_and_line() {
     let run = env.run(&["eval", "good_a.txt", "good_b.txt", "--gold", "ok.tsv"]);
     run.assert_code(0);
     assert_eq!(precision_line(&run), (1.0, 1.0, 1.0), "{}", run.describe());
+    // Two labels for one pair (in either order) are an error, not the last one winning.
+    env.write(
+        "twice.tsv",
+        "good_a.txt:1\tgood_b.txt:1\tmust\ngood_b.txt:1\tgood_a.txt:1\tloose\n",
+    );
+    let run = env.run(&["eval", "good_a.txt", "good_b.txt", "--gold", "twice.tsv"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("twice.tsv:2:"), "{}", run.describe());
+}
+
+/// A gold file's paths are relative to its own directory first, as documented, even when the
+/// working directory has a file of the same name. (The working directory's was taken.)
+#[test]
+fn gold_paths_are_relative_to_the_gold_file() {
+    let env = TestEnv::new();
+    write_good_pair(&env);
+    // sub/ holds the pair under the names the gold file uses; ./good_a.txt becomes another,
+    // unrelated file of the corpus, which the gold file's `good_a.txt` must not mean.
+    let a = std::fs::read_to_string(env.join("good_a.txt")).unwrap();
+    let b = std::fs::read_to_string(env.join("good_b.txt")).unwrap();
+    env.write("sub/good_a.txt", &a);
+    env.write("sub/good_b.txt", &b);
+    env.write(
+        "good_a.txt",
+        "Local farmers reported an early apple harvest after a warm spring in the valleys.\n\n\
+         A museum exhibition of medieval maps opens next month with loans from abroad.\n\n\
+         Engineers began testing a tram line to the airport from the central station.\n",
+    );
+    std::fs::remove_file(env.join("good_b.txt")).unwrap();
+    env.write(
+        "sub/gold.tsv",
+        "good_a.txt:1\tgood_b.txt:1\tmust\ngood_a.txt:5\tgood_b.txt:3\tmust\n",
+    );
+    let run = env.run(&["eval", "good_a.txt", "sub", "--gold", "sub/gold.tsv"]);
+    run.assert_code(0);
+    assert_eq!(precision_line(&run), (1.0, 1.0, 1.0), "{}", run.describe());
+}
+
+/// A `source:line` of a JSON Lines record that holds several paragraphs is an error naming the
+/// gold line, not silently its last paragraph.
+#[test]
+fn gold_line_of_a_multi_paragraph_record_is_an_error() {
+    let env = TestEnv::new();
+    let rec = |id: &str, text: &str| serde_json::json!({ "id": id, "text": text }).to_string();
+    env.write(
+        "feed.jsonl",
+        format!(
+            "{}\n{}\n",
+            rec(
+                "a",
+                "First paragraph of the first record here.\nSecond one of it."
+            ),
+            rec(
+                "b",
+                "First paragraph of the second record here.\nSecond one of it."
+            )
+        ),
+    );
+    env.write("gold.tsv", "feed.jsonl:1\tfeed.jsonl:2\tmust\n");
+    let run = env.run(&["eval", "feed.jsonl", "--gold", "gold.tsv"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("gold.tsv:1:") && run.stderr.contains("several paragraphs"),
+        "{}",
+        run.describe()
+    );
 }

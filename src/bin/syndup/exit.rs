@@ -26,3 +26,13 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// `code` once a report was written, or when its reader went away (a broken pipe: `syndup check
+/// | head -1` still exits with the verdict, and a scan with skipped input with 2); the error
+/// otherwise.
+pub fn after_report(written: anyhow::Result<()>, code: Exit) -> anyhow::Result<Exit> {
+    match written {
+        Err(err) if !is_broken_pipe(&err) => Err(err),
+        _ => Ok(code),
+    }
+}

@@ -152,11 +152,16 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Clean);
     }
 
+    // Values are checked once merged: an error names the config file they may come from.
+    let origin = || match &file {
+        Some(path) => format!("the settings of {} and the flags", path.display()),
+        None => "the flags".to_string(),
+    };
     let params = settings.params();
-    let detector = Detector::new(params.clone())?;
+    let detector = Detector::new(params.clone()).with_context(origin)?;
     let budget = settings.budget();
-    budget.validate()?;
-    let allow = AllowList::new(&settings.check.allow)?;
+    budget.validate().with_context(origin)?;
+    let allow = AllowList::new(&settings.check.allow).with_context(origin)?;
     // Keys name sources relative to the baseline's directory, so that a baseline written from
     // one directory matches a check run from another.
     let baseline_file = args
@@ -202,9 +207,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
             let baseline = outcome.to_baseline(&corpus);
             baseline.save(path)?;
             eprintln!(
-                "syndup: wrote {} accepted finding(s) to {}",
+                "syndup: wrote {} accepted finding(s) to {} ({} baseline entries: one per key \
+                 and paragraph)",
+                outcome.findings.len(),
+                path.display(),
                 baseline.len(),
-                path.display()
             );
             // Re-evaluating against the baseline just written gives the verdict it implies.
             outcome = check.baseline(baseline).evaluate(&corpus, &found, &scope);
@@ -224,7 +231,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    CheckReport::new(
+    let written = CheckReport::new(
         &corpus,
         &found,
         &outcome,
@@ -232,13 +239,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         started.elapsed().as_secs_f64(),
     )
     .write(format, &mut out)
-    .context("writing the check report")?;
-    out.flush().context("writing the check report")?;
-    Ok(if !corpus.skipped.is_empty() {
+    .and_then(|()| out.flush())
+    .context("writing the check report");
+    let code = if !corpus.skipped.is_empty() {
         Exit::Error
     } else if outcome.is_over_budget() {
         Exit::Findings
     } else {
         Exit::Clean
-    })
+    };
+    crate::exit::after_report(written, code)
 }

@@ -436,8 +436,7 @@ fn query(args: QueryArgs) -> anyhow::Result<Exit> {
         }
         out.flush()
     })();
-    written.context("writing the report")?;
-    Ok(outcome(&corpus))
+    crate::exit::after_report(written.context("writing the report"), outcome(&corpus))
 }
 
 #[derive(Serialize)]

@@ -67,17 +67,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         FormatArg::Jsonl => Format::Jsonl,
     };
     // In the --threads pool: clusters are serialized in parallel.
-    pool.install(|| {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        Report::new(&corpus, &found, &params, started.elapsed().as_secs_f64())
-            .write(format, &mut out)?;
-        out.flush()
-    })
-    .context("writing the report")?;
-    Ok(if corpus.skipped.is_empty() {
+    let written = pool
+        .install(|| {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            Report::new(&corpus, &found, &params, started.elapsed().as_secs_f64())
+                .write(format, &mut out)?;
+            out.flush()
+        })
+        .context("writing the report");
+    let code = if corpus.skipped.is_empty() {
         Exit::Clean
     } else {
         Exit::Error
-    })
+    };
+    crate::exit::after_report(written, code)
 }
