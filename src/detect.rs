@@ -565,15 +565,21 @@ impl SentenceTerms {
         // A name is a capitalized word inside the sentence, or a capitalized first word
         // followed by another one ("Governor Lillian Okafor", "Prime Minister ..."): a title or
         // a name at the sentence start.
+        // A sentence whose every word is capitalized (all capitals, or Title Case) marks no
+        // name: there the capitals say nothing of names. (Every word of an all-capitals copy
+        // counted as a name, weighing half, and it missed restatements its mixed-case twin
+        // found; which of the two represents their group depended on input order.) Words
+        // starting with a digit have no case and do not count.
         let first = range.start;
+        let shouting = range.clone().all(|i| {
+            words.is_capitalized(i) || words.word_bytes(i).first().is_some_and(u8::is_ascii_digit)
+        });
+        let names_marked = self.names_marked && !shouting;
         let opens_name = range.len() > 1 && words.is_capitalized(first + 1);
         // Every word keyed (its cache slot requested) before any is resolved.
         tagged.extend(range.clone().map(|i| {
             let name = words.is_capitalized(i) && (i > first || opens_name);
-            (
-                cache.key(hasher, words.word_bytes(i)),
-                self.names_marked && name,
-            )
+            (cache.key(hasher, words.word_bytes(i)), names_marked && name)
         }));
         for (t, i) in tagged.iter_mut().zip(range) {
             t.0 = cache.resolve(hasher, words.word_bytes(i), t.0);

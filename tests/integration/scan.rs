@@ -738,3 +738,40 @@ fn copies_with_other_bytes_get_their_own_spans() {
         .count();
     assert_eq!(quoted, sentence_pairs, "{}", text.describe());
 }
+
+/// An all-capitals copy of a paragraph compares as its mixed-case twin does: a sentence whose
+/// every word is capitalized marks no names. (Every word counted as a name, weighing half: the
+/// capitals copy missed a restatement the twin found, and since the first of two identical
+/// copies represents both, swapping their order changed the pairs.)
+#[test]
+fn all_capitals_copy_finds_what_its_twin_finds() {
+    let env = TestEnv::new();
+    let p = "The café officials said the financial report was filed on Monday. Critics argue \
+             the annual figures were inflated by the ministry's regional offices in the capital! \
+             Another sentence follows here, with some more words for good measure.";
+    let q = "In a separate development, opponents say the annual figures were inflated by \
+             regional offices of the ministry in the capital city.";
+    let caps = p.to_uppercase();
+    let mut found = Vec::new();
+    for (name, lines) in [
+        ("mixed_first.txt", [p, caps.as_str(), q]),
+        ("caps_first.txt", [caps.as_str(), p, q]),
+    ] {
+        env.write(name, lines.join("\n") + "\n");
+        let out = env
+            .run(&["scan", name, "--format", "jsonl"])
+            .assert_code(0)
+            .jsonl();
+        found.push(out.summary["pairs"].as_u64());
+    }
+    assert_eq!(found, [Some(3), Some(3)]);
+    env.write("caps_only.txt", format!("{caps}\n{q}\n"));
+    let out = env
+        .run(&["scan", "caps_only.txt", "--format", "jsonl"])
+        .assert_code(0)
+        .jsonl();
+    assert_eq!(
+        out.summary["pairs"], 1,
+        "the restatement of the capitals copy"
+    );
+}
