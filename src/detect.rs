@@ -292,12 +292,18 @@ fn spread(n: usize, k: usize) -> impl Iterator<Item = usize> {
     (0..k).map(move |i| (2 * i + 1) * n / (2 * k))
 }
 
-/// The languages reliably detected in `probes`, and `whole`, each once.
+/// The languages reliably detected in `probes` (in parallel: 64 of a kilobyte take about 8 ms
+/// of whatlang), and `whole`, each once.
 fn found_languages<'a>(
     probes: impl Iterator<Item = &'a str>,
     whole: Option<Language>,
 ) -> Vec<Language> {
-    let mut found: Vec<Language> = probes.filter_map(Language::detect).chain(whole).collect();
+    let probes: Vec<&str> = probes.collect();
+    let mut found: Vec<Language> = probes
+        .par_iter()
+        .filter_map(|t| Language::detect(t))
+        .collect();
+    found.extend(whole);
     found.sort_unstable_by_key(|l| l.name());
     found.dedup();
     found
