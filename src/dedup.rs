@@ -435,9 +435,21 @@ impl Plan {
             bytes: 0,
             tail: [0; 3],
         };
+        // A file that could not be read at all (no source: missing, unreadable, a directory
+        // loop, a compressed stream broken before its first byte) is one record in, skipped,
+        // as a binary file is.
+        let names: std::collections::HashSet<&str> =
+            corpus.sources.iter().map(|s| s.name.as_str()).collect();
+        let unread = corpus
+            .skipped
+            .iter()
+            .map(|k| k.source.as_str())
+            .filter(|name| !names.contains(name))
+            .collect::<std::collections::HashSet<&str>>()
+            .len() as u64;
         let mut tally = Tally {
-            records_in: corpus.records_read(),
-            records_skipped: corpus.records_skipped(),
+            records_in: corpus.records_read() + unread,
+            records_skipped: corpus.records_skipped() + unread,
             ..Tally::default()
         };
         let mut done = 0u64;
@@ -456,7 +468,7 @@ impl Plan {
                 continue;
             }
             tally.records_in += 1;
-            if is_binary_skipped(corpus, s) {
+            if is_skipped_whole(corpus, s) {
                 tally.records_skipped += 1;
                 continue;
             }
@@ -698,12 +710,14 @@ impl Plan {
 
 /// A plain-text source skipped whole (a binary file): it has no paragraph and a `binary`
 /// skipped entry.
-fn is_binary_skipped(corpus: &Corpus, s: usize) -> bool {
+/// Whether plain-text source `s` was skipped as a whole: a binary file, or one with no
+/// paragraph (listed as `empty`, line 0). It counts as skipped, not as written.
+fn is_skipped_whole(corpus: &Corpus, s: usize) -> bool {
     let name = &corpus.sources[s].name;
     corpus
         .skipped
         .iter()
-        .any(|k| &k.source == name && k.reason.starts_with("binary file"))
+        .any(|k| &k.source == name && (k.line == 0 || k.reason.starts_with("binary file")))
 }
 
 /// A line without its `\n` (a `\r` before it is kept: the record's bytes are not touched).

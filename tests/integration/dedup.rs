@@ -706,6 +706,28 @@ fn refuses_to_overwrite_an_input() {
     }
 }
 
+/// Every file named counts in the accounting: one that cannot be read, or has no paragraph,
+/// is a record skipped, as a binary file is. (A missing file was listed but not counted, and
+/// an empty one was counted as written.)
+#[test]
+fn unreadable_and_empty_files_count_as_skipped() {
+    let env = TestEnv::new();
+    env.write("in/a.txt", format!("{}\n{OTHER}\n", STORY[0]));
+    env.write("in/empty.txt", "");
+    env.write("in/blank.txt", "\n  \n");
+    let run = env.run(&["dedup", "in", "missing.txt", "-o", "out.txt"]);
+    run.assert_code(2);
+    let report = DedupReport::read(&env, "out.txt.report.jsonl");
+    assert_eq!(report.assert_balanced(), [4, 1, 0, 3], "{}", run.describe());
+    assert_eq!(report.of("skipped").len(), 3);
+    assert!(
+        run.stderr
+            .contains("4 records in = 1 written + 0 dropped + 3 skipped"),
+        "{}",
+        run.describe()
+    );
+}
+
 /// Plain-text files are written one after the other with their paragraphs kept apart: a file
 /// without a final newline gets one (a blank line with `--split blank`), and a later file's
 /// byte order mark is not written into the middle of the output. (The last paragraph of one
