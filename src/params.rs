@@ -205,12 +205,14 @@ impl Params {
             });
         }
         let (b, r) = self.banding();
-        if b == 0 || r == 0 || b * r > self.num_hashes {
+        // Checked: bands and rows are set freely, and a wrapped product passed for a banding
+        // far beyond the signature (every band key 0, every paragraph a candidate).
+        if b == 0 || r == 0 || b.checked_mul(r).map_or(true, |n| n > self.num_hashes) {
             return Err(Error::Param {
                 name: "bands",
                 reason: format!(
-                    "{b} bands × {r} rows needs {} hash values, but num_hashes is {}",
-                    b * r,
+                    "{b} bands × {r} rows does not fit the {} hash values of num_hashes \
+                     (each at least 1, their product at most num_hashes)",
                     self.num_hashes
                 ),
             });
@@ -389,6 +391,22 @@ mod tests {
             },
             Params {
                 shingle_words: 0,
+                ..Params::default()
+            },
+            // Bands × rows beyond usize: the product wrapped to 0 or 2 and passed.
+            Params {
+                bands: Some(1 << 63),
+                rows: Some(2),
+                ..Params::default()
+            },
+            Params {
+                bands: Some(2),
+                rows: Some(1 << 63),
+                ..Params::default()
+            },
+            Params {
+                bands: Some(3),
+                rows: Some(6_148_914_691_236_517_206),
                 ..Params::default()
             },
             Params {
