@@ -1282,15 +1282,23 @@ fn baseline_beside_the_content_holds_from_any_directory() {
 }
 
 /// A reader that goes away does not turn the verdict into success: `check | head -1` over
-/// budget still exits 1, and a scan with skipped input 2. (A broken pipe exited 0.)
+/// budget still exits 1, a scan with skipped input 2, and `eval` below `--min-recall` 1. (A
+/// broken pipe exited 0.)
 #[test]
 fn closed_output_keeps_the_exit_code() {
     let env = TestEnv::new();
     one_duplicate(&env);
     env.write("bin.txt", b"abc\0def");
+    let seed = repo_root().join("corpus/seed");
+    let gold = repo_root().join("corpus/seed/gold.tsv");
+    let (seed, gold) = (seed.to_str().expect("path"), gold.to_str().expect("path"));
     for (args, code) in [
         (&["check", "news"][..], 1),
         (&["scan", "news", "bin.txt", "--format", "jsonl"][..], 2),
+        (
+            &["eval", seed, "--gold", gold, "--min-recall", "1.01"][..],
+            1,
+        ),
     ] {
         let mut child = std::process::Command::new(BIN)
             .args(args)

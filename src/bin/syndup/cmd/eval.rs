@@ -66,111 +66,117 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
         Ok(score(&gold, &found, &args.optional))
     };
     let s = detect(&params)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let loc = |i: u32| {
-        let p = &corpus.paragraphs[i as usize];
-        format!("{}:{}", corpus.source_name(p), p.line)
-    };
-    let text = |i: u32| snippet(corpus.text(&corpus.paragraphs[i as usize]));
-    writeln!(
-        out,
-        "gold {}: {} pairs; {} paragraphs in {} files; preset {}",
-        args.gold.display(),
-        gold.pairs.len(),
-        corpus.paragraphs.len(),
-        corpus.sources.len(),
-        params.preset.name()
-    )?;
-    writeln!(
-        out,
-        "{:<14} {:>7} {:>7} {:>7}",
-        "label", "pairs", "found", "recall"
-    )?;
-    for (label, l) in &s.labels {
-        let name = if l.optional {
-            format!("{label} (opt)")
-        } else {
-            label.clone()
-        };
-        writeln!(
-            out,
-            "{:<14} {:>7} {:>7} {:>7.3}",
-            name,
-            l.total,
-            l.found,
-            l.recall()
-        )?;
-    }
-    writeln!(
-        out,
-        "precision {:.3}  recall {:.3}  F1 {:.3}  ({} true, {} optional, {} false, {} missed)",
-        s.precision(),
-        s.recall(),
-        s.f1(),
-        s.true_pairs,
-        s.optional_pairs,
-        s.false_pairs.len(),
-        s.missed.len()
-    )?;
-    if args.show > 0 {
-        for &(a, b, sim) in s.false_pairs.iter().take(args.show) {
-            writeln!(out, "false  {} ~ {}  {sim:.3}", loc(a), loc(b))?;
-            writeln!(out, "         {}\n         {}", text(a), text(b))?;
-        }
-        for (a, b, label) in s.missed.iter().take(args.show) {
-            writeln!(out, "missed {} ~ {}  [{label}]", loc(*a), loc(*b))?;
-            writeln!(out, "         {}\n         {}", text(*a), text(*b))?;
-        }
-    }
-    if let Some(values) = &args.sweep {
-        let sentence = params.sentence_threshold.is_some();
-        let knob = if sentence {
-            "sentence_threshold"
-        } else {
-            "threshold"
-        };
-        let defaults = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
-        let values: &[f64] = if values.is_empty() { &defaults } else { values };
-        writeln!(out, "sweep of {knob}:")?;
-        writeln!(
-            out,
-            "{:>8} {:>9} {:>7} {:>7} {:>7} {:>7}",
-            knob.split('_').next().unwrap_or(knob),
-            "precision",
-            "recall",
-            "F1",
-            "false",
-            "missed"
-        )?;
-        for &v in values {
-            let mut p = params.clone();
-            if sentence {
-                p.sentence_threshold = Some(v);
-            } else {
-                p.threshold = v;
-            }
-            let s = detect(&p)?;
-            writeln!(
-                out,
-                "{:>8.3} {:>9.3} {:>7.3} {:>7.3} {:>7} {:>7}",
-                v,
-                s.precision(),
-                s.recall(),
-                s.f1(),
-                s.false_pairs.len(),
-                s.missed.len()
-            )?;
-        }
-    }
-    out.flush().context("writing the evaluation")?;
+    // The verdict is known before the report is written: a reader that goes away (`| head`)
+    // does not turn it into 0.
     let below = args.min_precision.is_some_and(|m| s.precision() < m)
         || args.min_recall.is_some_and(|m| s.recall() < m);
-    Ok(if !corpus.skipped.is_empty() {
+    let code = if !corpus.skipped.is_empty() {
         Exit::Error
     } else if below {
         Exit::Findings
     } else {
         Exit::Clean
-    })
+    };
+    let written = (|| -> anyhow::Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let loc = |i: u32| {
+            let p = &corpus.paragraphs[i as usize];
+            format!("{}:{}", corpus.source_name(p), p.line)
+        };
+        let text = |i: u32| snippet(corpus.text(&corpus.paragraphs[i as usize]));
+        writeln!(
+            out,
+            "gold {}: {} pairs; {} paragraphs in {} files; preset {}",
+            args.gold.display(),
+            gold.pairs.len(),
+            corpus.paragraphs.len(),
+            corpus.sources.len(),
+            params.preset.name()
+        )?;
+        writeln!(
+            out,
+            "{:<14} {:>7} {:>7} {:>7}",
+            "label", "pairs", "found", "recall"
+        )?;
+        for (label, l) in &s.labels {
+            let name = if l.optional {
+                format!("{label} (opt)")
+            } else {
+                label.clone()
+            };
+            writeln!(
+                out,
+                "{:<14} {:>7} {:>7} {:>7.3}",
+                name,
+                l.total,
+                l.found,
+                l.recall()
+            )?;
+        }
+        writeln!(
+            out,
+            "precision {:.3}  recall {:.3}  F1 {:.3}  ({} true, {} optional, {} false, {} missed)",
+            s.precision(),
+            s.recall(),
+            s.f1(),
+            s.true_pairs,
+            s.optional_pairs,
+            s.false_pairs.len(),
+            s.missed.len()
+        )?;
+        if args.show > 0 {
+            for &(a, b, sim) in s.false_pairs.iter().take(args.show) {
+                writeln!(out, "false  {} ~ {}  {sim:.3}", loc(a), loc(b))?;
+                writeln!(out, "         {}\n         {}", text(a), text(b))?;
+            }
+            for (a, b, label) in s.missed.iter().take(args.show) {
+                writeln!(out, "missed {} ~ {}  [{label}]", loc(*a), loc(*b))?;
+                writeln!(out, "         {}\n         {}", text(*a), text(*b))?;
+            }
+        }
+        if let Some(values) = &args.sweep {
+            let sentence = params.sentence_threshold.is_some();
+            let knob = if sentence {
+                "sentence_threshold"
+            } else {
+                "threshold"
+            };
+            let defaults = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
+            let values: &[f64] = if values.is_empty() { &defaults } else { values };
+            writeln!(out, "sweep of {knob}:")?;
+            writeln!(
+                out,
+                "{:>8} {:>9} {:>7} {:>7} {:>7} {:>7}",
+                knob.split('_').next().unwrap_or(knob),
+                "precision",
+                "recall",
+                "F1",
+                "false",
+                "missed"
+            )?;
+            for &v in values {
+                let mut p = params.clone();
+                if sentence {
+                    p.sentence_threshold = Some(v);
+                } else {
+                    p.threshold = v;
+                }
+                let s = detect(&p)?;
+                writeln!(
+                    out,
+                    "{:>8.3} {:>9.3} {:>7.3} {:>7.3} {:>7} {:>7}",
+                    v,
+                    s.precision(),
+                    s.recall(),
+                    s.f1(),
+                    s.false_pairs.len(),
+                    s.missed.len()
+                )?;
+            }
+        }
+        out.flush().context("writing the evaluation")?;
+        Ok(())
+    })();
+    crate::exit::after_report(written, code)
 }
