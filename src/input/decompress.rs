@@ -86,13 +86,77 @@ pub fn decoder<'a, R: BufRead + 'a>(
     };
     let out: Box<dyn BufRead + 'a> = match kind {
         Compression::None => Box::new(reader),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            BUF,
-            flate2::bufread::MultiGzDecoder::new(reader),
-        )),
+        Compression::Gzip => Box::new(BufReader::with_capacity(BUF, GzipReader::new(reader))),
         Compression::Zstd => Box::new(BufReader::with_capacity(BUF, ZstdReader::new(reader)?)),
     };
     Ok((kind, out))
+}
+
+/// A gzip decoder of one member after another, which, as `gzip -d` does, takes zero bytes
+/// after the last member for the end (tape and block devices pad files with them; such a file
+/// was reported as corrupt) and any other bytes there for an error, as before.
+struct GzipReader<R> {
+    /// The member being read; `None` once the stream has ended.
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzipReader<R> {
+    fn new(inner: R) -> GzipReader<R> {
+        GzipReader {
+            member: Some(flate2::bufread::GzDecoder::new(inner)),
+        }
+    }
+}
+
+/// Whether another gzip member follows in `inner`, read to its end when only zero bytes
+/// are left.
+fn member_follows<R: BufRead>(inner: &mut R) -> std::io::Result<bool> {
+    let mut zeros = false;
+    loop {
+        let rest = match inner.fill_buf() {
+            Ok(rest) => rest,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if rest.is_empty() {
+            return Ok(false);
+        }
+        if !zeros && rest[0] == 0x1f {
+            return Ok(true);
+        }
+        let n = rest.iter().take_while(|&&b| b == 0).count();
+        if n < rest.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "bytes after the last gzip member that are neither a member nor zero padding",
+            ));
+        }
+        inner.consume(n);
+        zeros = true;
+    }
+}
+
+impl<R: BufRead> Read for GzipReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            let Some(mut inner) = self.member.take().map(|m| m.into_inner()) else {
+                return Ok(0);
+            };
+            if member_follows(&mut inner)? {
+                self.member = Some(flate2::bufread::GzDecoder::new(inner));
+            }
+        }
+    }
 }
 
 /// A zstd stream decoder that hands out every byte it decoded before reporting a broken
@@ -230,6 +294,39 @@ mod tests {
             line.clear();
         }
         assert!(lines >= 900, "{lines}");
+    }
+
+    /// Zero bytes after the last member (tape or block padding) end the stream, as `gzip -d`
+    /// takes them; other bytes there are still an error. (Padded files were corrupt.)
+    #[test]
+    fn gzip_padded_with_zeros_reads_whole() {
+        let member = |text: &[u8]| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(text).unwrap();
+            gz.finish().unwrap()
+        };
+        let read = |bytes: &[u8]| {
+            let (_, mut r) = decoder(bytes).unwrap();
+            let mut s = String::new();
+            r.read_to_string(&mut s).map(|_| s)
+        };
+        let mut two = member(b"one\n");
+        two.extend(member(b"two\n"));
+        for pad in [1usize, 511, 300_000] {
+            let mut bytes = two.clone();
+            bytes.resize(two.len() + pad, 0);
+            assert_eq!(read(&bytes).unwrap(), "one\ntwo\n", "{pad} zero bytes");
+            bytes.push(b'x');
+            assert!(read(&bytes).is_err(), "a byte after {pad} zero bytes");
+        }
+        let mut garbage = two.clone();
+        garbage.extend_from_slice(b"garbage");
+        assert!(read(&garbage).is_err());
+        // Zero bytes between two members are not padding.
+        let mut between = member(b"one\n");
+        between.extend_from_slice(&[0; 8]);
+        between.extend(member(b"two\n"));
+        assert!(read(&between).is_err());
     }
 
     #[test]

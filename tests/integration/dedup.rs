@@ -621,6 +621,47 @@ fn truncated_and_corrupt_streams_are_reported() {
     }
 }
 
+/// A gzip file padded with zero bytes after its last member (as tape and block devices
+/// leave it; `gzip -d` takes them for the end) is read whole; bytes other than zeros after
+/// the padding are still reported. (Padded files were reported corrupt at their end.)
+#[test]
+fn gzip_padded_with_zeros_is_read_whole() {
+    let env = TestEnv::new();
+    let input: String = (0..200)
+        .map(|i| record(&format!("r{i}"), "2024-01-01", &[&format!("{OTHER} {i}")]) + "\n")
+        .collect();
+    let mut padded = gzip(input.as_bytes());
+    padded.resize(padded.len().next_multiple_of(10_240) + 10_240, 0);
+    env.write("padded.jsonl.gz", &padded);
+    let run = env.run(&["dedup", "padded.jsonl.gz", "-o", "out.jsonl"]);
+    run.assert_code(0);
+    let report = DedupReport::read(&env, "out.jsonl.report.jsonl");
+    assert_eq!(report.assert_balanced(), [200, 200, 0, 0]);
+    let ids = |name: &str| -> Vec<String> {
+        read_text(&env, name)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+            .collect()
+    };
+    let want: Vec<String> = (0..200).map(|i| format!("\"r{i}\"")).collect();
+    assert!(ids("out.jsonl") == want, "{}", run.describe());
+    padded.push(b'x');
+    env.write("junk.jsonl.gz", &padded);
+    let run = env.run(&["dedup", "junk.jsonl.gz", "-o", "junk.out.jsonl"]);
+    run.assert_code(2);
+    let report = DedupReport::read(&env, "junk.out.jsonl.report.jsonl");
+    let skipped = report.of("skipped");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt or truncated"),
+        "{skipped:?}"
+    );
+    assert!(ids("junk.out.jsonl") == want, "{}", run.describe());
+}
+
 /// A compressed plain-text file that breaks off keeps its complete lines only: the line it
 /// broke off in is reported, not used. (It was used, cut short, and reported as skipped.)
 #[test]
