@@ -74,6 +74,52 @@ pub enum Mode {
 /// The field `--mode annotate` adds to records that have duplicate paragraphs.
 pub const ANNOTATION_FIELD: &str = "syndup_duplicates";
 
+/// The byte order mark before the first record (kept in place, not parsed) and the rest of
+/// line `line_no`.
+fn split_bom(line: &str, line_no: u64) -> (&'static str, &str) {
+    match line.strip_prefix('\u{feff}') {
+        Some(rest) if line_no == 1 => ("\u{feff}", rest),
+        _ => ("", line),
+    }
+}
+
+/// `line` (a JSON object record) with `notes` (JSON) as the value of its top-level
+/// [`ANNOTATION_FIELD`]: in place of the value it has (a file annotated before is annotated
+/// again, not given the field twice), else, when `add`, as a new last field. `None` when the
+/// line has no such field and `add` is false, or the field is to be added and the line does
+/// not end with `}`.
+///
+/// ```
+/// use syndup::dedup::with_annotation;
+/// let once = with_annotation(r#"{"text":"a"}"#, "[1]", true).unwrap();
+/// assert_eq!(once, r#"{"text":"a","syndup_duplicates":[1]}"#);
+/// let twice = with_annotation(&once, "[2]", true).unwrap();
+/// assert_eq!(twice, r#"{"text":"a","syndup_duplicates":[2]}"#);
+/// assert_eq!(with_annotation(&once, "[]", false).unwrap(), r#"{"text":"a","syndup_duplicates":[]}"#);
+/// assert_eq!(with_annotation(r#"{"text":"a"}"#, "[]", false), None);
+/// ```
+pub fn with_annotation(line: &str, notes: &str, add: bool) -> Option<String> {
+    if memchr::memmem::find(line.as_bytes(), ANNOTATION_FIELD.as_bytes()).is_some() {
+        let field = crate::input::jsonl::FieldPath::new(ANNOTATION_FIELD);
+        if let Ok(found) = crate::input::jsonl::find_fields(line, &[&field]) {
+            if let Some(raw) = found.first().copied().flatten() {
+                let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+                let end = start + raw.get().len();
+                return Some(format!("{}{notes}{}", &line[..start], &line[end..]));
+            }
+        }
+    }
+    if !add {
+        return None;
+    }
+    let trimmed = line.trim_end();
+    let close = trimmed.strip_suffix('}')?;
+    Some(format!(
+        "{close},\"{ANNOTATION_FIELD}\":{notes}}}{}",
+        &line[trimmed.len()..]
+    ))
+}
+
 /// How to dedup.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct DedupOptions {
@@ -557,6 +603,19 @@ impl Plan {
             let body = line_body(&line_buf);
             let removals = self.removals_in(record.paragraphs.clone());
             if removals.is_empty() {
+                // A record annotated by an earlier run has its annotation emptied rather than
+                // left to claim duplicates that this run did not find.
+                if self.options.mode == Mode::Annotate {
+                    let annotated = std::str::from_utf8(body).ok().and_then(|line| {
+                        let (bom, line) = split_bom(line, line_no);
+                        with_annotation(line, "[]", false).map(|l| format!("{bom}{l}"))
+                    });
+                    if let Some(new_line) = annotated {
+                        out.write_all(new_line.as_bytes()).map_err(Error::Write)?;
+                        out.write_all(b"\n").map_err(Error::Write)?;
+                        continue;
+                    }
+                }
                 out.write_all(body).map_err(Error::Write)?;
                 out.write_all(b"\n").map_err(Error::Write)?;
                 continue;
@@ -570,10 +629,7 @@ impl Plan {
             let line = std::str::from_utf8(body).map_err(|e| changed(e.to_string()))?;
             // As in the first pass, a byte order mark before the first record is kept
             // in place but not parsed.
-            let (bom, line) = match line.strip_prefix('\u{feff}') {
-                Some(rest) if line_no == 1 => ("\u{feff}", rest),
-                _ => ("", line),
-            };
+            let (bom, line) = split_bom(line, line_no);
             let new_line = match self.options.mode {
                 Mode::Remove => {
                     let fields = Fields::parse(
@@ -612,14 +668,9 @@ impl Plan {
                         .collect();
                     let notes =
                         serde_json::to_string(&notes).map_err(|e| changed(e.to_string()))?;
-                    let trimmed = line.trim_end();
-                    let close = trimmed
-                        .strip_suffix('}')
+                    let new_line = with_annotation(line, &notes, true)
                         .ok_or_else(|| changed("the record no longer ends with `}`".into()))?;
-                    format!(
-                        "{bom}{close},\"{ANNOTATION_FIELD}\":{notes}}}{}",
-                        &line[trimmed.len()..]
-                    )
+                    format!("{bom}{new_line}")
                 }
             };
             out.write_all(new_line.as_bytes()).map_err(Error::Write)?;

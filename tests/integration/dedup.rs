@@ -309,6 +309,58 @@ fn annotate_mode_keeps_the_text_and_lists_duplicates() {
     assert_eq!(report.tally()["mode"], "annotate");
 }
 
+/// Annotating an annotated file replaces each annotation rather than adding the field a
+/// second time (which made records with a duplicate key), and empties one that this run
+/// does not confirm.
+#[test]
+fn annotating_again_replaces_the_annotation() {
+    let env = TestEnv::new();
+    let mut input = feed();
+    // A record annotated by some earlier run, with no duplicate in this one.
+    input.push_str(&format!(
+        "{{\"id\":\"old\",\"syndup_duplicates\":[{{\"paragraph\":9}}],\"text\":\"{}\"}}\n",
+        "Lantern makers in the old quarter closed their shops early as the river rose past the third step of the market stairs."
+    ));
+    env.write("feed.jsonl", &input);
+    let annotate = |from: &str, to: &str| {
+        run_ok(&env, &["dedup", from, "-o", to, "--mode", "annotate"]);
+        read_text(&env, to)
+    };
+    let once = annotate("feed.jsonl", "once.jsonl");
+    let twice = annotate("once.jsonl", "twice.jsonl");
+    let (once, twice): (Vec<&str>, Vec<&str>) = (once.lines().collect(), twice.lines().collect());
+    assert_eq!(once.len(), twice.len());
+    for (a, b) in once.iter().zip(&twice) {
+        assert!(
+            b.matches("\"syndup_duplicates\"").count() <= 1,
+            "a field twice: {b}"
+        );
+        let (va, vb): (Value, Value) = (
+            serde_json::from_str(a).unwrap(),
+            serde_json::from_str(b).unwrap(),
+        );
+        assert_eq!(va["text"], vb["text"]);
+        // The same paragraphs are annotated, now against the annotated file.
+        let paragraphs = |v: &Value| -> Vec<Value> {
+            v["syndup_duplicates"]
+                .as_array()
+                .map(|n| n.iter().map(|x| x["paragraph"].clone()).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(paragraphs(&va), paragraphs(&vb), "{b}");
+    }
+    let annotated = |lines: &[&str]| {
+        lines
+            .iter()
+            .filter(|l| l.contains("\"syndup_duplicates\":[{"))
+            .count()
+    };
+    assert_eq!((annotated(&once), annotated(&twice)), (2, 2));
+    let old: Value = serde_json::from_str(once.last().unwrap()).unwrap();
+    assert_eq!(old["id"], "old");
+    assert_eq!(old["syndup_duplicates"], serde_json::json!([]));
+}
+
 #[test]
 fn order_field_decides_the_kept_copy() {
     let env = TestEnv::new();
