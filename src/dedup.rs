@@ -97,6 +97,7 @@ fn split_bom(line: &str, line_no: u64) -> (&'static str, &str) {
 /// assert_eq!(twice, r#"{"text":"a","syndup_duplicates":[2]}"#);
 /// assert_eq!(with_annotation(&once, "[]", false).unwrap(), r#"{"text":"a","syndup_duplicates":[]}"#);
 /// assert_eq!(with_annotation(r#"{"text":"a"}"#, "[]", false), None);
+/// assert_eq!(with_annotation("{ }", "[]", true).unwrap(), r#"{ "syndup_duplicates":[]}"#);
 /// ```
 pub fn with_annotation(line: &str, notes: &str, add: bool) -> Option<String> {
     if memchr::memmem::find(line.as_bytes(), ANNOTATION_FIELD.as_bytes()).is_some() {
@@ -114,8 +115,14 @@ pub fn with_annotation(line: &str, notes: &str, add: bool) -> Option<String> {
     }
     let trimmed = line.trim_end();
     let close = trimmed.strip_suffix('}')?;
+    // An empty object takes the field without a comma before it.
+    let comma = if close.trim_end().ends_with('{') {
+        ""
+    } else {
+        ","
+    };
     Some(format!(
-        "{close},\"{ANNOTATION_FIELD}\":{notes}}}{}",
+        "{close}{comma}\"{ANNOTATION_FIELD}\":{notes}}}{}",
         &line[trimmed.len()..]
     ))
 }
@@ -969,8 +976,39 @@ struct DedupOut<'a> {
 /// the output's name. Compressed by the name's ending (`.gz`: gzip, `.zst`: zstd).
 pub struct OutputFile {
     path: PathBuf,
-    temp: tempfile::TempPath,
+    /// The temporary file renamed into place; `None` when the output is written directly
+    /// (a device, a FIFO: see [`replace_target`]).
+    temp: Option<tempfile::TempPath>,
     writer: Encoder,
+}
+
+/// Where a file written by replacing it (a temporary file renamed over it) must go: `path`
+/// with its symbolic links followed, so that a link keeps pointing at the new file (a rename
+/// over the link replaced the link, and its target kept the old contents), with whether that
+/// is a regular file or nothing yet (`true`) or something a rename must not replace: a
+/// device such as `/dev/null`, a FIFO, a socket or a directory (`false`; a rename over
+/// `/dev/null` run as root replaced the device with a regular file).
+pub(crate) fn replace_target(path: &Path) -> std::io::Result<(PathBuf, bool)> {
+    let mut at = path.to_path_buf();
+    // As many links as Linux follows (ELOOP beyond).
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&at)?;
+                at = match at.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            Ok(m) => return Ok((at, m.file_type().is_file())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((at, true)),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "too many levels of symbolic links",
+    ))
 }
 
 enum Encoder {
@@ -980,36 +1018,53 @@ enum Encoder {
 }
 
 impl OutputFile {
-    /// Creates the temporary file beside `path`, after checking that `path` is none of
-    /// `inputs` (compared as canonical paths).
+    /// Creates the temporary file beside `path` (beside the file a symbolic link points to),
+    /// after checking that `path` is none of `inputs` (compared as canonical paths). A path
+    /// that is not a regular file (`/dev/null`, a FIFO) is written directly, as a stream.
     pub fn create<P: AsRef<Path>>(path: &Path, inputs: &[P]) -> Result<OutputFile> {
         refuse_overwrite(path, inputs)?;
         let write_err = |source| Error::WriteTo {
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        // The compression is the name's as given, whatever a link points to.
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".partial")
-            .tempfile_in(&dir)
-            .map_err(write_err)?;
-        let (file, temp) = temp.into_parts();
-        // A temporary file is private (0600); the output is an ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777);
-            file.set_permissions(std::fs::Permissions::from_mode(mode))
+        let (target, regular) = replace_target(path).map_err(write_err)?;
+        let (file, temp) = if regular {
+            let dir = match target.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let target_name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let temp = tempfile::Builder::new()
+                .prefix(&format!(".{target_name}."))
+                .suffix(".partial")
+                .tempfile_in(&dir)
                 .map_err(write_err)?;
-        }
+            let (file, temp) = temp.into_parts();
+            // A temporary file is private (0600); the output is an ordinary file.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode =
+                    std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o777);
+                file.set_permissions(std::fs::Permissions::from_mode(mode))
+                    .map_err(write_err)?;
+            }
+            (file, Some(temp))
+        } else {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map_err(write_err)?;
+            (file, None)
+        };
         let buf = std::io::BufWriter::with_capacity(1 << 20, file);
         let writer = match Compression::from_name(&name) {
             Compression::None => Encoder::Plain(buf),
@@ -1022,7 +1077,7 @@ impl OutputFile {
             }
         };
         Ok(OutputFile {
-            path: path.to_path_buf(),
+            path: target,
             temp,
             writer,
         })
@@ -1049,10 +1104,12 @@ impl OutputFile {
             Encoder::Zstd(w) => w.finish().map_err(write_err)?,
         };
         let file = buf.into_inner().map_err(|e| write_err(e.into_error()))?;
+        let Some(temp) = self.temp else {
+            // A device or a FIFO: written through, nothing to sync or rename.
+            return Ok(());
+        };
         file.sync_all().map_err(write_err)?;
-        self.temp
-            .persist(&self.path)
-            .map_err(|e| write_err(e.error))?;
+        temp.persist(&self.path).map_err(|e| write_err(e.error))?;
         Ok(())
     }
 }

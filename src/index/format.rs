@@ -58,7 +58,8 @@ impl Index {
     /// Writes the index to `path` atomically: to a temporary file in the same directory, which
     /// is synced to disk and then renamed over `path` (and the directory synced), so a crash
     /// or a failed write at any moment leaves either the previous file or the new one, never a
-    /// mix. The index is copied into memory under a shared lock (queries go on; inserts wait for
+    /// mix. A symbolic link is written through (the file it points to is replaced, the link
+    /// stays); a path that is not a regular file (a device, a FIFO) is refused. The index is copied into memory under a shared lock (queries go on; inserts wait for
     /// the copy, not for the disk). The format is described in the source of
     /// `src/index/format.rs` and in the README.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
@@ -250,6 +251,16 @@ static SAVES: AtomicU64 = AtomicU64::new(0);
 /// the directory. `fail_after` (tests) stops after that many bytes with an error, leaving the
 /// temporary file behind as a killed process would.
 fn write_atomic(path: &Path, bytes: &[u8], fail_after: Option<usize>) -> std::io::Result<()> {
+    // Through symbolic links (the link stays, the file it points to is replaced); never over
+    // a device, a FIFO or a directory.
+    let (path, regular) = crate::dedup::replace_target(path)?;
+    if !regular {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file: an index is saved by replacing the file",
+        ));
+    }
+    let path = path.as_path();
     let name = path.file_name().ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

@@ -698,3 +698,55 @@ fn index_refuses_too_few_hash_values() {
         .count();
     assert_eq!(false_hits, 0);
 }
+
+/// A save through a symbolic link replaces the file the link points to and keeps the link (a
+/// rename over the link replaced the link, and the target kept the old index); a save onto
+/// something that is not a regular file (a FIFO here; `/dev/null` was replaced by a regular
+/// file when run as root) is refused and leaves it alone.
+#[cfg(unix)]
+#[test]
+fn save_writes_through_links_and_never_over_special_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("2024-06-01.syndup");
+    let link = dir.path().join("current.syndup");
+    let index = small_index();
+    index.save(&target).unwrap();
+    std::os::unix::fs::symlink("2024-06-01.syndup", &link).unwrap();
+    index.insert("doc9", &words(9, 40));
+    index.save(&link).unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(Index::open(&target).unwrap().len(), index.len());
+    // A dangling link is written through too: its target is created.
+    let dangling = dir.path().join("next.syndup");
+    std::os::unix::fs::symlink("made-by-save.syndup", &dangling).unwrap();
+    index.save(&dangling).unwrap();
+    assert_eq!(
+        Index::open(dir.path().join("made-by-save.syndup"))
+            .unwrap()
+            .len(),
+        index.len()
+    );
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path it is given and nothing else.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    match index.save(&fifo) {
+        Err(Error::IndexWrite { source, .. }) => {
+            assert!(
+                source.to_string().contains("not a regular file"),
+                "{source}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 5, "no temporary file is left: {names:?}");
+}

@@ -1269,3 +1269,47 @@ fn lean_detection_writes_what_full_detection_writes() {
         assert_same_output(&what, "lean", &lean.1, "full", &full.1);
     }
 }
+
+/// `-o` through a symbolic link writes the file the link points to (the link stays); onto a
+/// FIFO (as onto `/dev/null`) it streams into it rather than renaming a temporary file over
+/// it (which, run as root, replaced `/dev/null` with a regular file).
+#[cfg(unix)]
+#[test]
+fn output_through_links_and_into_fifos() {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let env = TestEnv::new();
+    env.write("feed.jsonl", feed());
+    env.write("real.jsonl", "old contents\n");
+    std::os::unix::fs::symlink("real.jsonl", env.path().join("link.jsonl")).unwrap();
+    run_ok(&env, &["dedup", "feed.jsonl", "-o", "link.jsonl"]);
+    let meta = std::fs::symlink_metadata(env.path().join("link.jsonl")).unwrap();
+    assert!(meta.file_type().is_symlink());
+    let written = read_text(&env, "real.jsonl");
+    assert_eq!(written.lines().count(), feed().lines().count(), "{written}");
+
+    let fifo = env.path().join("out.fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path it is given and nothing else.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // Opened for reading without waiting for a writer, so that a run that never opens the
+    // FIFO cannot hang the test; the output (a few kilobytes) fits in the pipe's buffer.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let run = env.run(&[
+        "dedup",
+        "feed.jsonl",
+        "-o",
+        "out.fifo",
+        "--report",
+        "report.jsonl",
+    ]);
+    run.assert_code(0);
+    let mut got = String::new();
+    let _ = reader.read_to_string(&mut got);
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    assert_eq!(got, written);
+}
