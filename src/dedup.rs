@@ -599,7 +599,7 @@ impl Plan {
             }
             let r = source.records.start + next as u32;
             next += 1;
-            if next % 4096 == 0 {
+            if next.is_multiple_of(4096) {
                 progress(next as u64);
             }
             if self.is_dropped(Doc::Record(r)) {

@@ -1775,7 +1775,7 @@ mod tests {
             let all: Vec<Pair> = (0..n)
                 .map(|_| {
                     let (a, b) = ((next() % 6) as u32, (next() % 6 + 6) as u32);
-                    let jaccard = next() % 5 == 0;
+                    let jaccard = next().is_multiple_of(5);
                     let score = f64::from((next() % 8) as u32) / 8.0 + 0.1;
                     let (sa, sb) = ((next() % 4) as usize * 10, (next() % 4) as usize * 10);
                     Pair {
@@ -1816,7 +1816,7 @@ mod tests {
             let step = 1 + (next() % 40) as usize;
             for chunk in all.chunks(step) {
                 pieces.extend_from_slice(chunk);
-                if next() % 2 == 0 {
+                if next().is_multiple_of(2) {
                     pieces = merge_evidence(pieces);
                 }
             }

@@ -501,7 +501,7 @@ impl Corpus {
         // Plain text was checked whole when it was read (`Source::utf8`): a span of valid UTF-8
         // that starts and ends on character boundaries is valid UTF-8 itself. Checking each
         // paragraph again was 5 % of the time of a `--preset near` scan (perf, 500 MB).
-        let boundary = |i: usize| all.get(i).map_or(true, |&b| (b as i8) >= -0x40);
+        let boundary = |i: usize| all.get(i).is_none_or(|&b| (b as i8) >= -0x40);
         if source.utf8 && boundary(start) && boundary(end) {
             // SAFETY: `source.utf8` says that all of `all` is UTF-8 (it is set only after
             // `std::str::from_utf8` accepted every byte, and a source's bytes never change),
@@ -1515,7 +1515,7 @@ mod tests {
             let lines = (next() % 120) as usize;
             for i in 0..lines {
                 bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
-                if i + 1 < lines || next() % 2 == 0 {
+                if i + 1 < lines || next().is_multiple_of(2) {
                     bytes.push(b'\n');
                 }
             }

@@ -207,7 +207,7 @@ impl Params {
         let (b, r) = self.banding();
         // Checked: bands and rows are set freely, and a wrapped product passed for a banding
         // far beyond the signature (every band key 0, every paragraph a candidate).
-        if b == 0 || r == 0 || b.checked_mul(r).map_or(true, |n| n > self.num_hashes) {
+        if b == 0 || r == 0 || b.checked_mul(r).is_none_or(|n| n > self.num_hashes) {
             return Err(Error::Param {
                 name: "bands",
                 reason: format!(
@@ -223,11 +223,16 @@ impl Params {
                 reason: format!("{} is not in [0, 1]", self.name_weight),
             });
         }
-        if self.max_bucket < 2 || self.max_sentence_bucket < 2 {
-            return Err(Error::Param {
-                name: "max_bucket",
-                reason: "must be at least 2".into(),
-            });
+        for (name, bound) in [
+            ("max_bucket", self.max_bucket),
+            ("max_sentence_bucket", self.max_sentence_bucket),
+        ] {
+            if bound < 2 {
+                return Err(Error::Param {
+                    name,
+                    reason: format!("{bound} is less than 2"),
+                });
+            }
         }
         if self.max_paragraph_bytes == 0 {
             return Err(Error::Param {
@@ -416,6 +421,32 @@ mod tests {
         ];
         for p in bad {
             assert!(p.validate().is_err(), "{p:?}");
+        }
+    }
+
+    /// Each bucket bound is named in its own error (the sentence one was named `max_bucket`).
+    #[test]
+    fn bucket_bounds_are_named() {
+        for (p, want) in [
+            (
+                Params {
+                    max_bucket: 1,
+                    ..Params::default()
+                },
+                "max_bucket",
+            ),
+            (
+                Params {
+                    max_sentence_bucket: 1,
+                    ..Params::default()
+                },
+                "max_sentence_bucket",
+            ),
+        ] {
+            match p.validate() {
+                Err(Error::Param { name, .. }) => assert_eq!(name, want),
+                other => panic!("{other:?}"),
+            }
         }
     }
 }

@@ -484,7 +484,7 @@ pub struct Check {
 fn relative_to(path: &Path, root: &Path) -> String {
     let (p, r): (Vec<_>, Vec<_>) = (path.components().collect(), root.components().collect());
     let common = p.iter().zip(&r).take_while(|(a, b)| a == b).count();
-    let up = std::iter::repeat("..".to_string()).take(r.len() - common);
+    let up = std::iter::repeat_n("..".to_string(), r.len() - common);
     let down = p[common..]
         .iter()
         .map(|c| c.as_os_str().to_string_lossy().into_owned());
