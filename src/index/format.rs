@@ -48,6 +48,9 @@ use crate::params::Params;
 pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"SYNDUPIX";
+
+/// The largest id a file may hold as the next one (see `decode`).
+const MAX_ID: u64 = 1 << 62;
 const FOOTER: usize = 16;
 
 const SECTIONS: [&[u8; 4]; 7] = [
@@ -488,6 +491,11 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Index> {
         return Err(r.corrupt(format!("id bits {idbits} out of range")));
     }
     let codec = Codec { idbits };
+    // Ids count inserts from 0 and are never reused; 2^62 of them would take a million inserts a
+    // second for 146,000 years. A file claiming more would have the next insert overflow.
+    if next > MAX_ID {
+        return Err(r.corrupt(format!("next id {next} is beyond 2^62")));
+    }
     if !(base <= first && first <= next) || next - base > codec.max_local() + 1 {
         return Err(r.corrupt(format!(
             "ids out of order: base {base}, first {first}, next {next} ({idbits}-bit ids)"

@@ -444,6 +444,20 @@ fn inconsistent_contents_with_a_valid_checksum_are_errors() {
             }),
         ),
         (
+            // Checksum-valid ids next to u64::MAX opened, and the next insert overflowed.
+            "ids next to u64::MAX",
+            Box::new(|b: &mut Vec<u8>| {
+                let at = find(b, b"META") + 12 + 24;
+                for field in 0..3 {
+                    let f = at + 8 * field;
+                    let mut v = [0u8; 8];
+                    v.copy_from_slice(&b[f..f + 8]);
+                    let id = u64::from_le_bytes(v).wrapping_add(u64::MAX - 100);
+                    b[f..f + 8].copy_from_slice(&id.to_le_bytes());
+                }
+            }),
+        ),
+        (
             "num_hashes differs from the params",
             Box::new(|b: &mut Vec<u8>| {
                 let at = find(b, b"META") + 12 + 4;
