@@ -48,6 +48,7 @@ pub enum SplitMode {
     #[default]
     Line,
     /// Blocks separated by blank lines are paragraphs; single newlines inside a block are spaces.
+    /// A line of Unicode whitespace (a no-break space) or zero-width characters is blank.
     Blank,
 }
 

@@ -48,7 +48,7 @@ pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
             let mut i = body_start;
             while i <= bytes.len() {
                 if i == bytes.len() || bytes[i] == b'\n' {
-                    let blank = bytes[line_start..i].iter().all(u8::is_ascii_whitespace);
+                    let blank = is_blank(&bytes[line_start..i]);
                     if blank {
                         push(block_start, line_start);
                         block_start = i + 1;
@@ -61,6 +61,20 @@ pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
         }
     }
     out
+}
+
+/// Whether a line separates paragraphs in [`SplitMode::Blank`]: nothing on it but whitespace,
+/// Unicode's as well as ASCII's (the no-break space of an HTML `&nbsp;` spacer line, common in
+/// scraped text, merged the paragraphs around it), and the invisible zero-width space, word
+/// joiner and byte order mark.
+fn is_blank(line: &[u8]) -> bool {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return true;
+    }
+    std::str::from_utf8(line).is_ok_and(|text| {
+        text.chars()
+            .all(|c| c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+    })
 }
 
 /// The paragraphs of [`SplitMode::Line`] in `bytes[from..to]`, appended to `out`: each line of
@@ -363,5 +377,36 @@ mod tests {
             .map(|s| &text[s.range()])
             .collect();
         assert_eq!(blocks, [&b"a\nb"[..], b"c \nd"]);
+    }
+
+    /// A line of Unicode whitespace or invisible characters (an `&nbsp;` spacer line) separates
+    /// blocks as an empty line does; a line with anything else on it, or not UTF-8, does not.
+    #[test]
+    fn unicode_blank_lines_separate_blocks() {
+        let blocks = |text: &str| -> Vec<String> {
+            paragraphs(text.as_bytes(), SplitMode::Blank)
+                .iter()
+                .map(|s| text[s.range()].to_string())
+                .collect()
+        };
+        for sep in [
+            "\u{a0}",
+            " \u{a0}\t",
+            "\u{3000}",
+            "\u{200b}",
+            "\u{feff}\u{2060}",
+            "\u{202f}\r",
+        ] {
+            let text = format!("First story paragraph.\n{sep}\nSecond, unrelated paragraph.\n");
+            assert_eq!(
+                blocks(&text),
+                ["First story paragraph.", "Second, unrelated paragraph."],
+                "{sep:?}"
+            );
+        }
+        let kept = "First line.\n\u{a0}x\nSecond line.";
+        assert_eq!(blocks(kept), [kept]);
+        let bytes = b"a\n\xff\nb";
+        assert_eq!(paragraphs(bytes, SplitMode::Blank).len(), 1);
     }
 }
