@@ -37,7 +37,11 @@
 //!   standard error is `≈ sqrt(J (1 − J) / 128)` — 0.045 at J = 0.5 (about 1 % above full 32-bit
 //!   values), so pairs within ±0.1 of the threshold can land on either side; farther away the
 //!   decision agrees with the batch pipeline's exact Jaccard (a test checks this on the bundled
-//!   corpus). The reported similarity is this estimate ([`MatchKind::Estimated`]);
+//!   corpus). That holds for one pair: a paragraph compared with many stored ones just below
+//!   the threshold may find one whose estimate reaches it (20,000 templated lines whose exact
+//!   Jaccard is 0.33 to one another made 806 duplicates with 128 hashes, none with 512; more
+//!   [`Params::num_hashes`] where such text is common). The reported similarity is this
+//!   estimate ([`MatchKind::Estimated`]);
 //! * a paragraph with fewer words matches only paragraphs with the same normalized text
 //!   ([`MatchKind::Identical`], similarity 1); a paragraph with no word never matches and is not
 //!   stored ([`Seen::Empty`]);
