@@ -70,7 +70,7 @@
 //!
 //! See [`Index::save`] for the format; [`Index::open`] reads it in a few bulk reads and checks
 //! its checksum, never panics on a damaged file, and names the problem in the
-//! [`Error`](crate::Error).
+//! [`Error`].
 
 mod format;
 mod table;
