@@ -204,9 +204,23 @@ impl Baseline {
     }
 
     /// Writes the file atomically: to `PATH.tmp` in the same directory, synced, then renamed.
+    /// Through a symbolic link, the file it points to is replaced (the link stays); a path
+    /// that is not a regular file (`/dev/stdout`, a FIFO) is written directly.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = self.to_json()?;
-        let mut tmp = path.as_os_str().to_owned();
+        let failed = |source| Error::WriteFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        let (target, regular) = crate::dedup::replace_target(path).map_err(failed)?;
+        if !regular {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(failed);
+        }
+        let mut tmp = target.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = std::path::PathBuf::from(tmp);
         let write = |p: &Path| -> std::io::Result<()> {
@@ -215,13 +229,10 @@ impl Baseline {
             f.sync_all()
         };
         write(&tmp)
-            .and_then(|()| std::fs::rename(&tmp, path))
+            .and_then(|()| std::fs::rename(&tmp, &target))
             .map_err(|source| {
                 let _ = std::fs::remove_file(&tmp);
-                Error::WriteFile {
-                    path: path.to_path_buf(),
-                    source,
-                }
+                failed(source)
             })
     }
 }

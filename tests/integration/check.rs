@@ -1371,3 +1371,31 @@ fn config_value_errors_name_the_config_file() {
         run.describe()
     );
 }
+
+/// `--write-baseline` through a symbolic link replaces the file it points to (the link stays),
+/// and into a FIFO writes the baseline there instead of renaming a file over it.
+#[cfg(unix)]
+#[test]
+fn baseline_written_through_links_and_into_fifos() {
+    use std::io::Read as _;
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("ci/base-2024.json", "{}\n");
+    std::os::unix::fs::symlink("ci/base-2024.json", env.join("base.json")).unwrap();
+    env.run(&["check", "news", "--write-baseline", "base.json"])
+        .assert_code(0);
+    let meta = std::fs::symlink_metadata(env.join("base.json")).unwrap();
+    assert!(meta.file_type().is_symlink());
+    let text = std::fs::read_to_string(env.join("ci/base-2024.json")).unwrap();
+    let base: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(base["findings"].as_array().unwrap().len(), 1, "{text}");
+
+    let fifo = env.join("base.fifo");
+    let mut reader = crate::util::fifo_reader(&fifo);
+    env.run(&["check", "news", "--write-baseline", "base.fifo"])
+        .assert_code(0);
+    let mut got = String::new();
+    let _ = reader.read_to_string(&mut got);
+    assert!(crate::util::is_fifo(&fifo), "the FIFO was replaced");
+    assert_eq!(got, text);
+}

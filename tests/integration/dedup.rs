@@ -1276,7 +1276,6 @@ fn lean_detection_writes_what_full_detection_writes() {
 #[cfg(unix)]
 #[test]
 fn output_through_links_and_into_fifos() {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let env = TestEnv::new();
     env.write("feed.jsonl", feed());
     env.write("real.jsonl", "old contents\n");
@@ -1287,17 +1286,9 @@ fn output_through_links_and_into_fifos() {
     let written = read_text(&env, "real.jsonl");
     assert_eq!(written.lines().count(), feed().lines().count(), "{written}");
 
+    // The output (a few kilobytes) fits in the pipe's buffer.
     let fifo = env.path().join("out.fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo reads the NUL-terminated path it is given and nothing else.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    // Opened for reading without waiting for a writer, so that a run that never opens the
-    // FIFO cannot hang the test; the output (a few kilobytes) fits in the pipe's buffer.
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .unwrap();
+    let mut reader = crate::util::fifo_reader(&fifo);
     let run = env.run(&[
         "dedup",
         "feed.jsonl",
@@ -1309,7 +1300,6 @@ fn output_through_links_and_into_fifos() {
     run.assert_code(0);
     let mut got = String::new();
     let _ = reader.read_to_string(&mut got);
-    let meta = std::fs::symlink_metadata(&fifo).unwrap();
-    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    assert!(crate::util::is_fifo(&fifo), "the FIFO was replaced");
     assert_eq!(got, written);
 }

@@ -587,3 +587,26 @@ pub fn read_from(dir: &Path) -> impl FnMut(&str) -> Vec<u8> + '_ {
         std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     }
 }
+
+/// Makes a FIFO at `path` and opens it for reading without waiting for a writer, so that a
+/// run that never opens it cannot hang the test. Whatever is written must fit in the pipe's
+/// buffer (64 KiB on Linux) until read, after the run.
+#[cfg(unix)]
+pub fn fifo_reader(path: &Path) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path it is given and nothing else.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap()
+}
+
+/// Whether `path` is (still) a FIFO.
+#[cfg(unix)]
+pub fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
