@@ -62,7 +62,9 @@ impl Index {
     /// is synced to disk and then renamed over `path` (and the directory synced), so a crash
     /// or a failed write at any moment leaves either the previous file or the new one, never a
     /// mix. A symbolic link is written through (the file it points to is replaced, the link
-    /// stays); a path that is not a regular file (a device, a FIFO) is refused. The index is copied into memory under a shared lock (queries go on; inserts wait for
+    /// stays); a path that is not a regular file (a device, a FIFO) is refused. Temporary
+    /// files that saves killed before their rename left (of processes no longer running) are
+    /// removed after the rename. The index is copied into memory under a shared lock (queries go on; inserts wait for
     /// the copy, not for the disk). The format is described in the source of
     /// `src/index/format.rs` and in the README.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
@@ -305,7 +307,57 @@ fn write_atomic(path: &Path, bytes: &[u8], fail_after: Option<usize>) -> std::io
     if result.is_err() && fail_after.is_none() {
         let _ = std::fs::remove_file(&tmp);
     }
+    if result.is_ok() {
+        remove_stale_temporaries(&dir, name);
+    }
     result
+}
+
+/// Removes the temporary files that saves of `name` in `dir` by processes no longer running
+/// left behind (a save killed before its rename): `.NAME.PID.N.tmp` whose process does not
+/// exist. Those of running processes (a save in progress elsewhere) are left alone, and so is
+/// anything else; errors are ignored (the save itself succeeded).
+fn remove_stale_temporaries(dir: &Path, name: &std::ffi::OsStr) {
+    let Some(name) = name.to_str() else { return };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_exists(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id exists (`kill(pid, 0)`); true where that cannot be told.
+fn process_exists(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 sends nothing; kill only checks that the process exists and may be
+        // signalled.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        alive || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 /// Bounds-checked reading of a byte buffer.

@@ -592,6 +592,43 @@ fn a_save_that_fails_midway_leaves_the_previous_index() {
     assert_eq!(Index::open(&path).unwrap().len(), 55);
 }
 
+/// A save removes the temporary files that saves killed before their rename left beside the
+/// index (they stayed forever), but not those of a process still running (a save in progress
+/// elsewhere) nor any other file.
+#[cfg(unix)]
+#[test]
+fn a_save_removes_what_killed_saves_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seen.syndup");
+    let index = small_index();
+    // A process id above any the kernel hands out (pid_max is at most 2^22): not running.
+    let dead = ".seen.syndup.99999999.0.tmp";
+    // Process 1 always runs.
+    let running = ".seen.syndup.1.3.tmp";
+    let others = [
+        ".seen.syndup.tmp",
+        ".seen.syndup.x.0.tmp",
+        ".other.syndup.99999999.0.tmp",
+    ];
+    for name in std::iter::once(dead).chain([running]).chain(others) {
+        std::fs::write(dir.path().join(name), b"partial").unwrap();
+    }
+    index.save(&path).unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut want: Vec<String> = std::iter::once("seen.syndup")
+        .chain([running])
+        .chain(others)
+        .map(String::from)
+        .collect();
+    want.sort();
+    assert_eq!(left, want);
+    assert_eq!(Index::open(&path).unwrap().len(), index.len());
+}
+
 fn encode_len(index: &Index) -> usize {
     format::encode(&index.params, &index.shape, &index.read()).len()
 }
