@@ -203,7 +203,8 @@ impl Baseline {
         Ok(text)
     }
 
-    /// Writes the file atomically: to `PATH.tmp` in the same directory, synced, then renamed.
+    /// Writes the file atomically: to a new temporary file (`.NAME.XXXXXX.tmp`) in the same
+    /// directory, synced, then renamed.
     /// Through a symbolic link, the file it points to is replaced (the link stays); a path
     /// that is not a regular file (`/dev/stdout`, a FIFO) is written directly.
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -220,19 +221,34 @@ impl Baseline {
                 .and_then(|mut f| f.write_all(text.as_bytes()))
                 .map_err(failed);
         }
-        let mut tmp = target.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        let write = |p: &Path| -> std::io::Result<()> {
-            let mut f = std::fs::File::create(p)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
+        // A new temporary file of an unpredictable name (a fixed `PATH.tmp` was followed if it
+        // was a symbolic link, clobbered a file of that name, and was shared by two runs).
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
         };
-        write(&tmp)
-            .and_then(|()| std::fs::rename(&tmp, &target))
-            .map_err(|source| {
-                let _ = std::fs::remove_file(&tmp);
-                failed(source)
-            })
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(failed)?;
+        // A temporary file is private (0600); a baseline is an ordinary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o777);
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(failed)?;
+        }
+        tmp.write_all(text.as_bytes())
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(failed)?;
+        tmp.persist(&target).map_err(|e| failed(e.error))?;
+        Ok(())
     }
 }

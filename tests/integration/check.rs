@@ -1380,7 +1380,7 @@ fn baseline_written_through_links_and_into_fifos() {
     use std::io::Read as _;
     let env = TestEnv::new();
     one_duplicate(&env);
-    env.write("ci/base-2024.json", "{}\n");
+    env.write("ci/base-2024.json", "");
     std::os::unix::fs::symlink("ci/base-2024.json", env.join("base.json")).unwrap();
     env.run(&["check", "news", "--write-baseline", "base.json"])
         .assert_code(0);
@@ -1398,4 +1398,101 @@ fn baseline_written_through_links_and_into_fifos() {
     let _ = reader.read_to_string(&mut got);
     assert!(crate::util::is_fifo(&fifo), "the FIFO was replaced");
     assert_eq!(got, text);
+}
+
+/// `--write-baseline` never replaces a checked file: named on the command line (as when the
+/// shell expands `--write-baseline news/*.txt`) or found in a directory. (It replaced the
+/// article with JSON and exited 0.)
+#[test]
+fn baseline_never_replaces_a_checked_file() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    let before = std::fs::read(env.join("news/a.txt")).unwrap();
+    for args in [
+        // The shell's expansion of `--write-baseline news/*.txt`: a.txt is the value, not an
+        // input, and not a baseline.
+        &["check", "--write-baseline", "news/a.txt", "news/b.txt"][..],
+        &["check", "news", "--write-baseline", "news/a.txt"],
+    ] {
+        let run = env.run(args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("news/a.txt"),
+            "{args:?}: {}",
+            run.describe()
+        );
+        assert_eq!(
+            std::fs::read(env.join("news/a.txt")).unwrap(),
+            before,
+            "{args:?}"
+        );
+    }
+    let run = env.run(&[
+        "check",
+        "news/b.txt",
+        "--against",
+        "news/a.txt",
+        "--write-baseline",
+        "news/a.txt",
+    ]);
+    run.assert_code(2);
+    assert_eq!(std::fs::read(env.join("news/a.txt")).unwrap(), before);
+    // A baseline is replaced, and a new or empty file is written.
+    for _ in 0..2 {
+        env.run(&["check", "news", "--write-baseline", "base.json"])
+            .assert_code(0);
+    }
+    env.write("empty.json", "");
+    env.run(&["check", "news", "--write-baseline", "empty.json"])
+        .assert_code(0);
+}
+
+/// The baseline's temporary file is a new one: a `base.json.tmp` that is a symbolic link (or
+/// a file of the user's) is left alone. (The fixed `PATH.tmp` was followed, the link's target
+/// overwritten, and the link renamed over the baseline.)
+#[cfg(unix)]
+#[test]
+fn baseline_temporary_file_is_never_an_existing_one() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.write("victim.txt", "precious\n");
+    std::os::unix::fs::symlink("victim.txt", env.join("base.json.tmp")).unwrap();
+    env.run(&["check", "news", "--write-baseline", "base.json"])
+        .assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(env.join("victim.txt")).unwrap(),
+        "precious\n"
+    );
+    let link = std::fs::symlink_metadata(env.join("base.json.tmp")).unwrap();
+    assert!(link.file_type().is_symlink());
+    let base = std::fs::symlink_metadata(env.join("base.json")).unwrap();
+    assert!(base.file_type().is_file());
+    let text = std::fs::read_to_string(env.join("base.json")).unwrap();
+    assert!(text.contains("syndup-check-baseline"), "{text}");
+}
+
+/// An allow pattern that matches any paragraph (an empty `--allow "$UNSET"`, `^`, `.*`) is an
+/// error, not a check that passes everything; from `syndup.toml` too.
+#[test]
+fn allow_patterns_that_match_everything_are_refused() {
+    let env = TestEnv::new();
+    one_duplicate(&env);
+    env.run(&["check", "news"]).assert_code(1);
+    for pattern in ["", "^", ".*", "(?i)"] {
+        let run = env.run(&["check", "news", "--allow", pattern]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("matches any paragraph"),
+            "{pattern:?}: {}",
+            run.describe()
+        );
+    }
+    env.write("syndup.toml", "[check]\nallow = [\"^\"]\n");
+    let run = env.run(&["check", "news"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("syndup.toml"), "{}", run.describe());
+    // An anchored pattern that also matches empty text is fine.
+    std::fs::remove_file(env.join("syndup.toml")).unwrap();
+    env.run(&["check", "news", "--allow", "^(By .*)?$"])
+        .assert_code(1);
 }

@@ -189,6 +189,21 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         Reference::open_with(&args.against, &args.input.to_options(), &params)?
     };
 
+    // The baseline never replaces a checked file, the reference or the config (a typo such as
+    // `--write-baseline content/*.md` names the first file): the paths as given before
+    // reading, every file read (those found in directories too) after.
+    if let Some(path) = &args.write_baseline {
+        let named: Vec<&std::path::Path> = args
+            .input
+            .paths
+            .iter()
+            .chain(&args.against)
+            .chain(&file)
+            .map(PathBuf::as_path)
+            .collect();
+        syndup::dedup::refuse_overwrite(path, &named)?;
+        refuse_replacing_other_files(path)?;
+    }
     let pool = args.run.pool()?;
     let disk = args.memory.decide(&params, &args.input.paths)?;
     let checked = crate::progress::read_corpus(&pool, &args.input, &params);
@@ -203,6 +218,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let found = pool.install(|| args.memory.detect(&detector, &corpus, disk))?;
     let mut outcome = pool.install(|| check.evaluate(&corpus, &found, &scope));
     if let Some(path) = &args.write_baseline {
+        syndup::dedup::refuse_overwrite(path, &corpus.files)?;
         if corpus.skipped.is_empty() {
             let baseline = outcome.to_baseline(&corpus);
             baseline.save(path)?;
@@ -249,4 +265,30 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         Exit::Clean
     };
     crate::exit::after_report(written, code)
+}
+
+/// Fails when `path` is a non-empty regular file that is not a syndup baseline (its first
+/// 4 KiB do not name the format): `--write-baseline content/*.md` takes the glob's first file
+/// as the baseline, which is not among the checked files then, and would replace the article.
+fn refuse_replacing_other_files(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Read;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    if !meta.is_file() || meta.len() == 0 {
+        return Ok(());
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .with_context(|| format!("{}: cannot read the baseline to replace", path.display()))?;
+    let named = format!("\"{}\"", syndup::check::baseline::FORMAT);
+    if memchr::memmem::find(&head, named.as_bytes()).is_none() {
+        anyhow::bail!(
+            "{}: exists and is not a syndup baseline; --write-baseline replaces only a baseline \
+             (remove the file first to write one there)",
+            path.display()
+        );
+    }
+    Ok(())
 }
