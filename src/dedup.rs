@@ -133,7 +133,8 @@ pub struct DedupOptions {
     /// Remove or annotate duplicate paragraphs.
     pub mode: Mode,
     /// Drop a whole document when the share of its paragraphs that are duplicates is above this
-    /// (0 to 1); `None` never drops.
+    /// (0 to 1); `None` never drops. A document with a paragraph skipped when read is never
+    /// dropped.
     pub drop_record_above: Option<f64>,
 }
 
@@ -378,6 +379,25 @@ impl Plan {
             dropped_sources: vec![false; corpus.sources.len()],
             ..Plan::default()
         };
+        // Documents with a paragraph skipped when read (too long, not UTF-8): that paragraph
+        // could not be compared, so its share of duplicates is unknown and the document is
+        // never dropped (dropping it lost the skipped paragraph, which was written otherwise).
+        let with_skipped: std::collections::HashSet<(&str, u64)> = corpus
+            .skipped
+            .iter()
+            .filter(|k| k.line > 0)
+            .map(|k| (k.source.as_str(), k.line))
+            .collect();
+        let sources_with_skipped: std::collections::HashSet<&str> =
+            with_skipped.iter().map(|&(name, _)| name).collect();
+        let has_skipped = |doc: Doc| match doc {
+            Doc::Record(r) => {
+                let rec = &corpus.records[r as usize];
+                let name = corpus.sources[rec.source as usize].name.as_str();
+                with_skipped.contains(&(name, rec.line))
+            }
+            Doc::Text(s) => sources_with_skipped.contains(corpus.sources[s as usize].name.as_str()),
+        };
         let mut tentative: Vec<Removal> = Vec::new();
         let mut claimed: Vec<u32> = Vec::new();
         for (doc, range) in docs {
@@ -412,6 +432,8 @@ impl Plan {
             let total = range.len() as u32;
             let dups = tentative.len() as u32;
             let drop = total > 0
+                && options.drop_record_above.is_some()
+                && !has_skipped(doc)
                 && options
                     .drop_record_above
                     .is_some_and(|r| f64::from(dups) / f64::from(total) > r);

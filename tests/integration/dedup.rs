@@ -1303,3 +1303,50 @@ fn output_through_links_and_into_fifos() {
     assert!(crate::util::is_fifo(&fifo), "the FIFO was replaced");
     assert_eq!(got, written);
 }
+
+/// A record with a paragraph skipped when read (longer than the limit) is never dropped by
+/// `--drop-record-above`: that paragraph could not be compared, and dropping the record lost
+/// it (the report counted one paragraph of one, all duplicate). A plain-text file likewise.
+#[test]
+fn drop_record_above_keeps_documents_with_skipped_paragraphs() {
+    let env = TestEnv::new();
+    let wire = STORY[0];
+    let long = "This long unique paragraph holds the only copy of an exclusive interview with \
+                the mayor, and it is longer than the limit set for this run so that it is \
+                skipped.";
+    assert!(wire.len() <= 150 && long.len() > 150);
+    env.write(
+        "feed.jsonl",
+        format!(
+            "{}\n{}\n",
+            record("wire", "2024-01-01", &[wire]),
+            record("copy", "2024-01-02", &[wire, long])
+        ),
+    );
+    env.write("wire.txt", format!("{wire}\n"));
+    env.write("copy.txt", format!("{wire}\n{long}\n"));
+    for (inputs, out) in [
+        (&["feed.jsonl"][..], "out.jsonl"),
+        (&["wire.txt", "copy.txt"], "out.txt"),
+    ] {
+        let mut args = vec!["dedup"];
+        args.extend_from_slice(inputs);
+        args.extend_from_slice(&[
+            "-o",
+            out,
+            "--max-paragraph-bytes",
+            "150",
+            "--drop-record-above",
+            "0.99",
+        ]);
+        let run = env.run(&args);
+        run.assert_code(2);
+        let report = DedupReport::read(&env, &format!("{out}.report.jsonl"));
+        assert!(report.of("dropped").is_empty(), "{}", run.describe());
+        assert_eq!(report.of("skipped").len(), 1, "{}", run.describe());
+        assert!(
+            read_text(&env, out).contains("exclusive interview"),
+            "{out}"
+        );
+    }
+}
