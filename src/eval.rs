@@ -32,7 +32,7 @@ use crate::input::Corpus;
 /// Labelled duplicate pairs, resolved to paragraph indexes (`a < b`).
 #[derive(Clone, Debug, Default)]
 pub struct Gold {
-    /// Label of each listed pair.
+    /// Label of each listed pair, lowercased (labels are compared case-insensitively).
     pub pairs: BTreeMap<(u32, u32), String>,
 }
 
@@ -129,7 +129,15 @@ impl Gold {
             if a == b {
                 return Err(err("a pair needs two different paragraphs".into()));
             }
-            let label = fields[2].trim();
+            // Labels are compared case-insensitively (`Loose` is `loose`: a capital letter
+            // silently made optional pairs required), and one is needed.
+            let label = fields[2].trim().to_lowercase();
+            if label.is_empty() {
+                return Err(err(
+                    "expected `a <TAB> b <TAB> label`: the label is empty".into()
+                ));
+            }
+            let label = label.as_str();
             match gold.pairs.get(&(a.min(b), a.max(b))) {
                 Some(was) if was != label => {
                     return Err(err(format!(
@@ -207,8 +215,12 @@ impl Scores {
     }
 }
 
-/// Scores the detection's pairs against gold; labels in `optional` are optional.
+/// Scores the detection's pairs against gold; labels in `optional` are optional (compared
+/// trimmed and case-insensitively).
 pub fn score(gold: &Gold, detection: &Detection, optional: &[String]) -> Scores {
+    // Gold labels are lowercase; so are these, trimmed (`--optional 'loose, boilerplate'`).
+    let optional: Vec<String> = optional.iter().map(|o| o.trim().to_lowercase()).collect();
+    let optional = optional.as_slice();
     let mut s = Scores::default();
     for label in gold.pairs.values() {
         let e = s.labels.entry(label.clone()).or_default();

@@ -249,3 +249,55 @@ fn gold_line_of_a_multi_paragraph_record_is_an_error() {
         run.describe()
     );
 }
+
+/// Gold labels are compared case-insensitively and `--optional` values trimmed: `Loose` in a
+/// gold file, or `--optional 'must, loose'`, made optional pairs required (recall and the
+/// `--min-recall` verdict changed); an empty label is an error naming the line.
+#[test]
+fn gold_labels_ignore_case_and_spaces() {
+    let env = TestEnv::new();
+    std::fs::copy(repo_root().join(SEED_FILE), env.join("seed.txt")).unwrap();
+    let gold = std::fs::read_to_string(repo_root().join("corpus/seed/gold.tsv")).unwrap();
+    env.write("gold.tsv", &gold);
+    env.write(
+        "upper.tsv",
+        gold.replace("\tloose", "\tLoose")
+            .replace("\tmust", "\tMUST"),
+    );
+    let args = |g: &'static str| ["eval", "seed.txt", "--gold", g, "--min-recall", "0.9"];
+    let plain = env.run(&args("gold.tsv"));
+    plain.assert_code(0);
+    let upper = env.run(&args("upper.tsv"));
+    upper.assert_code(0);
+    assert_eq!(
+        precision_line(&plain),
+        precision_line(&upper),
+        "{}",
+        upper.describe()
+    );
+    // The required label made optional, spaces around the names: recall of the rest is 1.
+    let run = env.run(&[
+        "eval",
+        "seed.txt",
+        "--gold",
+        "gold.tsv",
+        "--optional",
+        "loose, must ",
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout_str().contains("(0 true,"),
+        "must is optional: no true pair\n{}",
+        run.describe()
+    );
+    let mut empty = gold.clone();
+    empty.push_str("4\t6\t\n");
+    env.write("empty.tsv", &empty);
+    let run = env.run(&["eval", "seed.txt", "--gold", "empty.tsv"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("the label is empty"),
+        "{}",
+        run.describe()
+    );
+}
