@@ -165,35 +165,88 @@ fn as_text(raw: &RawValue) -> Option<String> {
 }
 
 /// Where a record's original copy ranks: the `--order-field` value. Numbers sort before strings,
-/// numbers numerically, strings by their bytes (ISO 8601 dates sort in time order); a record
-/// without the value ranks after every record with one.
-#[derive(Clone, Debug, PartialEq, PartialOrd)]
+/// numbers numerically (integers exactly, whatever their size: nanosecond timestamps and 64-bit
+/// ids differ beyond a float's 53 bits), strings by their bytes (ISO 8601 dates sort in time
+/// order); a record without the value ranks after every record with one.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use syndup::input::jsonl::OrderKey;
+/// let (a, b) = (OrderKey::Integer(1_714_550_400_000_000_000), OrderKey::Integer(1_714_550_400_000_000_100));
+/// assert_eq!(a.cmp_total(&b), Ordering::Less);
+/// assert_eq!(OrderKey::Number(2.5).cmp_total(&OrderKey::Integer(3)), Ordering::Less);
+/// assert_eq!(OrderKey::Number(-0.0).cmp_total(&OrderKey::Integer(0)), Ordering::Equal);
+/// assert_eq!(OrderKey::Integer(9).cmp_total(&OrderKey::Text("1".into())), Ordering::Less);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
 pub enum OrderKey {
-    /// A JSON number.
+    /// A JSON number with a fraction or an exponent (or an integer beyond 39 digits).
     Number(f64),
+    /// A JSON integer, exactly.
+    Integer(i128),
     /// A JSON string (or any other value, as written).
     Text(String),
 }
 
+impl PartialOrd for OrderKey {
+    fn partial_cmp(&self, other: &OrderKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp_total(other))
+    }
+}
+
 impl OrderKey {
-    /// Total order (numbers by `total_cmp`, then strings).
+    /// Total order: numbers (integers and others compared exactly by value, `-0` equal to
+    /// `0`), then strings by their bytes.
     pub fn cmp_total(&self, other: &OrderKey) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         match (self, other) {
-            (OrderKey::Number(a), OrderKey::Number(b)) => a.total_cmp(b),
-            (OrderKey::Number(_), OrderKey::Text(_)) => Ordering::Less,
-            (OrderKey::Text(_), OrderKey::Number(_)) => Ordering::Greater,
+            (OrderKey::Integer(a), OrderKey::Integer(b)) => a.cmp(b),
+            (OrderKey::Number(a), OrderKey::Number(b)) => {
+                a.partial_cmp(b).unwrap_or_else(|| a.total_cmp(b))
+            }
+            (OrderKey::Integer(a), OrderKey::Number(b)) => int_cmp_float(*a, *b),
+            (OrderKey::Number(a), OrderKey::Integer(b)) => int_cmp_float(*b, *a).reverse(),
             (OrderKey::Text(a), OrderKey::Text(b)) => a.cmp(b),
+            (OrderKey::Text(_), _) => Ordering::Greater,
+            (_, OrderKey::Text(_)) => Ordering::Less,
         }
     }
 
     fn from_raw(raw: &RawValue) -> Option<OrderKey> {
-        let first = *raw.get().as_bytes().first()?;
+        let text = raw.get();
+        let first = *text.as_bytes().first()?;
         if first == b'-' || first.is_ascii_digit() {
-            raw.get().parse().ok().map(OrderKey::Number)
+            if !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+                if let Ok(i) = text.parse::<i128>() {
+                    return Some(OrderKey::Integer(i));
+                }
+            }
+            text.parse().ok().map(OrderKey::Number)
         } else {
             as_text(raw).map(OrderKey::Text)
         }
+    }
+}
+
+/// `a` against `b`, exactly (no rounding of `a` to a float).
+fn int_cmp_float(a: i128, b: f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    // i128 spans ±2^127; floats beyond it (and infinities) are beyond every integer.
+    const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0; // 2^127
+    if b.is_nan() {
+        return Ordering::Less;
+    }
+    if b >= LIMIT {
+        return Ordering::Less;
+    }
+    if b < -LIMIT {
+        return Ordering::Greater;
+    }
+    let floor = b.floor();
+    // Exact: |floor| < 2^127 and it is an integer.
+    match a.cmp(&(floor as i128)) {
+        Ordering::Equal if b > floor => Ordering::Less,
+        other => other,
     }
 }
 
@@ -270,7 +323,7 @@ mod tests {
             .unwrap();
         assert_eq!(f.text, "Pé\n2");
         assert_eq!(f.id.as_deref(), Some("a\"b"));
-        assert_eq!(f.order, Some(OrderKey::Number(3.0)));
+        assert_eq!(f.order, Some(OrderKey::Integer(3)));
         let f =
             parse(r#" { "body" : { "text" : "x" } , "date": "2024-01-02", "id": null } "#).unwrap();
         assert_eq!(f.id, None);
@@ -309,5 +362,32 @@ mod tests {
         keys.sort_by(OrderKey::cmp_total);
         assert_eq!(keys[0], OrderKey::Number(-1.0));
         assert_eq!(keys[3], OrderKey::Text("2024-02".into()));
+    }
+
+    /// Integers are ranked exactly: nanosecond timestamps 100 apart were the same float, a
+    /// tie that input order broke (the later copy kept); `-0` ties with `0`; mixed integers
+    /// and fractions go by value.
+    #[test]
+    fn integer_order_keys_are_exact() {
+        let key = |raw: &str| {
+            let line = format!(r#"{{"body":{{"text":"x"}},"date":{raw}}}"#);
+            parse(&line).unwrap().order.unwrap()
+        };
+        use std::cmp::Ordering::*;
+        let cases = [
+            ("1714550400000000000", "1714550400000000100", Less),
+            ("18446744073709551615", "18446744073709551614", Greater),
+            ("-0", "0", Equal),
+            ("-0.0", "0", Equal),
+            ("2.5", "3", Less),
+            ("3", "2.5", Greater),
+            ("3", "3.0", Equal),
+            ("-3", "-2.5", Less),
+            ("1e40", "170141183460469231731687303715884105727", Greater),
+            ("-1e40", "-170141183460469231731687303715884105728", Less),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(key(a).cmp_total(&key(b)), want, "{a} vs {b}");
+        }
     }
 }

@@ -1350,3 +1350,35 @@ fn drop_record_above_keeps_documents_with_skipped_paragraphs() {
         );
     }
 }
+
+/// `--order-field` ranks integers exactly: of two nanosecond timestamps 100 apart (one float
+/// to f64), the earlier record keeps the paragraph though it comes second (input order broke
+/// the tie); `-0` and `0` tie, and input order decides.
+#[test]
+fn order_field_integers_are_exact() {
+    let env = TestEnv::new();
+    let wire = STORY[0];
+    let line = |id: &str, field: &str| {
+        format!(
+            "{{\"id\":\"{id}\",{field},\"text\":{}}}\n",
+            serde_json::to_string(wire).unwrap()
+        )
+    };
+    env.write(
+        "ns.jsonl",
+        line("later", "\"ns\":1714550400000000100")
+            + &line("earlier", "\"ns\":1714550400000000000"),
+    );
+    env.write(
+        "zero.jsonl",
+        line("a", "\"ns\":0") + &line("b", "\"ns\":-0"),
+    );
+    for (input, kept) in [("ns.jsonl", "earlier"), ("zero.jsonl", "a")] {
+        let out = format!("{input}.out");
+        run_ok(&env, &["dedup", input, "-o", &out, "--order-field", "ns"]);
+        let report = DedupReport::read(&env, &format!("{out}.report.jsonl"));
+        let removed = report.of("removed");
+        assert_eq!(removed.len(), 1, "{input}");
+        assert_eq!(removed[0]["duplicate_of"]["doc"], kept, "{input}");
+    }
+}
