@@ -72,6 +72,8 @@ impl Gold {
                 .or_insert(Some(i as u32));
         }
         let mut gold = Gold::default();
+        // A byte order mark, as Windows editors write one, is not part of the first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (n, line) in text.lines().enumerate() {
             let lineno = n as u64 + 1;
             let err = |reason: String| Error::Gold {

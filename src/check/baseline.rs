@@ -149,6 +149,8 @@ impl Baseline {
             path: path.to_path_buf(),
             reason,
         };
+        // A byte order mark, as Windows editors write one, is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| err(format!("not a syndup baseline (not JSON: {e})")))?;
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {

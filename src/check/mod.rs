@@ -360,7 +360,8 @@ impl std::str::FromStr for FindingKey {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<FindingKey, String> {
-        if s.len() != 32 {
+        // Digits only: `from_str_radix` also takes a leading `+`.
+        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("`{s}` is not a 32-digit hexadecimal key"));
         }
         u128::from_str_radix(s, 16)
@@ -762,6 +763,20 @@ mod tests {
         // Three copies: three pairs of one key, one accepted.
         assert_eq!((o.summary.findings, o.summary.new_findings), (3, 2));
         assert!(!o.findings[0].is_new);
+    }
+
+    /// A key is 32 hexadecimal digits, nothing else (`u128::from_str_radix` took a `+`).
+    #[test]
+    fn keys_are_hex_digits_only() {
+        let good = "0123456789abcdef0123456789ABCDEF";
+        assert!(good.parse::<FindingKey>().is_ok());
+        for bad in [
+            "+123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            " 123456789abcdef0123456789abcdef",
+        ] {
+            assert!(bad.parse::<FindingKey>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -301,3 +301,33 @@ fn gold_labels_ignore_case_and_spaces() {
         run.describe()
     );
 }
+
+/// A byte order mark before a gold file (as Windows editors write one) is not part of its
+/// first line (which was then no comment, or no number); gates and sweep values are checked
+/// before any detection: out of [0, 1] (NaN, a percentage) or an invalid sweep value is an
+/// error, exit 2, with no report.
+#[test]
+fn gold_bom_and_eval_values_checked_first() {
+    let env = TestEnv::new();
+    std::fs::copy(repo_root().join(SEED_FILE), env.join("seed.txt")).unwrap();
+    let gold = std::fs::read_to_string(repo_root().join("corpus/seed/gold.tsv")).unwrap();
+    env.write("gold.tsv", &gold);
+    env.write("bom.tsv", format!("\u{feff}{gold}"));
+    let plain = env.run(&["eval", "seed.txt", "--gold", "gold.tsv"]);
+    plain.assert_code(0);
+    let bom = env.run(&["eval", "seed.txt", "--gold", "bom.tsv"]);
+    bom.assert_code(0);
+    assert_eq!(precision_line(&plain), precision_line(&bom));
+    for bad in [
+        &["--min-recall", "90"][..],
+        &["--min-precision", "NaN"],
+        &["--min-recall=-3"],
+        &["--sweep", "0.3,0,0.4"],
+    ] {
+        let mut args = vec!["eval", "seed.txt", "--gold", "gold.tsv"];
+        args.extend_from_slice(bad);
+        let run = env.run(&args);
+        run.assert_code(2);
+        assert!(run.stdout.is_empty(), "{bad:?}: {}", run.describe());
+    }
+}

@@ -51,6 +51,24 @@ fn snippet(text: &str) -> String {
 /// Runs detection and prints the scores.
 pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     let params = args.params.to_params(&args.input);
+    // Every value is checked before the corpus is read: a bad sweep value was an error after
+    // the detections before it had run, and a gate of NaN or 90 (a percentage) could never
+    // fail or never pass.
+    for (flag, value) in [
+        ("--min-precision", args.min_precision),
+        ("--min-recall", args.min_recall),
+    ] {
+        if let Some(v) = value {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&v),
+                "{flag} {v} is not in [0, 1] (a share: 0.9, not 90)"
+            );
+        }
+    }
+    Detector::new(params.clone())?;
+    for &v in sweep_values(&args).unwrap_or(&[]) {
+        Detector::new(swept(&params, v)).with_context(|| format!("--sweep value {v}"))?;
+    }
     let pool = args.run.pool()?;
     let corpus = crate::progress::read_corpus(&pool, &args.input, &params);
     for s in &corpus.skipped {
@@ -142,8 +160,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             } else {
                 "threshold"
             };
-            let defaults = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
-            let values: &[f64] = if values.is_empty() { &defaults } else { values };
+            let values = sweep_values(&args).unwrap_or(values);
             writeln!(out, "sweep of {knob}:")?;
             writeln!(
                 out,
@@ -156,13 +173,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
                 "missed"
             )?;
             for &v in values {
-                let mut p = params.clone();
-                if sentence {
-                    p.sentence_threshold = Some(v);
-                } else {
-                    p.threshold = v;
-                }
-                let s = detect(&p)?;
+                let s = detect(&swept(&params, v))?;
                 writeln!(
                     out,
                     "{:>8.3} {:>9.3} {:>7.3} {:>7.3} {:>7} {:>7}",
@@ -179,4 +190,28 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
         Ok(())
     })();
     crate::exit::after_report(written, code)
+}
+
+/// The thresholds `--sweep` tries: the values given, or the defaults for a bare `--sweep`.
+fn sweep_values(args: &EvalArgs) -> Option<&[f64]> {
+    const DEFAULTS: [f64; 7] = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6];
+    args.sweep.as_deref().map(|values| {
+        if values.is_empty() {
+            &DEFAULTS[..]
+        } else {
+            values
+        }
+    })
+}
+
+/// `params` with the deciding threshold set to `v`: the sentence threshold when the sentence
+/// level is on, else the paragraph threshold.
+fn swept(params: &Params, v: f64) -> Params {
+    let mut p = params.clone();
+    if p.sentence_threshold.is_some() {
+        p.sentence_threshold = Some(v);
+    } else {
+        p.threshold = v;
+    }
+    p
 }
