@@ -249,7 +249,9 @@ impl Config {
     }
 
     /// The nearest `syndup.toml` in `dir` or its parents, spelled relative to `dir` (`dir`
-    /// itself, then `dir/..`, `dir/../..`, …). Only a regular file counts.
+    /// itself, then `dir/..`, `dir/../..`, …), up to the root of the repository `dir` is in
+    /// (the first directory holding `.git`): a `syndup.toml` above it, in a shared directory
+    /// such as `/tmp` or a home directory, is not the project's. Only a regular file counts.
     pub fn find(dir: &Path) -> Option<PathBuf> {
         let start = if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -261,6 +263,9 @@ impl Config {
         for ancestor in absolute.ancestors() {
             if ancestor.join(FILE_NAME).is_file() {
                 return Some(rel.join(FILE_NAME));
+            }
+            if ancestor.join(".git").exists() {
+                return None;
             }
             rel.push("..");
         }
@@ -361,5 +366,37 @@ mod tests {
             let e = Config::parse(text, Path::new("dir/syndup.toml")).unwrap_err();
             assert!(e.to_string().starts_with("dir/syndup.toml: "), "{e}");
         }
+    }
+
+    /// The search for `syndup.toml` stops at the repository's root: one above it (in `/tmp`,
+    /// a home directory) was taken for the project's.
+    #[test]
+    fn config_search_stops_at_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let outer = dir.path();
+        let repo = outer.join("repo");
+        let sub = repo.join("content/news");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            outer.join(FILE_NAME),
+            "[check]
+allow = ['.']
+",
+        )
+        .unwrap();
+        // Above a directory that is no repository, the outer file is found.
+        assert_eq!(
+            Config::find(&sub).and_then(|p| p.canonicalize().ok()),
+            outer.join(FILE_NAME).canonicalize().ok()
+        );
+        std::fs::create_dir(repo.join(".git")).unwrap();
+        assert_eq!(Config::find(&sub), None);
+        // The repository's own file is found, from below and at its root.
+        std::fs::write(repo.join(FILE_NAME), "").unwrap();
+        assert_eq!(
+            Config::find(&sub),
+            Some(sub.join("..").join("..").join(FILE_NAME))
+        );
+        assert_eq!(Config::find(&repo), Some(repo.join(FILE_NAME)));
     }
 }

@@ -77,7 +77,8 @@ pub struct CheckArgs {
     /// Paragraphs matching REGEX are never findings (repeatable; adds to syndup.toml's list).
     #[arg(long = "allow", value_name = "REGEX")]
     pub allow: Vec<String>,
-    /// Read settings from FILE instead of looking for syndup.toml upwards from here.
+    /// Read settings from FILE instead of looking for syndup.toml upwards from here (up to the
+    /// repository root, the first directory holding .git).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Read no config file.
@@ -137,7 +138,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     if args.print_config {
         let origin = match &file {
             Some(path) => format!("# Config file: {}", path.display()),
-            None => "# Config file: none (no syndup.toml here or in a parent directory)".into(),
+            None => "# Config file: none (no syndup.toml here or in a parent directory, up to the repository root)".into(),
         };
         let text = settings.effective().to_toml()?;
         let stdout = std::io::stdout();
