@@ -609,11 +609,27 @@ pub fn write_skipped_text<W: Write>(mut out: W, skipped: &[Skipped]) -> std::io:
 }
 
 /// The first `max` characters of a text, with `…` when cut.
-fn snippet(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
+/// The first `max` characters of `text` for a one-line display, with `…` when cut, and every
+/// control character (the newlines of a `--split blank` paragraph, a carriage return that made
+/// a terminal overwrite the line, tabs) shown as a space.
+///
+/// ```
+/// assert_eq!(syndup::report::snippet("one\ntwo\r\tthree", 9), "one two  …");
+/// assert_eq!(syndup::report::snippet("short", 9), "short");
+/// ```
+pub fn snippet(text: &str, max: usize) -> String {
+    let cut = match text.char_indices().nth(max) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    };
+    let mut out: String = cut
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if cut.len() < text.len() {
+        out.push('…');
     }
+    out
 }
 
 /// The skipped entries of a corpus (re-exported for callers that only need them).

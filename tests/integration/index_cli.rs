@@ -425,3 +425,28 @@ fn index_reads_json_lines_with_the_input_flags() {
     assert!(build.stderr.contains("bad.jsonl:2"), "{}", build.stderr);
     assert!(!env.join("bad.idx").exists(), "an index was saved");
 }
+
+/// `index build` never replaces one of its inputs or a file that is not an index: forgetting
+/// the index's name (`index build a.txt b.txt`) made a.txt the index and replaced the article.
+/// An index, an empty file or a new name is written.
+#[test]
+fn build_never_replaces_an_input_or_another_kind_of_file() {
+    let env = TestEnv::new();
+    let [a, b] = write_good_pair(&env);
+    let before = std::fs::read(env.join(a)).unwrap();
+    for args in [
+        &["index", "build", a, b][..],
+        &["index", "build", a, a],
+        &["index", "build", "good_a.txt", "."],
+    ] {
+        let run = env.run(args);
+        run.assert_code(2);
+        assert!(run.stderr.contains(a), "{args:?}: {}", run.describe());
+        assert_eq!(std::fs::read(env.join(a)).unwrap(), before, "{args:?}");
+    }
+    env.run(&["index", "build", "idx.syndup", a]).assert_code(0);
+    env.run(&["index", "build", "idx.syndup", b]).assert_code(0);
+    env.write("empty.syndup", "");
+    env.run(&["index", "build", "empty.syndup", b])
+        .assert_code(0);
+}

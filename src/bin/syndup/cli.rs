@@ -542,6 +542,36 @@ fn input_bytes(paths: &[PathBuf]) -> u64 {
         .fold(0, u64::saturating_add)
 }
 
+/// Fails when `path` is a non-empty regular file whose first `n` bytes do not say it is a
+/// `what` (`is_kind`): a command that writes a `what` there replaces only one, an empty file
+/// or nothing, never an article named by mistake (`index build a.txt b.txt` without the
+/// index's name, `check --write-baseline content/*.md`).
+pub fn refuse_replacing_other_files(
+    path: &std::path::Path,
+    n: u64,
+    is_kind: impl Fn(&[u8]) -> bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    if !meta.is_file() || meta.len() == 0 {
+        return Ok(());
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(n).read_to_end(&mut head))
+        .with_context(|| format!("{}: cannot read the {what} to replace", path.display()))?;
+    anyhow::ensure!(
+        is_kind(&head),
+        "{}: exists and is not a {what}; only a {what} is replaced (remove the file first to \
+         write one there)",
+        path.display()
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

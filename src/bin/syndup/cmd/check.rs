@@ -203,7 +203,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
             .map(PathBuf::as_path)
             .collect();
         syndup::dedup::refuse_overwrite(path, &named)?;
-        refuse_replacing_other_files(path)?;
+        let named = format!("\"{}\"", syndup::check::baseline::FORMAT);
+        crate::cli::refuse_replacing_other_files(
+            path,
+            4096,
+            |head| memchr::memmem::find(head, named.as_bytes()).is_some(),
+            "syndup baseline",
+        )?;
     }
     let pool = args.run.pool()?;
     let disk = args.memory.decide(&params, &args.input.paths)?;
@@ -266,30 +272,4 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
         Exit::Clean
     };
     crate::exit::after_report(written, code)
-}
-
-/// Fails when `path` is a non-empty regular file that is not a syndup baseline (its first
-/// 4 KiB do not name the format): `--write-baseline content/*.md` takes the glob's first file
-/// as the baseline, which is not among the checked files then, and would replace the article.
-fn refuse_replacing_other_files(path: &std::path::Path) -> anyhow::Result<()> {
-    use std::io::Read;
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(());
-    };
-    if !meta.is_file() || meta.len() == 0 {
-        return Ok(());
-    }
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(4096).read_to_end(&mut head))
-        .with_context(|| format!("{}: cannot read the baseline to replace", path.display()))?;
-    let named = format!("\"{}\"", syndup::check::baseline::FORMAT);
-    if memchr::memmem::find(&head, named.as_bytes()).is_none() {
-        anyhow::bail!(
-            "{}: exists and is not a syndup baseline; --write-baseline replaces only a baseline \
-             (remove the file first to write one there)",
-            path.display()
-        );
-    }
-    Ok(())
 }

@@ -41,13 +41,6 @@ pub struct EvalArgs {
     pub min_recall: Option<f64>,
 }
 
-fn snippet(text: &str) -> String {
-    match text.char_indices().nth(70) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
 /// Runs detection and prints the scores.
 pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     let params = args.params.to_params(&args.input);
@@ -102,7 +95,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
             let p = &corpus.paragraphs[i as usize];
             format!("{}:{}", corpus.source_name(p), p.line)
         };
-        let text = |i: u32| snippet(corpus.text(&corpus.paragraphs[i as usize]));
+        let text =
+            |i: u32| syndup::report::snippet(corpus.text(&corpus.paragraphs[i as usize]), 70);
         writeln!(
             out,
             "gold {}: {} pairs; {} paragraphs in {} files; preset {}",

@@ -187,8 +187,19 @@ fn build(args: BuildArgs) -> anyhow::Result<Exit> {
     if args.capacity.is_some() {
         index.set_capacity(args.capacity);
     }
+    // INDEX is never one of the inputs (`index build a.txt b.txt` without the index's name
+    // made a.txt the index and replaced it) nor another kind of file: the paths as given and
+    // the file's first bytes before reading, every file read after.
+    syndup::dedup::refuse_overwrite(&args.index, &args.input.paths)?;
+    crate::cli::refuse_replacing_other_files(
+        &args.index,
+        8,
+        |head| head == b"SYNDUPIX",
+        "syndup index",
+    )?;
     let pool = args.run.pool()?;
     let corpus = read_input(&args.input, &params, &pool)?;
+    syndup::dedup::refuse_overwrite(&args.index, &corpus.files)?;
     let stored = fill_and_save(&index, &corpus, &pool, &args.index)?;
     print_filled("indexed", stored, &corpus, &index, &args.index);
     Ok(outcome(&corpus))
@@ -276,13 +287,6 @@ fn line<W: Write, T: Serialize>(out: &mut W, kind: &str, data: T) -> std::io::Re
 
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
-}
-
-fn snippet(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
 }
 
 fn query(args: QueryArgs) -> anyhow::Result<Exit> {
@@ -395,7 +399,7 @@ fn query(args: QueryArgs) -> anyhow::Result<Exit> {
                         "  [0] {}:{}  {}",
                         q.source,
                         q.line,
-                        snippet(q.text.unwrap_or(""), 100)
+                        syndup::report::snippet(q.text.unwrap_or(""), 100)
                     )?;
                     for (m, pr) in c.members[1..].iter().zip(&c.pairs) {
                         writeln!(
