@@ -384,3 +384,28 @@ fn fifo_in_a_directory_does_not_hang() {
     let status = run_or_kill(env.path(), &["scan", "d"]);
     assert!(status.code().is_some(), "syndup was killed by a signal");
 }
+
+/// Out-of-range values of `generate --copy-share` (a percentage, NaN) and `index --capacity 0`
+/// are usage errors (exit 2, nothing written); they were clamped without a word.
+#[test]
+fn shares_and_capacities_out_of_range_are_refused() {
+    let env = crate::util::TestEnv::new();
+    env.write(
+        "a.txt",
+        "One paragraph of plain text that is long enough to be a paragraph.\n",
+    );
+    for args in [
+        &["generate", "--copy-share", "55", "--out", "gen"][..],
+        &["generate", "--copy-share", "NaN", "--out", "gen"],
+        &["index", "build", "i.syndup", "a.txt", "--capacity", "0"],
+    ] {
+        let run = env.run(args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("invalid value"),
+            "{args:?}: {}",
+            run.describe()
+        );
+    }
+    assert!(!env.join("gen").exists() && !env.join("i.syndup").exists());
+}

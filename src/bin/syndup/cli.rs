@@ -542,6 +542,22 @@ fn input_bytes(paths: &[PathBuf]) -> u64 {
         .fold(0, u64::saturating_add)
 }
 
+/// A flag's value that is a share: a number in [0, 1] (not NaN, not a percentage).
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a share in [0, 1] (0.55, not 55)")),
+    }
+}
+
+/// A flag's value that is a count of at least one.
+pub fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if v > 0 => Ok(v),
+        _ => Err(format!("`{s}` is not a whole number of at least 1")),
+    }
+}
+
 /// Fails when `path` is a non-empty regular file whose first `n` bytes do not say it is a
 /// `what` (`is_kind`): a command that writes a `what` there replaces only one, an empty file
 /// or nothing, never an article named by mistake (`index build a.txt b.txt` without the

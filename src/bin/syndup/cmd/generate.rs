@@ -37,8 +37,8 @@ pub struct GenerateArgs {
     /// Most copies one original gets.
     #[arg(long)]
     pub max_copies: Option<usize>,
-    /// Share of documents that are copies (the rest: originals and hard negatives).
-    #[arg(long)]
+    /// Share of documents that are copies (the rest: originals and hard negatives), in [0, 1].
+    #[arg(long, value_parser = crate::cli::parse_share)]
     pub copy_share: Option<f64>,
     /// Size of the common vocabulary of synthetic text (most frequent non-name word forms of
     /// the sources); other words of synthetic stories become pseudo-words [default: 1500].

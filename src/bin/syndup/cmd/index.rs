@@ -50,8 +50,9 @@ pub struct BuildArgs {
     pub params: ParamArgs,
     #[command(flatten)]
     pub run: RunArgs,
-    /// Keep at most this many paragraphs, evicting the oldest (stored in the index).
-    #[arg(long)]
+    /// Keep at most this many paragraphs (at least 1), evicting the oldest (stored in the
+    /// index).
+    #[arg(long, value_parser = crate::cli::parse_positive)]
     pub capacity: Option<usize>,
 }
 
@@ -64,8 +65,8 @@ pub struct AddArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub run: RunArgs,
-    /// Change the index's capacity (oldest paragraphs are evicted beyond it).
-    #[arg(long)]
+    /// Change the index's capacity (at least 1; oldest paragraphs are evicted beyond it).
+    #[arg(long, value_parser = crate::cli::parse_positive)]
     pub capacity: Option<usize>,
 }
 
