@@ -399,6 +399,11 @@ impl Corpus {
         for path in paths {
             let path = path.as_ref();
             if path == Path::new("-") {
+                // Standard input is read once, like a file named twice (a second `-` found it
+                // empty and was reported as empty input).
+                if !read.insert(PathBuf::from("-")) {
+                    continue;
+                }
                 let mut buf = Vec::new();
                 match std::io::stdin().lock().read_to_end(&mut buf) {
                     Ok(_) => corpus.add_bytes("-".to_string(), buf, options, params),

@@ -193,6 +193,13 @@ fn stdin_is_read_with_dash() {
         "pairs: {:#?}",
         out.pairs()
     );
+
+    // `-` named twice is read once, as a file named twice is (the second read found it empty
+    // and exited 2).
+    let run = env.run_stdin(&["scan", "-", "-", "--format", "jsonl"], input.as_bytes());
+    run.assert_code(0);
+    let out = run.jsonl();
+    assert_eq!((out.count("files"), out.count("paragraphs")), (1, 3));
 }
 
 /// `--split blank`: a paragraph is a blank-line separated block; its `line` is the block's
