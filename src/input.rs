@@ -1541,6 +1541,19 @@ mod tests {
                 while e > s && bytes[e - 1].is_ascii_whitespace() {
                     e -= 1;
                 }
+                // A UTF-8 line is also trimmed of Unicode whitespace and invisible characters
+                // (the byte order mark of "\u{feff}bom inside").
+                if let Ok(t) = std::str::from_utf8(&bytes[s..e]) {
+                    let space = |c: char| {
+                        c.is_ascii_whitespace()
+                            || (!c.is_ascii()
+                                && (c.is_whitespace()
+                                    || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')))
+                    };
+                    let kept = t.trim_start_matches(space);
+                    s += t.len() - kept.len();
+                    e = s + kept.trim_end_matches(space).len();
+                }
                 if s == e {
                     continue;
                 }

@@ -30,8 +30,8 @@ impl Span {
     }
 }
 
-/// Splits bytes into paragraph spans, trimmed of ASCII whitespace (and a leading UTF-8 byte
-/// order mark). Empty paragraphs are not returned.
+/// Splits bytes into paragraph spans, trimmed of whitespace (ASCII and Unicode, and invisible
+/// characters such as a byte order mark). Empty paragraphs are not returned.
 pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
     let mut out = Vec::new();
     let body_start = if bytes.starts_with(b"\xEF\xBB\xBF") {
@@ -90,15 +90,66 @@ pub(crate) fn line_paragraphs(bytes: &[u8], from: usize, to: usize, out: &mut Ve
     out.extend(trim(bytes, start, to));
 }
 
+/// `bytes[s..e]` without whitespace at either end: ASCII whitespace, and (where the bytes are
+/// UTF-8) Unicode's and the invisible characters of [`is_blank`] (a line of no-break spaces
+/// was a paragraph of no word, and kept a file of them from being reported as empty). `None`
+/// when nothing is left.
 fn trim(bytes: &[u8], mut s: usize, mut e: usize) -> Option<Span> {
     e = e.min(bytes.len());
-    while s < e && bytes[s].is_ascii_whitespace() {
-        s += 1;
+    if s >= e {
+        return None;
     }
-    while e > s && bytes[e - 1].is_ascii_whitespace() {
-        e -= 1;
+    loop {
+        while s < e && bytes[s].is_ascii_whitespace() {
+            s += 1;
+        }
+        match wide_space(&bytes[s..e], true) {
+            Some(n) => s += n,
+            None => break,
+        }
+    }
+    loop {
+        while e > s && bytes[e - 1].is_ascii_whitespace() {
+            e -= 1;
+        }
+        match wide_space(&bytes[s..e], false) {
+            Some(n) => e -= n,
+            None => break,
+        }
     }
     (s < e).then_some(Span { start: s, end: e })
+}
+
+/// The length of the non-ASCII whitespace or invisible character that `bytes` starts with
+/// (`first`) or ends with, if it does.
+fn wide_space(bytes: &[u8], first: bool) -> Option<usize> {
+    let len = if first {
+        let lead = *bytes.first()?;
+        match lead {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return None,
+        }
+    } else {
+        // Back over up to three continuation bytes to the lead byte.
+        let tail = &bytes[bytes.len().saturating_sub(4)..];
+        let lead = tail.iter().rposition(|&b| b & 0xC0 != 0x80)?;
+        if tail[lead] < 0xC0 {
+            return None;
+        }
+        tail.len() - lead
+    };
+    let at = if first {
+        0
+    } else {
+        bytes.len().checked_sub(len)?
+    };
+    let c = std::str::from_utf8(bytes.get(at..at + len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    (c.is_whitespace() || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')).then_some(len)
 }
 
 /// Words that end with a period without ending a sentence (compared lowercase, without the
@@ -377,6 +428,26 @@ mod tests {
             .map(|s| &text[s.range()])
             .collect();
         assert_eq!(blocks, [&b"a\nb"[..], b"c \nd"]);
+    }
+
+    /// Paragraphs are trimmed of Unicode whitespace and invisible characters too; a line of
+    /// nothing else is no paragraph (it was one, of no word). Bytes that are not UTF-8 stay.
+    #[test]
+    fn paragraphs_are_trimmed_of_unicode_spaces() {
+        let text = "\u{a0}\u{3000}First line.\u{202f}\u{200b}\n\u{a0} \u{a0}\nSecond\u{a0}line\u{feff}\n\u{a0}\u{e9}\n";
+        let got: Vec<&str> = paragraphs(text.as_bytes(), SplitMode::Line)
+            .iter()
+            .map(|s| &text[s.range()])
+            .collect();
+        assert_eq!(got, ["First line.", "Second\u{a0}line", "\u{e9}"]);
+        let only = "\u{a0}\n\u{3000}\u{a0}\n";
+        assert!(paragraphs(only.as_bytes(), SplitMode::Line).is_empty());
+        let bytes = b"\xc2 x \xa0";
+        let got: Vec<&[u8]> = paragraphs(bytes, SplitMode::Line)
+            .iter()
+            .map(|s| &bytes[s.range()])
+            .collect();
+        assert_eq!(got, [&b"\xc2 x \xa0"[..]]);
     }
 
     /// A line of Unicode whitespace or invisible characters (an `&nbsp;` spacer line) separates
