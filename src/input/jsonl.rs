@@ -155,12 +155,23 @@ pub fn kind_of(raw: &RawValue) -> &'static str {
     }
 }
 
-/// A value as a record id or order text: strings decoded, anything else as written.
+/// A value as a record id or order text: strings decoded, anything else as written. A string
+/// that does not decode (a lone surrogate escape such as `"\ud800"`, which no Rust string can
+/// hold) is kept as written, without its quotes, rather than lost (the record was named by
+/// its line number instead of its id).
 fn as_text(raw: &RawValue) -> Option<String> {
-    match raw.get().as_bytes().first() {
+    let text = raw.get();
+    match text.as_bytes().first() {
         Some(b'n') => None,
-        Some(b'"') => serde_json::from_str::<String>(raw.get()).ok(),
-        _ => Some(raw.get().to_string()),
+        Some(b'"') => serde_json::from_str::<String>(text).ok().or_else(|| {
+            Some(
+                text.strip_prefix('"')
+                    .and_then(|t| t.strip_suffix('"'))
+                    .unwrap_or(text)
+                    .to_string(),
+            )
+        }),
+        _ => Some(text.to_string()),
     }
 }
 
@@ -362,6 +373,15 @@ mod tests {
         keys.sort_by(OrderKey::cmp_total);
         assert_eq!(keys[0], OrderKey::Number(-1.0));
         assert_eq!(keys[3], OrderKey::Text("2024-02".into()));
+    }
+
+    /// An id string that does not decode (a lone surrogate) is the id as written, not lost.
+    #[test]
+    fn undecodable_ids_are_kept_as_written() {
+        let f = parse(r#"{"id":"a\ud800b","body":{"text":"x"}}"#).unwrap();
+        assert_eq!(f.id.as_deref(), Some(r"a\ud800b"));
+        let f = parse(r#"{"id":"a\u00e9","body":{"text":"x"}}"#).unwrap();
+        assert_eq!(f.id.as_deref(), Some("a\u{e9}"));
     }
 
     /// Integers are ranked exactly: nanosecond timestamps 100 apart were the same float, a
