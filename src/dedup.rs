@@ -1033,6 +1033,32 @@ pub(crate) fn replace_target(path: &Path) -> std::io::Result<(PathBuf, bool)> {
     ))
 }
 
+/// A new temporary file (`.NAME.XXXXXX` + `suffix`, created exclusively) in the directory of
+/// `target`, to be renamed over it, with `target`'s permissions (0644 when it does not exist
+/// yet; a temporary file is otherwise private, 0600).
+pub(crate) fn temp_beside(target: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(suffix)
+        .tempfile_in(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target).map_or(0o644, |m| m.permissions().mode() & 0o777);
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(temp)
+}
+
 enum Encoder {
     Plain(std::io::BufWriter<std::fs::File>),
     Gzip(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
@@ -1056,29 +1082,9 @@ impl OutputFile {
             .unwrap_or_default();
         let (target, regular) = replace_target(path).map_err(write_err)?;
         let (file, temp) = if regular {
-            let dir = match target.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let target_name = target
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let temp = tempfile::Builder::new()
-                .prefix(&format!(".{target_name}."))
-                .suffix(".partial")
-                .tempfile_in(&dir)
-                .map_err(write_err)?;
-            let (file, temp) = temp.into_parts();
-            // A temporary file is private (0600); the output is an ordinary file.
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode =
-                    std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o777);
-                file.set_permissions(std::fs::Permissions::from_mode(mode))
-                    .map_err(write_err)?;
-            }
+            let (file, temp) = temp_beside(&target, ".partial")
+                .map_err(write_err)?
+                .into_parts();
             (file, Some(temp))
         } else {
             let file = std::fs::OpenOptions::new()

@@ -225,28 +225,7 @@ impl Baseline {
         }
         // A new temporary file of an unpredictable name (a fixed `PATH.tmp` was followed if it
         // was a symbolic link, clobbered a file of that name, and was shared by two runs).
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(failed)?;
-        // A temporary file is private (0600); a baseline is an ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o777);
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode))
-                .map_err(failed)?;
-        }
+        let mut tmp = crate::dedup::temp_beside(&target, ".tmp").map_err(failed)?;
         tmp.write_all(text.as_bytes())
             .and_then(|()| tmp.as_file().sync_all())
             .map_err(failed)?;
