@@ -54,7 +54,10 @@ impl Gold {
             .sources
             .iter()
             .enumerate()
-            .map(|(i, s)| (canon(Path::new(&s.name)), i as u32))
+            .map(|(i, s)| {
+                let path = s.canonical().unwrap_or_else(|| PathBuf::from(&s.name));
+                (path, i as u32)
+            })
             .collect();
         let names: HashMap<&str, u32> = corpus
             .sources

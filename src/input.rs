@@ -160,6 +160,13 @@ impl Source {
         self.path.as_deref()
     }
 
+    /// The canonical path of the file this source was read from, found from its path as the
+    /// system spells it (or, for a source without one, its name); `None` when there is none.
+    pub fn canonical(&self) -> Option<PathBuf> {
+        let path = self.path.as_deref().unwrap_or(Path::new(&self.name));
+        std::fs::canonicalize(path).ok()
+    }
+
     /// Opens the original input again, decompressed, for a second pass over JSON Lines.
     pub fn reopen(&self) -> std::io::Result<Box<dyn BufRead + '_>> {
         let reader: Box<dyn BufRead + '_> = match (&self.raw, &self.path) {
@@ -444,7 +451,15 @@ impl Corpus {
                                 })
                             }
                             _ => match load(&file) {
-                                Ok(data) => corpus.add_text(name, data, params),
+                                Ok(data) => {
+                                    let id = corpus.sources.len();
+                                    corpus.add_text(name, data, params);
+                                    // The path as the system spells it (a name that is not
+                                    // UTF-8 is not its lossy display name).
+                                    if let Some(s) = corpus.sources.get_mut(id) {
+                                        s.path = Some(file.clone());
+                                    }
+                                }
                                 Err(e) => corpus.skip_file(&name, &e),
                             },
                         }

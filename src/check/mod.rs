@@ -267,10 +267,10 @@ impl Scope {
         let Reference::Corpus(reference) = reference else {
             return (corpus, Scope { first_reference });
         };
-        let canon = |name: &str| std::fs::canonicalize(name).unwrap_or_else(|_| name.into());
-        let checked_files: HashSet<PathBuf> =
-            corpus.sources.iter().map(|s| canon(&s.name)).collect();
-        corpus.append(reference, |s| !checked_files.contains(&canon(&s.name)));
+        let canon =
+            |s: &crate::input::Source| s.canonical().unwrap_or_else(|| s.name.clone().into());
+        let checked_files: HashSet<PathBuf> = corpus.sources.iter().map(canon).collect();
+        corpus.append(reference, |s| !checked_files.contains(&canon(s)));
         (corpus, Scope { first_reference })
     }
 
@@ -534,10 +534,13 @@ impl Check {
             .sources
             .iter()
             .map(|s| {
-                let from_root = self.key_root.as_ref().and_then(|root| {
-                    let path = std::fs::canonicalize(&s.name).ok()?;
-                    Some(relative_to(&path, root))
-                });
+                // From the path as the system spells it: a name that is not UTF-8 has a lossy
+                // display name, which canonicalizes nowhere (the key then depended on the
+                // working directory).
+                let from_root = self
+                    .key_root
+                    .as_ref()
+                    .and_then(|root| Some(relative_to(&s.canonical()?, root)));
                 from_root.unwrap_or_else(|| source_key(&s.name))
             })
             .collect()

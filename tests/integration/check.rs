@@ -1525,3 +1525,35 @@ fn baseline_with_a_byte_order_mark_is_read() {
         run.describe()
     );
 }
+
+/// A file whose name is not UTF-8 gets the same baseline key from any working directory (its
+/// lossy display name canonicalized nowhere, so the key was the name as spelled: `d/bad?.txt`
+/// from one directory, `./bad?.txt` from another, and the finding came back as new).
+#[cfg(unix)]
+#[test]
+fn baseline_keys_of_non_utf8_names_hold_from_any_directory() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    std::fs::create_dir(env.join("d")).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.txt");
+    std::fs::write(
+        env.join("d").join(name),
+        format!("{}\n{}\n{}\n", STORY[0], OTHER[0], STORY[0]),
+    )
+    .unwrap();
+    env.run(&["check", "d", "--write-baseline", "b.json"])
+        .assert_code(0);
+    let again = env.run(&["check", "d", "--baseline", "b.json"]);
+    again.assert_code(0);
+    let inside = crate::util::run_in(
+        &env.join("d"),
+        &["check", ".", "--baseline", "../b.json"],
+        None,
+    );
+    inside.assert_code(0);
+    assert!(
+        inside.stdout_str().contains("1 accepted by the baseline"),
+        "{}",
+        inside.describe()
+    );
+}
