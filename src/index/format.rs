@@ -64,9 +64,9 @@ impl Index {
     /// mix. A symbolic link is written through (the file it points to is replaced, the link
     /// stays); a path that is not a regular file (a device, a FIFO) is refused. Temporary
     /// files that saves killed before their rename left (of processes no longer running) are
-    /// removed after the rename. The index is copied into memory under a shared lock (queries go on; inserts wait for
-    /// the copy, not for the disk). The format is described in the source of
-    /// `src/index/format.rs` and in the README.
+    /// removed after the rename. The index is copied into memory under a shared lock (queries
+    /// go on; inserts wait for the copy, not for the disk). The format is described in the
+    /// source of `src/index/format.rs` and in the README.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         self.save_inner(path.as_ref(), None)
     }

@@ -183,7 +183,8 @@ fn as_text(raw: &RawValue) -> Option<String> {
 /// ```
 /// use std::cmp::Ordering;
 /// use syndup::input::jsonl::OrderKey;
-/// let (a, b) = (OrderKey::Integer(1_714_550_400_000_000_000), OrderKey::Integer(1_714_550_400_000_000_100));
+/// let a = OrderKey::Integer(1_714_550_400_000_000_000);
+/// let b = OrderKey::Integer(1_714_550_400_000_000_100);
 /// assert_eq!(a.cmp_total(&b), Ordering::Less);
 /// assert_eq!(OrderKey::Number(2.5).cmp_total(&OrderKey::Integer(3)), Ordering::Less);
 /// assert_eq!(OrderKey::Number(-0.0).cmp_total(&OrderKey::Integer(0)), Ordering::Equal);

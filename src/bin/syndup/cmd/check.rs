@@ -138,7 +138,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     if args.print_config {
         let origin = match &file {
             Some(path) => format!("# Config file: {}", path.display()),
-            None => "# Config file: none (no syndup.toml here or in a parent directory, up to the repository root)".into(),
+            None => "# Config file: none (no syndup.toml here or in a parent directory, up to \
+                     the repository root)"
+                .into(),
         };
         let text = settings.effective().to_toml()?;
         let stdout = std::io::stdout();
