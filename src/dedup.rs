@@ -509,6 +509,7 @@ impl Plan {
             inner: out,
             bytes: 0,
             tail: [0; 3],
+            saw_newline: false,
         };
         // A file that could not be read at all (no source: missing, unreadable, a directory
         // loop, a compressed stream broken before its first byte) is one record in, skipped,
@@ -568,7 +569,8 @@ impl Plan {
                 let spans = segment::paragraphs(bytes, params.split);
                 std::borrow::Cow::Owned(cut(bytes, &spans, &cut_spans))
             };
-            out.write_text(&kept, params.split).map_err(Error::Write)?;
+            out.write_text(&kept, params.split, source.line_end())
+                .map_err(Error::Write)?;
             if self.options.mode == Mode::Annotate {
                 tally.paragraphs_removed += removals.len() as u64;
             }
@@ -829,10 +831,9 @@ pub fn cut(text: &[u8], spans: &[Span], cut_spans: &[u32]) -> Vec<u8> {
     } else {
         0
     };
+    let eol = segment::line_end(text);
     let line_start = |at: usize| {
-        text[..at]
-            .iter()
-            .rposition(|&b| b == b'\n')
+        memchr::memrchr(eol, &text[..at])
             .map_or(0, |i| i + 1)
             .max(body_start)
             .min(at)
@@ -881,6 +882,8 @@ struct Counter<'a> {
     bytes: u64,
     /// The last three bytes written (zeros before them).
     tail: [u8; 3],
+    /// Whether a `\n` went through.
+    saw_newline: bool,
 }
 
 impl Counter<'_> {
@@ -888,19 +891,27 @@ impl Counter<'_> {
     /// paragraphs stay apart: a newline first when the output so far does not end a line (a
     /// blank line with `--split blank` when it does not end with one), and without the file's
     /// byte order mark, which only the output's first file keeps.
-    fn write_text(&mut self, text: &[u8], split: SplitMode) -> std::io::Result<()> {
+    fn write_text(&mut self, text: &[u8], split: SplitMode, line_end: u8) -> std::io::Result<()> {
         if text.is_empty() {
             return Ok(());
         }
         if self.bytes > 0 {
             let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+            // Files whose lines end in `\r` alone (see `segment::line_end`) are joined by `\r`
+            // as long as the output has no `\n`, which would make it a file of `\n` lines.
+            let cr = !self.saw_newline && line_end == b'\r';
+            let (eol, one, two): (u8, &[u8], &[u8]) = if cr {
+                (b'\r', b"\r", b"\r\r")
+            } else {
+                (b'\n', b"\n", b"\n\n")
+            };
             let t = self.tail;
-            let ends_line = t[2] == b'\n';
-            let ends_blank = ends_line && (t[1] == b'\n' || t == *b"\n\r\n");
+            let ends_line = t[2] == eol;
+            let ends_blank = ends_line && (t[1] == eol || (!cr && t == *b"\n\r\n"));
             let sep: &[u8] = match (split, ends_line, ends_blank) {
-                (SplitMode::Line, false, _) => b"\n",
-                (SplitMode::Blank, false, _) => b"\n\n",
-                (SplitMode::Blank, true, false) => b"\n",
+                (SplitMode::Line, false, _) => one,
+                (SplitMode::Blank, false, _) => two,
+                (SplitMode::Blank, true, false) => one,
                 _ => b"",
             };
             self.write_all(sep)?;
@@ -915,6 +926,7 @@ impl Write for Counter<'_> {
         let n = self.inner.write(buf)?;
         self.bytes += n as u64;
         let new = &buf[..n];
+        self.saw_newline |= memchr::memchr(b'\n', new).is_some();
         if new.len() >= 3 {
             self.tail.copy_from_slice(&new[new.len() - 3..]);
         } else {

@@ -139,6 +139,8 @@ pub struct Source {
     /// [`Corpus::text`] need not check a paragraph's bytes again. Never true of bytes that
     /// were not checked; `data` never changes once the source is made.
     utf8: bool,
+    /// The byte that ends the text's lines ([`segment::line_end`]; `\n` for JSON Lines).
+    line_end: u8,
 }
 
 impl Source {
@@ -148,6 +150,13 @@ impl Source {
             Data::Mapped(m) => m,
             Data::Owned(v) => v,
         }
+    }
+
+    /// The byte that ends the lines of a plain-text source: `\n`, or `\r` for a text that has
+    /// no `\n` and has a `\r` (see [`segment::line_end`]). Always `\n` for JSON Lines, whose
+    /// records are lines; each record's text field has its own line ends.
+    pub fn line_end(&self) -> u8 {
+        self.line_end
     }
 
     /// Whether the bytes are memory-mapped (rather than read into memory).
@@ -189,6 +198,7 @@ impl Source {
             records_skipped: 0,
             records: 0..0,
             utf8: false,
+            line_end: b'\n',
         }
     }
 }
@@ -274,9 +284,9 @@ impl Stretch {
         params: &Params,
     ) -> Stretch {
         let bytes = source.bytes();
-        let count = |range: std::ops::Range<usize>| {
-            memchr::memchr_iter(b'\n', &bytes[range]).count() as u64
-        };
+        let eol = source.line_end;
+        let count =
+            |range: std::ops::Range<usize>| memchr::memchr_iter(eol, &bytes[range]).count() as u64;
         let mut out = Stretch {
             paragraphs: Vec::with_capacity(spans.len()),
             skipped: Vec::new(),
@@ -788,8 +798,10 @@ impl Corpus {
         let mut text = TextSink::new(self.spill_dir.as_deref());
         let (mut newlines, mut spill_failed) = (0u64, false);
         // The length of the text up to its last newline: a stream that breaks off loses the
-        // line it broke off in (reported), as a JSON Lines stream does.
+        // line it broke off in (reported), as a JSON Lines stream does. The same for `\r`, which
+        // ends the lines of a text without any `\n` (see `segment::line_end`).
         let mut complete = 0u64;
+        let (mut returns, mut complete_cr) = (0u64, 0u64);
         let error = match decompress::decoder(input) {
             Ok((_, mut reader)) => {
                 let mut buf = vec![0u8; READ_BUF];
@@ -805,6 +817,12 @@ impl Corpus {
                             if let Some(last) = buf[..n].iter().rposition(|&b| b == b'\n') {
                                 complete = text.len() - (n - last - 1) as u64;
                             }
+                            if newlines == 0 {
+                                returns += memchr::memchr_iter(b'\r', &buf[..n]).count() as u64;
+                                if let Some(last) = memchr::memrchr(b'\r', &buf[..n]) {
+                                    complete_cr = text.len() - (n - last - 1) as u64;
+                                }
+                            }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(e) => break Some(e),
@@ -814,6 +832,9 @@ impl Corpus {
             Err(e) => Some(e),
         };
         let id = self.sources.len();
+        if newlines == 0 {
+            (newlines, complete) = (returns, complete_cr);
+        }
         let error = match error {
             Some(e) if !spill_failed => match text.truncate(complete) {
                 Ok(()) => Some(e),
@@ -878,13 +899,14 @@ impl Corpus {
             return self.add_compressed_text(name, bytes, kind, params);
         }
         let id = self.sources.len() as u32;
-        self.sources
-            .push(Source::new(name, data, InputFormat::Text));
+        let mut source = Source::new(name, data, InputFormat::Text);
+        source.line_end = segment::line_end(source.bytes());
+        self.sources.push(source);
         let source = &self.sources[id as usize];
-        let bytes = source.bytes();
+        let (bytes, eol) = (source.bytes(), source.line_end);
         let head = &bytes[..bytes.len().min(8192)];
         if let Some(nul) = head.iter().position(|&b| b == 0) {
-            let line = 1 + head[..nul].iter().filter(|&&b| b == b'\n').count() as u64;
+            let line = 1 + head[..nul].iter().filter(|&&b| b == eol).count() as u64;
             self.skipped.push(Skipped {
                 source: source.name.clone(),
                 line,
@@ -908,7 +930,7 @@ impl Corpus {
                 let mut cuts = vec![body];
                 let mut at = body + STRETCH;
                 while at < bytes.len() {
-                    match memchr::memchr(b'\n', &bytes[at..]) {
+                    match memchr::memchr(eol, &bytes[at..]) {
                         Some(i) if at + i + 1 < bytes.len() => cuts.push(at + i + 1),
                         _ => break,
                     }
@@ -918,7 +940,7 @@ impl Corpus {
                 cuts.par_windows(2)
                     .map(|w| {
                         let mut spans = Vec::new();
-                        segment::line_paragraphs(bytes, w[0], w[1], &mut spans);
+                        segment::line_paragraphs(bytes, w[0], w[1], eol, &mut spans);
                         Stretch::read(source, id, w[0], w[1], &spans, params)
                     })
                     .collect()
@@ -1525,7 +1547,7 @@ mod tests {
             ..Params::default()
         };
         let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
-        let (mut stretched, mut found) = (0, 0);
+        let (mut stretched, mut found, mut stretched_cr) = (0, 0, 0);
         for round in 0..200 {
             let mut bytes: Vec<u8> = if round % 3 == 0 {
                 b"\xEF\xBB\xBF".to_vec()
@@ -1533,13 +1555,20 @@ mod tests {
                 Vec::new()
             };
             let lines = (next() % 120) as usize;
+            // One round in four ends its lines in `\r` alone (classic Mac OS).
+            let end = if round % 4 == 1 { b'\r' } else { b'\n' };
             for i in 0..lines {
                 bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
                 if i + 1 < lines || next().is_multiple_of(2) {
-                    bytes.push(b'\n');
+                    bytes.push(end);
                 }
             }
-            // The oracle: line by line.
+            // The oracle: line by line, lines ending in `\r` when there is no `\n` at all.
+            let eol = if !bytes.contains(&b'\n') && bytes.contains(&b'\r') {
+                b'\r'
+            } else {
+                b'\n'
+            };
             let body = if bytes.starts_with(b"\xEF\xBB\xBF") {
                 3
             } else {
@@ -1547,7 +1576,7 @@ mod tests {
             };
             let (mut want_paras, mut want_skipped) = (Vec::new(), Vec::new());
             let (mut start, mut number) = (body, 0u32);
-            for (k, line) in bytes[body..].split(|&b| b == b'\n').enumerate() {
+            for (k, line) in bytes[body..].split(|&b| b == eol).enumerate() {
                 let (mut s, mut e) = (start, start + line.len());
                 start = e + 1;
                 while s < e && bytes[s].is_ascii_whitespace() {
@@ -1601,12 +1630,14 @@ mod tests {
             if bytes.len() >= 2 * STRETCH {
                 stretched += 1;
                 found += got_paras.len() + got_skipped.len();
+                stretched_cr += usize::from(eol == b'\r');
             }
         }
-        // Most files were cut into stretches, and they held paragraphs.
+        // Most files were cut into stretches, and they held paragraphs; files of `\r` lines
+        // were among them.
         assert!(
-            stretched > 150 && found > 1000,
-            "{stretched} files, {found} found"
+            stretched > 150 && found > 1000 && stretched_cr > 30,
+            "{stretched} files ({stretched_cr} of `\\r` lines), {found} found"
         );
     }
 

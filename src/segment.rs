@@ -30,24 +30,55 @@ impl Span {
     }
 }
 
+/// The byte that ends the lines of a text: `\n` (which also ends `\r\n` lines), or `\r` for a
+/// text with no `\n` at all and at least one `\r` (the line ends of classic Mac OS, still met
+/// in old archives; read with `\n`, such a file was one paragraph). A text with both keeps
+/// `\n`: a lone `\r` inside one of its lines is not a line end.
+///
+/// ```
+/// use syndup::segment::line_end;
+/// assert_eq!(line_end(b"one\rtwo\r"), b'\r');
+/// assert_eq!(line_end(b"one\r\ntwo\r\n"), b'\n');
+/// assert_eq!(line_end(b"one\rtwo\n"), b'\n');
+/// assert_eq!(line_end(b"one line"), b'\n');
+/// ```
+pub fn line_end(bytes: &[u8]) -> u8 {
+    if memchr::memchr(b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_some() {
+        b'\r'
+    } else {
+        b'\n'
+    }
+}
+
 /// Splits bytes into paragraph spans, trimmed of whitespace (ASCII and Unicode, and invisible
-/// characters such as a byte order mark). Empty paragraphs are not returned.
+/// characters such as a byte order mark). Empty paragraphs are not returned. Lines end where
+/// [`line_end`] says.
+///
+/// ```
+/// use syndup::params::SplitMode;
+/// use syndup::segment::paragraphs;
+/// let text = b"First line.\r\rSecond line.\rThird.";
+/// let got: Vec<&[u8]> = paragraphs(text, SplitMode::Line).iter().map(|s| &text[s.range()]).collect();
+/// assert_eq!(got, [&b"First line."[..], b"Second line.", b"Third."]);
+/// assert_eq!(paragraphs(text, SplitMode::Blank).len(), 2);
+/// ```
 pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
     let mut out = Vec::new();
+    let eol = line_end(bytes);
     let body_start = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
         0
     };
     match mode {
-        SplitMode::Line => line_paragraphs(bytes, body_start, bytes.len(), &mut out),
+        SplitMode::Line => line_paragraphs(bytes, body_start, bytes.len(), eol, &mut out),
         SplitMode::Blank => {
             let mut push = |s: usize, e: usize| out.extend(trim(bytes, s, e));
             let mut block_start = body_start;
             let mut line_start = body_start;
             let mut i = body_start;
             while i <= bytes.len() {
-                if i == bytes.len() || bytes[i] == b'\n' {
+                if i == bytes.len() || bytes[i] == eol {
                     let blank = is_blank(&bytes[line_start..i]);
                     if blank {
                         push(block_start, line_start);
@@ -78,12 +109,13 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// The paragraphs of [`SplitMode::Line`] in `bytes[from..to]`, appended to `out`: each line of
-/// the stretch, trimmed, unless empty. `from` is the start of a line (or just past a byte order
-/// mark) and `to` the end of one or of `bytes`, so that a file cut at line starts gives, stretch
-/// by stretch, the spans [`paragraphs`] gives for the whole.
-pub(crate) fn line_paragraphs(bytes: &[u8], from: usize, to: usize, out: &mut Vec<Span>) {
+/// the stretch (ended by `eol`, the whole text's [`line_end`]), trimmed, unless empty. `from`
+/// is the start of a line (or just past a byte order mark) and `to` the end of one or of
+/// `bytes`, so that a file cut at line starts gives, stretch by stretch, the spans
+/// [`paragraphs`] gives for the whole.
+pub(crate) fn line_paragraphs(bytes: &[u8], from: usize, to: usize, eol: u8, out: &mut Vec<Span>) {
     let mut start = from;
-    for i in memchr::memchr_iter(b'\n', &bytes[from..to]) {
+    for i in memchr::memchr_iter(eol, &bytes[from..to]) {
         out.extend(trim(bytes, start, from + i));
         start = from + i + 1;
     }

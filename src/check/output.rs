@@ -146,7 +146,10 @@ impl<'a> CheckReport<'a> {
                 // A JSON Lines record is one line of its file, whatever its text holds.
                 let lines_below = match corpus.record_of_index(i as usize) {
                     Some(_) => 0,
-                    None => text.matches('\n').count() as u64,
+                    None => {
+                        let eol = corpus.sources[p.source as usize].line_end();
+                        memchr::memchr_iter(eol, text.as_bytes()).count() as u64
+                    }
                 };
                 Place {
                     source: corpus.source_name(p),

@@ -695,14 +695,12 @@ impl Index {
     /// prepares each (no lock held): span, line and the prepared paragraph.
     fn paragraphs(&self, text: &str) -> Vec<(Span, u64, Prepared)> {
         let bytes = text.as_bytes();
+        let eol = segment::line_end(bytes);
         let mut line = 1u64;
         let mut counted = 0usize;
         let mut out = Vec::new();
         for span in segment::paragraphs(bytes, self.params.split) {
-            line += bytes[counted..span.start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            line += memchr::memchr_iter(eol, &bytes[counted..span.start]).count() as u64;
             counted = span.start;
             if let Some(p) = text.get(span.range()) {
                 out.push((span, line, self.prepare(p)));

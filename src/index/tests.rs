@@ -153,6 +153,21 @@ fn query_is_sorted_by_similarity_then_id_and_read_only() {
     assert!(index.query("").is_empty());
 }
 
+/// A document whose lines end in `\r` alone (classic Mac OS) is split at them, with their line
+/// numbers, as `scan` reads such a file.
+#[test]
+fn documents_with_carriage_return_lines_are_split() {
+    let index = Index::new(Params::default()).unwrap();
+    let (p1, p2) = (words(1, 30), words(2, 30));
+    let page = format!("{p1}\r\r{p2}\r{p1}\r");
+    let seen = index.observe_document("page", &page);
+    let lines: Vec<u64> = seen.iter().map(|s| s.line).collect();
+    assert_eq!(lines, vec![1, 3, 4]);
+    assert!(!seen[2].seen.is_new());
+    let e = index.entry(EntryId(1)).unwrap();
+    assert_eq!((e.line, e.byte), (3, p1.len() as u64 + 2));
+}
+
 #[test]
 fn documents_are_split_and_answered_per_paragraph() {
     let index = Index::new(Params::default()).unwrap();

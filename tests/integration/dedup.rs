@@ -715,30 +715,33 @@ fn gzip_padded_with_zeros_is_read_whole() {
 }
 
 /// A compressed plain-text file that breaks off keeps its complete lines only: the line it
-/// broke off in is reported, not used. (It was used, cut short, and reported as skipped.)
+/// broke off in is reported, not used. (It was used, cut short, and reported as skipped.) The
+/// same with lines ending in `\r` alone (classic Mac OS).
 #[test]
 fn truncated_text_stream_drops_the_broken_line() {
-    let env = TestEnv::new();
-    let text: String = (0..3000)
-        .map(|i| format!("{OTHER} Item {i} of the list.\n"))
-        .collect();
-    let gz = gzip(text.as_bytes());
-    env.write("cut.txt.gz", &gz[..gz.len() / 2]);
-    let run = env.run(&["dedup", "cut.txt.gz", "-o", "out.txt", "--preset", "exact"]);
-    run.assert_code(2);
-    let out = read_text(&env, "out.txt");
-    let lines = out.lines().count();
-    assert!(lines > 10 && lines < 3000, "{lines}");
-    assert!(out.ends_with('\n'), "the output ends with a whole line");
-    assert!(
-        text.starts_with(&out),
-        "only whole lines of the input, in order"
-    );
-    let report = DedupReport::read(&env, "out.txt.report.jsonl");
-    let skipped = report.of("skipped");
-    assert_eq!(skipped.len(), 1, "{skipped:?}");
-    assert_eq!(skipped[0]["line"].as_u64(), Some(lines as u64 + 1));
-    assert_eq!(skipped[0]["byte"].as_u64(), Some(out.len() as u64));
+    for eol in ['\n', '\r'] {
+        let env = TestEnv::new();
+        let text: String = (0..3000)
+            .map(|i| format!("{OTHER} Item {i} of the list.{eol}"))
+            .collect();
+        let gz = gzip(text.as_bytes());
+        env.write("cut.txt.gz", &gz[..gz.len() / 2]);
+        let run = env.run(&["dedup", "cut.txt.gz", "-o", "out.txt", "--preset", "exact"]);
+        run.assert_code(2);
+        let out = read_text(&env, "out.txt");
+        let lines = out.matches(eol).count();
+        assert!(lines > 10 && lines < 3000, "{lines}");
+        assert!(out.ends_with(eol), "the output ends with a whole line");
+        assert!(
+            text.starts_with(&out),
+            "only whole lines of the input, in order"
+        );
+        let report = DedupReport::read(&env, "out.txt.report.jsonl");
+        let skipped = report.of("skipped");
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert_eq!(skipped[0]["line"].as_u64(), Some(lines as u64 + 1));
+        assert_eq!(skipped[0]["byte"].as_u64(), Some(out.len() as u64));
+    }
 }
 
 #[test]
@@ -1381,4 +1384,39 @@ fn order_field_integers_are_exact() {
         assert_eq!(removed.len(), 1, "{input}");
         assert_eq!(removed[0]["duplicate_of"]["doc"], kept, "{input}");
     }
+}
+
+/// Files whose lines end in `\r` alone (classic Mac OS) are read line by line: a copy inside one
+/// is removed with its line, and such files are joined by `\r` in the output, which reads back
+/// as the same lines. (Read with `\n` line ends, such a file was one paragraph, and its copies
+/// were not found.)
+#[test]
+fn classic_mac_line_ends_are_lines() {
+    let env = TestEnv::new();
+    let [a, b] = STORY;
+    env.write("in/a.txt", format!("{a}\r{b}\r\r{OTHER}\r\r{a}\r{b}\r"));
+    env.write("in/b.txt", format!("{OTHER2}\r{a}"));
+    env.write("in/c.txt", format!("{}\r", STORY_COPY[1]));
+    let run = run_ok(&env, &["dedup", "in", "-o", "out.txt"]);
+    assert_eq!(
+        read_text(&env, "out.txt"),
+        format!("{a}\r{b}\r\r{OTHER}\r{OTHER2}"),
+        "{}",
+        run.describe()
+    );
+    let report = DedupReport::read(&env, "out.txt.report.jsonl");
+    assert_eq!(report.tally()["paragraphs_removed"], 4);
+    // Read again: the four kept paragraphs, each on its own line.
+    let scan = run_ok(&env, &["scan", "out.txt", "--format", "jsonl"]);
+    assert_eq!(scan.jsonl().summary["paragraphs"], 4, "{}", scan.describe());
+
+    // Blank-line blocks of `\r` lines.
+    run_ok(
+        &env,
+        &["dedup", "in/a.txt", "--split", "blank", "-o", "blocks.txt"],
+    );
+    assert_eq!(
+        read_text(&env, "blocks.txt"),
+        format!("{a}\r{b}\r\r{OTHER}\r")
+    );
 }

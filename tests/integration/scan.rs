@@ -782,3 +782,72 @@ fn all_capitals_copy_finds_what_its_twin_finds() {
         "the restatement of the capitals copy"
     );
 }
+
+/// A file whose lines end in `\r` alone (classic Mac OS) is read line by line, with the line
+/// numbers of those lines, in both split modes and when compressed. A file that has `\n` line
+/// ends keeps them: a lone `\r` inside one of its lines does not end it. (Read with `\n` line
+/// ends, the file was one paragraph and its repeated story was not found.)
+#[test]
+fn classic_mac_line_ends_are_lines() {
+    let env = TestEnv::new();
+    let [a, b] = STORY;
+    let cake = "Something else entirely, about a cake recipe with plums and a crumble on top.";
+    let cr = format!("{a}\r{b}\r\r{cake}\r\r{a}\r{b}\r");
+    env.write("cr.txt", &cr);
+    env.write("mixed.txt", format!("{cake}\r{a}\n"));
+
+    let run = env.run(&["scan", "cr.txt", "mixed.txt", "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(out.count("paragraphs"), 6, "summary: {}", out.summary);
+    assert!(
+        out.has_pair(("cr.txt", 1), ("cr.txt", 6)),
+        "{:#?}",
+        out.clusters
+    );
+    assert!(
+        out.has_pair(("cr.txt", 2), ("cr.txt", 7)),
+        "{:#?}",
+        out.clusters
+    );
+    // The mixed file is one line (5 paragraphs of cr.txt and 1 of it, above).
+    assert!(out.members().iter().all(|m| !Loc::of(m).is("mixed.txt", 2)));
+
+    let run = env.run(&["scan", "cr.txt", "--split", "blank", "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    check_clusters(&out, read_from(env.path()));
+    assert_eq!(out.count("paragraphs"), 3, "summary: {}", out.summary);
+    assert!(
+        out.has_pair(("cr.txt", 1), ("cr.txt", 6)),
+        "{:#?}",
+        out.clusters
+    );
+    // `check` spans the block's two lines.
+    let run = env.run(&["check", "cr.txt", "--split", "blank", "--format", "github"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout_str().contains("file=cr.txt,line=6,endLine=7,"),
+        "{}",
+        run.describe()
+    );
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, cr.as_bytes()).unwrap();
+    env.write("cr.txt.gz", gz.finish().unwrap());
+    let run = env.run(&["scan", "cr.txt.gz", "--format", "jsonl"]);
+    run.assert_code(0);
+    let out = run.jsonl();
+    assert_eq!(out.count("paragraphs"), 5, "summary: {}", out.summary);
+    assert!(
+        out.has_pair(("cr.txt.gz", 1), ("cr.txt.gz", 6)),
+        "{:#?}",
+        out.clusters
+    );
+    assert!(
+        out.has_pair(("cr.txt.gz", 2), ("cr.txt.gz", 7)),
+        "{:#?}",
+        out.clusters
+    );
+}

@@ -490,7 +490,13 @@ pub fn check_clusters(out: &Jsonl, mut read: impl FnMut(&str) -> Vec<u8>) {
                 !text.is_empty() && text.trim() == text,
                 "{source}:{line}: text is empty or not trimmed: {text:?}"
             );
-            let real_line = 1 + bytes[..byte].iter().filter(|&&b| b == b'\n').count() as u64;
+            // Lines end in `\n`, or in `\r` in a file without any `\n` (classic Mac OS).
+            let eol = if !bytes.contains(&b'\n') && bytes.contains(&b'\r') {
+                b'\r'
+            } else {
+                b'\n'
+            };
+            let real_line = 1 + bytes[..byte].iter().filter(|&&b| b == eol).count() as u64;
             assert_eq!(line, real_line, "{source} byte {byte}: wrong line");
             if let Some(&(prev_source, prev_byte)) = order.last() {
                 if prev_source == source {
