@@ -510,6 +510,7 @@ impl Plan {
             bytes: 0,
             tail: [0; 3],
             saw_newline: false,
+            saw_return: false,
         };
         // A file that could not be read at all (no source: missing, unreadable, a directory
         // loop, a compressed stream broken before its first byte) is one record in, skipped,
@@ -569,8 +570,7 @@ impl Plan {
                 let spans = segment::paragraphs(bytes, params.split);
                 std::borrow::Cow::Owned(cut(bytes, &spans, &cut_spans))
             };
-            out.write_text(&kept, params.split, source.line_end())
-                .map_err(Error::Write)?;
+            out.write_text(&kept, params.split).map_err(Error::Write)?;
             if self.options.mode == Mode::Annotate {
                 tally.paragraphs_removed += removals.len() as u64;
             }
@@ -884,6 +884,8 @@ struct Counter<'a> {
     tail: [u8; 3],
     /// Whether a `\n` went through.
     saw_newline: bool,
+    /// Whether a `\r` went through.
+    saw_return: bool,
 }
 
 impl Counter<'_> {
@@ -891,15 +893,19 @@ impl Counter<'_> {
     /// paragraphs stay apart: a newline first when the output so far does not end a line (a
     /// blank line with `--split blank` when it does not end with one), and without the file's
     /// byte order mark, which only the output's first file keeps.
-    fn write_text(&mut self, text: &[u8], split: SplitMode, line_end: u8) -> std::io::Result<()> {
+    fn write_text(&mut self, text: &[u8], split: SplitMode) -> std::io::Result<()> {
         if text.is_empty() {
             return Ok(());
         }
         if self.bytes > 0 {
             let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
-            // Files whose lines end in `\r` alone (see `segment::line_end`) are joined by `\r`
-            // as long as the output has no `\n`, which would make it a file of `\n` lines.
-            let cr = !self.saw_newline && line_end == b'\r';
+            // Texts whose lines end in `\r` alone (see `segment::line_end`) are joined by `\r`
+            // as long as neither the output nor the text has a `\n`, which would make the
+            // output a file of `\n` lines: decided on the bytes written, so that a text with
+            // no line end at all (or one whose `\n` lines were all cut) joins `\r` lines by `\r`.
+            let cr = !self.saw_newline
+                && memchr::memchr(b'\n', text).is_none()
+                && (self.saw_return || memchr::memchr(b'\r', text).is_some());
             let (eol, one, two): (u8, &[u8], &[u8]) = if cr {
                 (b'\r', b"\r", b"\r\r")
             } else {
@@ -927,6 +933,7 @@ impl Write for Counter<'_> {
         self.bytes += n as u64;
         let new = &buf[..n];
         self.saw_newline |= memchr::memchr(b'\n', new).is_some();
+        self.saw_return |= memchr::memchr(b'\r', new).is_some();
         if new.len() >= 3 {
             self.tail.copy_from_slice(&new[new.len() - 3..]);
         } else {

@@ -801,7 +801,8 @@ impl Corpus {
         // line it broke off in (reported), as a JSON Lines stream does. The same for `\r`, which
         // ends the lines of a text without any `\n` (see `segment::line_end`).
         let mut complete = 0u64;
-        let (mut returns, mut complete_cr) = (0u64, 0u64);
+        // For `\r`: the count, and the lengths up to the last one and up to the one before.
+        let (mut returns, mut complete_cr, mut before_cr) = (0u64, 0u64, 0u64);
         let error = match decompress::decoder(input) {
             Ok((_, mut reader)) => {
                 let mut buf = vec![0u8; READ_BUF];
@@ -818,9 +819,11 @@ impl Corpus {
                                 complete = text.len() - (n - last - 1) as u64;
                             }
                             if newlines == 0 {
-                                returns += memchr::memchr_iter(b'\r', &buf[..n]).count() as u64;
-                                if let Some(last) = memchr::memrchr(b'\r', &buf[..n]) {
-                                    complete_cr = text.len() - (n - last - 1) as u64;
+                                let start = text.len() - n as u64;
+                                for at in memchr::memchr_iter(b'\r', &buf[..n]) {
+                                    returns += 1;
+                                    before_cr = complete_cr;
+                                    complete_cr = start + at as u64 + 1;
                                 }
                             }
                         }
@@ -833,6 +836,11 @@ impl Corpus {
         };
         let id = self.sources.len();
         if newlines == 0 {
+            // A `\r` that the stream broke off right after may be the first half of a `\r\n`:
+            // it does not end a line.
+            if error.is_some() && returns > 0 && complete_cr == text.len() {
+                (returns, complete_cr) = (returns - 1, before_cr);
+            }
             (newlines, complete) = (returns, complete_cr);
         }
         let error = match error {

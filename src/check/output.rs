@@ -258,8 +258,11 @@ impl<'a> CheckReport<'a> {
                 whose,
                 Self::how(f.pair)
             )?;
-            writeln!(out, "    {}", snippet(f.at.matched, 120))?;
-            writeln!(out, "  ~ {}", snippet(f.other.matched, 120))?;
+            // Control characters as spaces: a `\r` or `\n` inside a paragraph (a block of
+            // lines with `--split blank`) moved or overwrote the line on a terminal.
+            let shown = |t: &str| crate::report::snippet(t, 120);
+            writeln!(out, "    {}", shown(f.at.matched))?;
+            writeln!(out, "  ~ {}", shown(f.other.matched))?;
         }
         if self.outcome.new_findings().next().is_some() {
             writeln!(out)?;

@@ -742,6 +742,21 @@ fn truncated_text_stream_drops_the_broken_line() {
         assert_eq!(skipped[0]["line"].as_u64(), Some(lines as u64 + 1));
         assert_eq!(skipped[0]["byte"].as_u64(), Some(out.len() as u64));
     }
+    // A `\r\n` stream that breaks off right after the `\r` of its first line: that `\r` is not
+    // taken for a line end of its own, so the broken line is reported, not kept.
+    let env = TestEnv::new();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!("{OTHER}\r").as_bytes()).unwrap();
+    gz.flush().unwrap();
+    env.write("crlf.txt.gz", gz.get_ref());
+    let run = env.run(&["dedup", "crlf.txt.gz", "-o", "out.txt"]);
+    run.assert_code(2);
+    assert_eq!(read_text(&env, "out.txt"), "");
+    let report = DedupReport::read(&env, "out.txt.report.jsonl");
+    let skipped = report.of("skipped");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["line"].as_u64(), Some(1), "{skipped:?}");
+    assert_eq!(skipped[0]["byte"].as_u64(), Some(0), "{skipped:?}");
 }
 
 #[test]
@@ -1418,5 +1433,36 @@ fn classic_mac_line_ends_are_lines() {
     assert_eq!(
         read_text(&env, "blocks.txt"),
         format!("{a}\r{b}\r\r{OTHER}\r")
+    );
+
+    // A file without any line end between `\r` files is joined by `\r` too, and so is a `\n`
+    // file whose kept text lost its only `\n`: a `\n` made the whole output one of `\n` lines,
+    // in which the `\r` files were single lines.
+    env.write("mix/1.txt", format!("{a}\r{OTHER}\r"));
+    env.write("mix/2.txt", OTHER2);
+    env.write("mix/3.txt", format!("{b}\n{OTHER}"));
+    env.write("mix/4.txt", format!("{}\r{a}", STORY_COPY[1]));
+    run_ok(&env, &["dedup", "mix", "-o", "mix.txt"]);
+    assert_eq!(
+        read_text(&env, "mix.txt"),
+        format!("{a}\r{OTHER}\r{OTHER2}\r{b}")
+    );
+    let scan = run_ok(&env, &["scan", "mix.txt", "--format", "jsonl"]);
+    assert_eq!(scan.jsonl().summary["paragraphs"], 4, "{}", scan.describe());
+    run_ok(
+        &env,
+        &[
+            "dedup",
+            "mix/2.txt",
+            "in/a.txt",
+            "--split",
+            "blank",
+            "-o",
+            "mixb.txt",
+        ],
+    );
+    assert_eq!(
+        read_text(&env, "mixb.txt"),
+        format!("{OTHER2}\r\r{a}\r{b}\r\r{OTHER}\r")
     );
 }

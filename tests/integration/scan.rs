@@ -824,11 +824,21 @@ fn classic_mac_line_ends_are_lines() {
         "{:#?}",
         out.clusters
     );
-    // `check` spans the block's two lines.
+    // `check` spans the block's two lines, and its text output shows the block on one line.
     let run = env.run(&["check", "cr.txt", "--split", "blank", "--format", "github"]);
     run.assert_code(1);
     assert!(
         run.stdout_str().contains("file=cr.txt,line=6,endLine=7,"),
+        "{}",
+        run.describe()
+    );
+    let short = "alpha beta gamma delta epsilon\rzeta eta theta iota kappa\r\r";
+    env.write("short.txt", short.repeat(2));
+    let run = env.run(&["check", "short.txt", "--split", "blank"]);
+    run.assert_code(1);
+    let shown = "\n    alpha beta gamma delta epsilon zeta eta theta iota kappa\n";
+    assert!(
+        run.stdout_str().contains(shown) && !run.stdout_str().contains('\r'),
         "{}",
         run.describe()
     );
