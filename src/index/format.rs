@@ -72,6 +72,10 @@ impl Index {
     }
 
     pub(super) fn save_inner(&self, path: &Path, fail_after: Option<usize>) -> Result<()> {
+        // One save at a time in the process, from the copy to the rename, so that of two saves
+        // to one path the later copy is the one left there (a save that copied first and
+        // renamed last put the older copy back: an insert made between them was lost).
+        let _order = SAVING.lock().unwrap_or_else(|e| e.into_inner());
         let bytes = encode(&self.params, &self.shape, &self.read());
         write_atomic(path, &bytes, fail_after).map_err(|source| Error::IndexWrite {
             path: path.to_path_buf(),
@@ -79,13 +83,45 @@ impl Index {
         })
     }
 
-    /// Opens an index file, with the parameters stored in it.
+    /// Opens an index file, with the parameters stored in it. Anything but a regular file
+    /// (a FIFO, a device, a directory) is refused, and a file that does not start as an index
+    /// does is refused before it is read further ([`Error::NotAnIndex`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Index> {
+        use std::io::Read;
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        let read_error = |source| Error::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // Looked at before opening: opening a FIFO to read waits for a writer.
+        let meta = std::fs::metadata(path).map_err(read_error)?;
+        if !meta.is_file() {
+            return Err(read_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
+        let mut file = File::open(path).map_err(read_error)?;
+        let mut head = [0u8; MAGIC.len()];
+        let mut got = 0;
+        while got < head.len() {
+            match file.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(read_error(e)),
+            }
+        }
+        if head[..got] != MAGIC[..] {
+            return Err(Error::NotAnIndex {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut bytes = head.to_vec();
+        bytes
+            .try_reserve_exact(meta.len() as usize)
+            .map_err(|e| read_error(std::io::Error::new(std::io::ErrorKind::OutOfMemory, e)))?;
+        file.read_to_end(&mut bytes).map_err(read_error)?;
         decode(path, &bytes)
     }
 
@@ -250,7 +286,10 @@ pub(super) fn encode(params: &Params, shape: &Shape, inner: &Inner) -> Vec<u8> {
     out
 }
 
-static SAVES: AtomicU64 = AtomicU64::new(0);
+pub(super) static SAVES: AtomicU64 = AtomicU64::new(0);
+
+/// Held by a save from its copy of the index to its rename (see `Index::save_inner`).
+static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path` and syncs
 /// the directory. `fail_after` (tests) stops after that many bytes with an error, leaving the
@@ -276,16 +315,39 @@ fn write_atomic(path: &Path, bytes: &[u8], fail_after: Option<usize>) -> std::io
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".{}.{}.tmp",
-        std::process::id(),
-        SAVES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = dir.join(tmp_name);
+    // A new file, never one that is there (a symbolic link planted at the name would have
+    // been followed and its target overwritten), with the mode of the file it replaces.
+    let (tmp, mut file) = {
+        let mut tries = 0;
+        loop {
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(
+                ".{}.{}.tmp",
+                std::process::id(),
+                SAVES.fetch_add(1, Ordering::Relaxed)
+            ));
+            let tmp = dir.join(tmp_name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(file) => break (tmp, file),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => {
+                    tries += 1
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
     let result = (|| {
-        let mut file = File::create(&tmp)?;
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
         match fail_after {
             Some(n) => {
                 file.write_all(&bytes[..n.min(bytes.len())])?;
