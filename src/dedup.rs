@@ -932,8 +932,11 @@ impl Write for Counter<'_> {
         let n = self.inner.write(buf)?;
         self.bytes += n as u64;
         let new = &buf[..n];
-        self.saw_newline |= memchr::memchr(b'\n', new).is_some();
-        self.saw_return |= memchr::memchr(b'\r', new).is_some();
+        // Looked for only until the first `\n`: after it, texts are joined by `\n` anyway.
+        if !self.saw_newline {
+            self.saw_newline = memchr::memchr(b'\n', new).is_some();
+            self.saw_return |= memchr::memchr(b'\r', new).is_some();
+        }
         if new.len() >= 3 {
             self.tail.copy_from_slice(&new[new.len() - 3..]);
         } else {
