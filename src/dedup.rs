@@ -567,7 +567,7 @@ impl Plan {
                     .iter()
                     .filter_map(|r| corpus.span_index(r.paragraph as usize))
                     .collect();
-                let spans = segment::paragraphs(bytes, params.split);
+                let spans = segment::paragraphs_ending(bytes, params.split, source.line_end());
                 std::borrow::Cow::Owned(cut(bytes, &spans, &cut_spans))
             };
             out.write_text(&kept, params.split).map_err(Error::Write)?;

@@ -954,7 +954,7 @@ impl Corpus {
                     .collect()
             }
             mode => {
-                let spans = segment::paragraphs(bytes, mode);
+                let spans = segment::paragraphs_ending(bytes, mode, eol);
                 vec![Stretch::read(source, id, 0, bytes.len(), &spans, params)]
             }
         };

@@ -63,8 +63,12 @@ pub fn line_end(bytes: &[u8]) -> u8 {
 /// assert_eq!(paragraphs(text, SplitMode::Blank).len(), 2);
 /// ```
 pub fn paragraphs(bytes: &[u8], mode: SplitMode) -> Vec<Span> {
+    paragraphs_ending(bytes, mode, line_end(bytes))
+}
+
+/// [`paragraphs`] for a text whose [`line_end`] is known (`eol`), so it is not looked for again.
+pub(crate) fn paragraphs_ending(bytes: &[u8], mode: SplitMode, eol: u8) -> Vec<Span> {
     let mut out = Vec::new();
-    let eol = line_end(bytes);
     let body_start = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {

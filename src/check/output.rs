@@ -479,7 +479,9 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// The first `max` characters of a text, with `…` when cut.
+/// The first `max` characters of a text, with `…` when cut, its characters as they are: for
+/// the formats that escape what they hold (GitHub, SARIF, the baseline's JSON). The text format
+/// shows [`crate::report::snippet`], which makes control characters spaces.
 pub(crate) fn snippet(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &text[..i]),

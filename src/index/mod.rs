@@ -699,7 +699,7 @@ impl Index {
         let mut line = 1u64;
         let mut counted = 0usize;
         let mut out = Vec::new();
-        for span in segment::paragraphs(bytes, self.params.split) {
+        for span in segment::paragraphs_ending(bytes, self.params.split, eol) {
             line += memchr::memchr_iter(eol, &bytes[counted..span.start]).count() as u64;
             counted = span.start;
             if let Some(p) = text.get(span.range()) {
