@@ -290,8 +290,9 @@ struct Verifier<'a> {
     params: &'a Params,
     shingler: Shingler,
     words: Words,
-    a: Vec<u64>,
-    b: Vec<u64>,
+    /// Shingle sets folded to 32 bits, as the detector verifies them.
+    a: Vec<u32>,
+    b: Vec<u32>,
 }
 
 impl Verifier<'_> {
@@ -302,7 +303,7 @@ impl Verifier<'_> {
         let na = self.words.len();
         let exact_a = self.words.text().to_string();
         self.a.clear();
-        self.shingler.hash_into(&self.words, &mut self.a);
+        self.shingler.hash_folded_into(&self.words, &mut self.a);
         self.words.normalize(tb);
         let nb = self.words.len();
         if na > 0 && exact_a == self.words.text() {
@@ -312,7 +313,7 @@ impl Verifier<'_> {
             return None;
         }
         self.b.clear();
-        self.shingler.hash_into(&self.words, &mut self.b);
+        self.shingler.hash_folded_into(&self.words, &mut self.b);
         for v in [&mut self.a, &mut self.b] {
             v.sort_unstable();
             v.dedup();

@@ -169,7 +169,8 @@ struct Features {
     n_words: Vec<u32>,
     exact: Vec<u64>,
     shingle_off: Vec<usize>,
-    shingles: Vec<u64>,
+    /// Shingle hashes folded to 32 bits ([`Shingler::hash_folded_into`]).
+    shingles: Vec<u32>,
     /// Sentence units: owning paragraph, span in its text, range of `terms`.
     unit_para: Vec<u32>,
     unit_span: Vec<Span>,
@@ -189,7 +190,7 @@ impl Features {
         }
     }
 
-    fn shingles(&self, p: usize) -> &[u64] {
+    fn shingles(&self, p: usize) -> &[u32] {
         &self.shingles[self.shingle_off[p]..self.shingle_off[p + 1]]
     }
 
@@ -273,7 +274,7 @@ impl AllFeatures {
         all
     }
 
-    fn shingles(&self, p: usize) -> &[u64] {
+    fn shingles(&self, p: usize) -> &[u32] {
         self.blocks[p / BLOCK].shingles(p % BLOCK)
     }
 
@@ -1055,11 +1056,11 @@ pub(crate) fn merge_evidence<T: Evidence + Send>(mut all: Vec<T>) -> Vec<T> {
 }
 
 /// The shingle set of a paragraph: its normalized words (left in `words`) shingled into `out`,
-/// sorted and distinct.
-pub(crate) fn shingle_set(shingler: &Shingler, words: &mut Words, text: &str, out: &mut Vec<u64>) {
+/// folded to 32 bits ([`Shingler::hash_folded_into`]), sorted and distinct.
+pub(crate) fn shingle_set(shingler: &Shingler, words: &mut Words, text: &str, out: &mut Vec<u32>) {
     words.normalize(text);
     out.clear();
-    shingler.hash_into(words, out);
+    shingler.hash_folded_into(words, out);
     out.sort_unstable();
     out.dedup();
 }
@@ -1139,7 +1140,7 @@ impl Detector {
 
         // Paragraph level.
         let hasher = paragraph_hasher(p);
-        let para_sets: Vec<&[u64]> = long_reps
+        let para_sets: Vec<&[u32]> = long_reps
             .iter()
             .map(|&i| features.shingles(i as usize))
             .collect();
@@ -1150,7 +1151,7 @@ impl Detector {
             bands,
             || vec![0u32; hasher.len()],
             |sig, i, out| {
-                hasher.sign(para_sets[i], sig);
+                hasher.sign_values(para_sets[i], sig);
                 band_hasher.keys(sig, out);
             },
         );
@@ -1487,7 +1488,7 @@ impl Detector {
                 let mut term_hasher: Option<(Option<Language>, TermHasher)> = None;
                 // The thread's stem cache outlives the chunk (it only memoizes).
                 let mut stems = take_term_cache();
-                let mut buf: Vec<u64> = Vec::new();
+                let mut buf: Vec<u32> = Vec::new();
                 let mut tagged: Vec<(u64, bool)> = Vec::new();
                 let mut names_marked = false;
                 for (k, para) in chunk.iter().enumerate() {

@@ -853,7 +853,7 @@ impl Detector {
 
         let hasher = crate::detect::paragraph_hasher(p);
         let shingler = Shingler::new(p.shingle_words, p.seed);
-        let shingles = |words: &mut Words, set: &mut Vec<u64>, para: u32| {
+        let shingles = |words: &mut Words, set: &mut Vec<u32>, para: u32| {
             crate::detect::shingle_set(&shingler, words, text(para), set)
         };
 
@@ -872,7 +872,7 @@ impl Detector {
                         let mut row = vec![0u32; bands];
                         for (j, &para) in chunk.iter().enumerate() {
                             shingles(words, set, para);
-                            hasher.sign(set, sig);
+                            hasher.sign_values(set, sig);
                             band_hasher.keys(sig, &mut row);
                             for (band, &key) in row.iter().enumerate() {
                                 keys[band * len + j] = key;
@@ -892,7 +892,7 @@ impl Detector {
             let mut units: Vec<u32> = batch.iter().flat_map(|&(x, y)| [x, y]).collect();
             units.sort_unstable();
             units.dedup();
-            let sets: Vec<Vec<u64>> = units
+            let sets: Vec<Vec<u32>> = units
                 .par_iter()
                 .map_init(Words::default, |words, &u| {
                     let mut set = Vec::new();

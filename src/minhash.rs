@@ -190,7 +190,31 @@ impl MinHasher {
         }
     }
 
-    fn sign_oph(&self, set: &[u64], out: &mut [u32]) {
+    /// [`MinHasher::sign`] of a set of 32-bit values, each signed as the 64-bit element
+    /// `u64::from(v)`: for sets of shingle hashes folded to 32 bits
+    /// ([`crate::shingle::Shingler::hash_folded_into`]), which take half the memory. The folded
+    /// scheme reads only an element's two halves XORed together, so under it a folded set has
+    /// exactly the signature of the 64-bit set it was folded from.
+    ///
+    /// ```
+    /// use syndup::minhash::{MinHasher, Scheme};
+    /// let wide = [0x0123_4567_89ab_cdefu64, 0xfedc_ba98_7654_3210, 42];
+    /// let folded: Vec<u32> = wide.iter().map(|&x| (x ^ (x >> 32)) as u32).collect();
+    /// let h = MinHasher::with_scheme(64, 3, Scheme::Folded);
+    /// let (mut a, mut b) = (vec![0; 64], vec![0; 64]);
+    /// h.sign(&wide, &mut a);
+    /// h.sign_values(&folded, &mut b);
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn sign_values(&self, set: &[u32], out: &mut [u32]) {
+        match self.scheme {
+            Scheme::Independent => self.sign_independent_values(set, out),
+            Scheme::Oph => self.sign_oph(set, out),
+            Scheme::Folded => self.sign_folded_values(set, out),
+        }
+    }
+
+    fn sign_oph<T: Copy + Into<u64>>(&self, set: &[T], out: &mut [u32]) {
         out.fill(u32::MAX);
         let k = out.len().min(self.lo.len());
         if k == 0 || set.is_empty() {
@@ -199,7 +223,7 @@ impl MinHasher {
         let out = &mut out[..k];
         let mut filled = vec![false; k];
         for &x in set {
-            let h = fmix64(x ^ self.seed);
+            let h = fmix64(x.into() ^ self.seed);
             // Upper half picks the bin (multiply-shift range reduction), lower half is the value.
             let bin = (((h >> 32) * k as u64) >> 32) as usize;
             let v = h as u32;
@@ -240,13 +264,21 @@ impl MinHasher {
         fn sign_folded / sign_folded_avx2 / sign_folded_avx512 => sign_folded_portable(set: &[u64], out: &mut [u32])
     }
 
+    with_simd! {
+        fn sign_folded_values / sign_folded_values_avx2 / sign_folded_values_avx512 => sign_folded_portable(set: &[u32], out: &mut [u32])
+    }
+
+    with_simd! {
+        fn sign_independent_values / sign_independent_values_avx2 / sign_independent_values_avx512 => sign_portable(set: &[u32], out: &mut [u32])
+    }
+
     #[inline(always)]
-    fn sign_folded_portable(&self, set: &[u64], out: &mut [u32]) {
+    fn sign_folded_portable<T: Copy + Into<u64>>(&self, set: &[T], out: &mut [u32]) {
         out.fill(u32::MAX);
         let k = out.len().min(self.lo.len());
         let (out, lo_s) = (&mut out[..k], &self.lo[..k]);
         for &x in set {
-            let folded = fold(x);
+            let folded = fold(x.into());
             for (o, &a) in out.iter_mut().zip(lo_s) {
                 *o = (*o).min(fmix32(folded ^ a));
             }
@@ -303,11 +335,12 @@ impl MinHasher {
     }
 
     #[inline(always)]
-    fn sign_portable(&self, set: &[u64], out: &mut [u32]) {
+    fn sign_portable<T: Copy + Into<u64>>(&self, set: &[T], out: &mut [u32]) {
         out.fill(u32::MAX);
         let k = out.len().min(self.lo.len());
         let (out, lo_s, hi_s) = (&mut out[..k], &self.lo[..k], &self.hi[..k]);
         for &x in set {
+            let x: u64 = x.into();
             let (lo, hi) = (x as u32, (x >> 32) as u32);
             for ((o, &a), &b) in out.iter_mut().zip(lo_s).zip(hi_s) {
                 let h = fmix32(lo ^ a) ^ fmix32(hi ^ b);
@@ -528,12 +561,48 @@ mod tests {
                     MinHasher::sign_folded_avx512,
                 ];
                 agree(&h, &set, folded, &what("folded"));
+                let values: Vec<u32> = set.iter().map(|&x| fold(x)).collect();
+                let folded_values: [Sign<u32>; 3] = [
+                    MinHasher::sign_folded_portable,
+                    MinHasher::sign_folded_values_avx2,
+                    MinHasher::sign_folded_values_avx512,
+                ];
+                agree(&h, &values, folded_values, &what("folded values"));
+                let independent_values: [Sign<u32>; 3] = [
+                    MinHasher::sign_portable,
+                    MinHasher::sign_independent_values_avx2,
+                    MinHasher::sign_independent_values_avx512,
+                ];
+                agree(&h, &values, independent_values, &what("independent values"));
                 let weighted: [Sign<(u64, f32)>; 3] = [
                     MinHasher::sign_weighted_portable,
                     MinHasher::sign_weighted_avx2,
                     MinHasher::sign_weighted_avx512,
                 ];
                 agree(&h, &items, weighted, &what("weighted"));
+            }
+        }
+    }
+
+    /// `sign_values` signs each 32-bit value as its 64-bit widening under every scheme, and
+    /// under the folded scheme a set folded to 32 bits signs as the 64-bit set it came from.
+    #[test]
+    fn value_sets_sign_as_their_wide_sets() {
+        for n in [1usize, 5, 60, 300] {
+            let wide: Vec<u64> = (0..n as u64)
+                .map(|i| xxh3_64_with_seed(&i.to_le_bytes(), 21))
+                .collect();
+            let values: Vec<u32> = wide.iter().map(|&x| fold(x)).collect();
+            let widened: Vec<u64> = values.iter().map(|&v| u64::from(v)).collect();
+            for scheme in [Scheme::Independent, Scheme::Oph, Scheme::Folded] {
+                let h = MinHasher::with_scheme(128, 4, scheme);
+                let (mut a, mut b, mut c) = (vec![0; 128], vec![0; 128], vec![0; 128]);
+                h.sign_values(&values, &mut a);
+                h.sign(&widened, &mut b);
+                assert_eq!(a, b, "{scheme:?} n={n}");
+                h.sign(&wide, &mut c);
+                // Only the folded scheme reads nothing but the fold.
+                assert_eq!(a == c, scheme == Scheme::Folded, "{scheme:?} n={n}");
             }
         }
     }

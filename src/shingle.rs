@@ -1,7 +1,8 @@
 //! Stage 4: shingling. Normalized words in, 64-bit shingle and term hashes out.
 //!
 //! Takes the normalized [`Words`] of a paragraph and gives the xxh3 hashes (seeded) of its word
-//! k-grams, appended to a caller-owned `Vec<u64>`. After normalization a k-gram is one
+//! k-grams, appended to a caller-owned `Vec<u64>`, or folded to 32 bits into a `Vec<u32>`
+//! ([`Shingler::hash_folded_into`], the form the detectors keep). After normalization a k-gram is one
 //! contiguous slice of the word buffer, so it is hashed in place: nothing is allocated per
 //! shingle. A text shorter than k words gives one shingle of all its words.
 //!
@@ -50,6 +51,41 @@ impl Shingler {
         out.extend(
             (0..=n - self.k).map(|i| xxh3_64_with_seed(words.span_bytes(i, i + self.k), self.seed)),
         );
+    }
+
+    /// [`Shingler::hash_into`] with each hash folded to 32 bits (its two halves XORed), the
+    /// form the folded signature scheme reads ([`crate::minhash::MinHasher::sign_values`]):
+    /// half the memory for a set, and faster to sort and compare. Two of a paragraph's
+    /// distinct shingles fold alike with probability about one in 2^32 per pair of them,
+    /// which verification can afford.
+    ///
+    /// ```
+    /// use syndup::{normalize::Words, shingle::Shingler};
+    /// let mut words = Words::default();
+    /// words.normalize("the quick brown fox jumps");
+    /// let s = Shingler::new(3, 9);
+    /// let (mut wide, mut folded) = (Vec::new(), Vec::new());
+    /// s.hash_into(&words, &mut wide);
+    /// s.hash_folded_into(&words, &mut folded);
+    /// let want: Vec<u32> = wide.iter().map(|&h| (h ^ (h >> 32)) as u32).collect();
+    /// assert_eq!(folded, want);
+    /// ```
+    pub fn hash_folded_into(&self, words: &Words, out: &mut Vec<u32>) {
+        let fold = |h: u64| (h ^ (h >> 32)) as u32;
+        let n = words.len();
+        if n == 0 {
+            return;
+        }
+        if n < self.k {
+            out.push(fold(xxh3_64_with_seed(words.text_bytes(), self.seed)));
+            return;
+        }
+        out.extend((0..=n - self.k).map(|i| {
+            fold(xxh3_64_with_seed(
+                words.span_bytes(i, i + self.k),
+                self.seed,
+            ))
+        }));
     }
 }
 

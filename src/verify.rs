@@ -20,8 +20,9 @@
 //! assert_eq!((score, shared), (1.0, 3));
 //! ```
 
-/// Exact Jaccard similarity of two sorted, deduplicated sets (0 when both are empty).
-pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+/// Exact Jaccard similarity of two sorted, deduplicated sets (0 when both are empty), of
+/// 64-bit hashes or of hashes folded to 32 bits.
+pub fn jaccard<T: Copy + Ord>(a: &[T], b: &[T]) -> f64 {
     let inter = intersection_len(a, b);
     let union = a.len() + b.len() - inter;
     if union == 0 {
@@ -32,7 +33,7 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 }
 
 /// Size of the intersection of two sorted, deduplicated sets.
-pub fn intersection_len(a: &[u64], b: &[u64]) -> usize {
+pub fn intersection_len<T: Copy + Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         // Branch-free steps, as in `overlap_at_least`.

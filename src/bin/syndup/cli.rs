@@ -298,7 +298,7 @@ pub enum MemoryArg {
     /// `ram` (always `ram` where /proc/meminfo is missing)
     Auto,
     /// Everything in memory: the fastest, about 6 bytes of memory per input byte at the
-    /// default preset and 3 at `near` (the input included)
+    /// default preset and 2.3 at `near` (the input included)
     Ram,
     /// Band keys and sentence terms in temporary files (see `--temp-dir`), and with `scan` the
     /// decoded text: under a third of the memory, 1.7-1.9 times the time; the same output
@@ -444,7 +444,8 @@ pub fn unmap_large_blocks_when_freed() {
 
 /// Bytes of memory the in-memory detector takes per input byte, above the input itself, as
 /// measured on the 500 MB peer corpus (`benches/peers/run.sh 500`, 2026-11-30): 2.43 GB at the
-/// default preset (4.9), 0.87 GB at `near` (1.7), rounded up.
+/// default preset (4.9), rounded up; at `near` 0.63 GB (1.25) since shingle sets are held
+/// folded to 32 bits (0.87 GB, 1.7, before), rounded up to 2.
 fn ram_per_input_byte(params: &syndup::Params) -> u64 {
     if params.sentence_threshold.is_some() {
         6
