@@ -175,7 +175,7 @@ struct Features {
     unit_para: Vec<u32>,
     unit_span: Vec<Span>,
     term_off: Vec<usize>,
-    terms: Vec<u64>,
+    terms: Vec<u32>,
     /// Aligned with `terms`: the term is a name (capitalized inside the sentence every time it
     /// occurs, in a language that capitalizes only names).
     names: Vec<bool>,
@@ -194,7 +194,7 @@ impl Features {
         &self.shingles[self.shingle_off[p]..self.shingle_off[p + 1]]
     }
 
-    fn terms(&self, u: usize) -> &[u64] {
+    fn terms(&self, u: usize) -> &[u32] {
         &self.terms[self.term_off[u]..self.term_off[u + 1]]
     }
 
@@ -278,7 +278,7 @@ impl AllFeatures {
         self.blocks[p / BLOCK].shingles(p % BLOCK)
     }
 
-    fn terms(&self, u: usize) -> &[u64] {
+    fn terms(&self, u: usize) -> &[u32] {
         let (b, l) = self.unit_at[u];
         self.blocks[b as usize].terms(l as usize)
     }
@@ -561,6 +561,13 @@ pub(crate) fn exact_hash(words: &Words, seed: u64) -> u64 {
     xxh3_64_with_seed(words.text_bytes(), seed ^ 0xe7)
 }
 
+/// A sentence term as the detectors keep it: its stemmed word hash ([`TermHasher`]) folded to
+/// 32 bits, which is all that sentence signatures ever read of it
+/// ([`crate::minhash::MinHasher::sign_weighted`]).
+pub(crate) fn fold_term(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
+}
+
 /// How the terms of one sentence are made: stemmed word hashes of the document's language
 /// (from the document's [`TermHasher`], through a [`TermCache`]).
 pub(crate) struct SentenceTerms {
@@ -571,8 +578,10 @@ pub(crate) struct SentenceTerms {
 }
 
 impl SentenceTerms {
-    /// Fills `tagged` with the sentence's distinct terms (`hash` of each normalized word),
-    /// sorted by hash, each with whether it is a name; `false` (and `tagged` left unspecified)
+    /// Fills `tagged` with the sentence's distinct terms (`hash` of each normalized word,
+    /// folded to 32 bits by [`fold_term`] and held in the top half, where tables that bucket
+    /// by the top bits find them spread; the signatures' fold of it is the term), sorted, each
+    /// with whether it is a name; `false` (and `tagged` left unspecified)
     /// when the sentence is too short.
     pub fn fill_with(
         &self,
@@ -618,7 +627,7 @@ impl SentenceTerms {
             (cache.key(hasher, words.word_bytes(i)), names_marked && name)
         }));
         for (t, i) in tagged.iter_mut().zip(range) {
-            t.0 = cache.resolve(hasher, words.word_bytes(i), t.0);
+            t.0 = u64::from(fold_term(cache.resolve(hasher, words.word_bytes(i), t.0))) << 32;
         }
         // Sort by hash, names last among equal hashes, so the first of each run says whether
         // every occurrence is a name.
@@ -746,14 +755,14 @@ impl Records {
     /// took 0.24 s of a default scan of 500 MB on 2 threads).
     fn pack<'a, F>(n: usize, idf: Idf, of: F) -> Records
     where
-        F: Fn(usize) -> (u32, &'a [u64], &'a [u32], &'a [bool]) + Sync,
+        F: Fn(usize) -> (u32, &'a [u32], &'a [u32], &'a [bool]) + Sync,
     {
         let mut off = Vec::with_capacity(n + 1);
         off.push(0usize);
         for k in 0..n {
             let last = off.last().copied().unwrap_or(0);
             let n = of(k).1.len();
-            off.push(last + 2 + n + n.div_ceil(2));
+            off.push(last + 2 + 2 * n.div_ceil(2));
         }
         let mut data = vec![0u64; off.last().copied().unwrap_or(0)];
         let mut pieces: Vec<&mut [u64]> = Vec::with_capacity(n);
@@ -773,10 +782,13 @@ impl Records {
                 let total: f64 = dfs.iter().map(|&d| f64::from(idf.weight(d))).sum();
                 rec[0] = u64::from(para) | (len as u64) << 32;
                 rec[1] = total.to_bits();
-                rec[2..2 + len].copy_from_slice(terms);
+                for (i, &t) in terms.iter().enumerate() {
+                    rec[2 + i / 2] |= u64::from(t) << (32 * (i % 2));
+                }
+                let at = 2 + len.div_ceil(2);
                 for (i, (&d, &name)) in dfs.iter().zip(names).enumerate() {
                     let bits = d.min(MAX_DF) | u32::from(name) << 31;
-                    rec[2 + len + i / 2] |= u64::from(bits) << (32 * (i % 2));
+                    rec[at + i / 2] |= u64::from(bits) << (32 * (i % 2));
                 }
             });
         Records { data, off, idf }
@@ -812,7 +824,8 @@ impl Record<'_> {
 
     /// Term `i`'s document frequency and name flag.
     fn packed(&self, i: usize) -> u32 {
-        (self.0[2 + (self.0[0] >> 32) as usize + i / 2] >> (32 * (i % 2))) as u32
+        let len = (self.0[0] >> 32) as usize;
+        (self.0[2 + len.div_ceil(2) + i / 2] >> (32 * (i % 2))) as u32
     }
 
     /// Term `i`'s document frequency.
@@ -822,12 +835,12 @@ impl Record<'_> {
 }
 
 impl verify::Sentence for Record<'_> {
-    type Key = u64;
+    type Key = u32;
     fn len(&self) -> usize {
         (self.0[0] >> 32) as usize
     }
-    fn key(&self, i: usize) -> u64 {
-        self.0[2 + i]
+    fn key(&self, i: usize) -> u32 {
+        (self.0[2 + i / 2] >> (32 * (i % 2))) as u32
     }
     fn weight(&self, i: usize) -> f32 {
         self.1.weight(self.df(i))
@@ -856,26 +869,65 @@ pub(crate) fn prefetch<T>(s: &[T], i: usize) {
     let _ = (s, i);
 }
 
-/// Term occurrences: (term hash, position in the flat order of all sentences' terms). The
-/// position is a `usize`, not a `u32`: the pair takes 16 bytes either way (alignment), and more
-/// than 4,294,967,295 sentence terms (about 43 GB of news text, in reach of the in-memory
-/// detector on a machine with a few hundred GB) would otherwise wrap and count into the wrong
-/// places.
-type Occurrences = Vec<(u64, usize)>;
+/// A position in the flat order of all sentences' terms, as a term occurrence holds it: a
+/// `u32` while there are at most 4,294,967,295 terms, which makes an occurrence 8 bytes, else
+/// a `usize` (16 bytes with the term): more terms than that (about 43 GB of news text, in
+/// reach of the in-memory detector on a machine with a few hundred GB) would wrap and count
+/// into the wrong places.
+trait Position: Copy + Send + Sync {
+    /// `i`, which the caller has checked fits.
+    fn at(i: usize) -> Self;
+    fn index(self) -> usize;
+}
+
+impl Position for u32 {
+    fn at(i: usize) -> u32 {
+        i as u32
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Position for usize {
+    fn at(i: usize) -> usize {
+        i
+    }
+    fn index(self) -> usize {
+        self
+    }
+}
 
 /// Document frequencies of sentence terms: for every occurrence of a term in `units` (whose
 /// terms are distinct within a unit; `offsets[k]` is where unit `k`'s terms start in the flat
 /// order), the number of units holding that term, in the same flat order. Occurrences are
-/// split by their hash's top bits into parts that are counted in parallel, each by sorting
+/// split by their term's top bits into parts that are counted in parallel, each by sorting
 /// ([`lsh::sort_by_bits`], in cache); no occurrence is looked up in a map.
 fn document_frequencies<'a>(
     units: &[u32],
     offsets: &[usize],
-    terms: impl Fn(usize) -> &'a [u64] + Sync,
+    terms: impl Fn(usize) -> &'a [u32] + Sync,
+) -> Vec<u32> {
+    let total = offsets.last().copied().unwrap_or(0);
+    if u32::try_from(total).is_ok() {
+        count_frequencies::<u32>(units, offsets, &terms)
+    } else {
+        count_frequencies::<usize>(units, offsets, &terms)
+    }
+}
+
+/// Term occurrences: (term, position in the flat order of all sentences' terms).
+type Occurrences<P> = Vec<(u32, P)>;
+
+/// [`document_frequencies`] with occurrences holding their position as a `P`.
+fn count_frequencies<'a, P: Position>(
+    units: &[u32],
+    offsets: &[usize],
+    terms: &(impl Fn(usize) -> &'a [u32] + Sync),
 ) -> Vec<u32> {
     const PART_BITS: u32 = 6;
     const UNITS_PER_JOB: usize = 4096;
-    let split: Vec<Vec<Occurrences>> = units
+    let split: Vec<Vec<Occurrences<P>>> = units
         .par_chunks(UNITS_PER_JOB)
         .enumerate()
         .map(|(c, chunk)| {
@@ -886,13 +938,13 @@ fn document_frequencies<'a>(
             let total = offsets[first + chunk.len()] - offsets[first];
             let share = total >> PART_BITS;
             let room = share + 4 * (share as f64).sqrt() as usize + 16;
-            let mut parts: Vec<Occurrences> = (0..1 << PART_BITS)
+            let mut parts: Vec<Occurrences<P>> = (0..1 << PART_BITS)
                 .map(|_| Vec::with_capacity(room))
                 .collect();
             for (j, &u) in chunk.iter().enumerate() {
                 let base = offsets[first + j];
                 for (m, &t) in terms(u as usize).iter().enumerate() {
-                    parts[(t >> (64 - PART_BITS)) as usize].push((t, base + m));
+                    parts[(t >> (32 - PART_BITS)) as usize].push((t, P::at(base + m)));
                 }
             }
             parts
@@ -908,15 +960,15 @@ fn document_frequencies<'a>(
         .collect();
     (0..1usize << PART_BITS).into_par_iter().for_each_init(
         || (Vec::new(), Vec::new()),
-        |(part, scratch): &mut (Occurrences, Occurrences), p| {
+        |(part, scratch): &mut (Occurrences<P>, Occurrences<P>), p| {
             part.clear();
             part.extend(split.iter().flat_map(|c| c[p].iter().copied()));
             // The part's top bits are alike: the next ones go to the top.
-            lsh::sort_by_bits(part, scratch, |e| e.0 << PART_BITS);
+            lsh::sort_by_bits(part, scratch, |e| u64::from(e.0) << (32 + PART_BITS));
             for run in part.chunk_by(|a, b| a.0 == b.0) {
                 let d = u32::try_from(run.len()).unwrap_or(u32::MAX);
                 for &(_, i) in run {
-                    df[i].store(d, Ordering::Relaxed);
+                    df[i.index()].store(d, Ordering::Relaxed);
                 }
             }
         },
@@ -1246,7 +1298,7 @@ impl Detector {
                                 .filter(|&i| r.df(i) <= common)
                                 .map(|i| {
                                     (
-                                        verify::Sentence::key(&r, i),
+                                        u64::from(verify::Sentence::key(&r, i)),
                                         verify::Sentence::weight(&r, i),
                                     )
                                 }),
@@ -1548,7 +1600,7 @@ impl Detector {
                         }
                         f.unit_para.push(k as u32);
                         f.unit_span.push(span);
-                        f.terms.extend(tagged.iter().map(|e| e.0));
+                        f.terms.extend(tagged.iter().map(|e| (e.0 >> 32) as u32));
                         f.names.extend(tagged.iter().map(|e| e.1));
                         f.term_off.push(f.terms.len());
                     }
@@ -1837,14 +1889,31 @@ mod tests {
     #[test]
     fn records_round_trip() {
         use verify::Sentence;
-        let terms: [&[u64]; 3] = [&[5, 9, 11], &[1, 2, 3, 4], &[]];
-        let dfs: [&[u32]; 3] = [&[1, 70_000, 3], &[2, 2, 0, 1 << 20], &[]];
-        let names: [&[bool]; 3] = [&[true, false, true], &[false, false, true, true], &[]];
-        let records = Records::pack(3, Idf::new(100_000), |k| {
+        // Terms use all 32 bits, two to a word in the record.
+        let terms: [&[u32]; 4] = [
+            &[5, 9, 0xffff_fff0],
+            &[1, 2, 3, u32::MAX],
+            &[],
+            &[
+                0x8000_0000,
+                0x8000_0001,
+                0x9000_0000,
+                0xa000_0000,
+                0xb000_0000,
+            ],
+        ];
+        let dfs: [&[u32]; 4] = [&[1, 70_000, 3], &[2, 2, 0, 1 << 20], &[], &[7, 6, 5, 4, 3]];
+        let names: [&[bool]; 4] = [
+            &[true, false, true],
+            &[false, false, true, true],
+            &[],
+            &[true, true, false, false, true],
+        ];
+        let records = Records::pack(4, Idf::new(100_000), |k| {
             (k as u32 + 10, terms[k], dfs[k], names[k])
         });
-        assert_eq!(records.len(), 3);
-        for k in 0..3 {
+        assert_eq!(records.len(), 4);
+        for k in 0..4 {
             let r = records.get(k);
             assert_eq!((r.para(), r.len()), (k as u32 + 10, terms[k].len()));
             let total: f64 = (0..r.len()).map(|i| f64::from(r.weight(i))).sum();
@@ -1857,6 +1926,82 @@ mod tests {
                 assert_eq!(r.name(i), names[k][i]);
             }
         }
+    }
+
+    /// A sentence's terms are its words' stemmed hashes folded to 32 bits, in the top half
+    /// of the 64-bit values the lean detector's tables bucket by their top bits (all in one
+    /// bucket, its vocabulary look-ups were linear scans), and they fold back to the term.
+    #[test]
+    fn sentence_terms_hold_the_folded_hash_in_the_top_half() {
+        let th = TermHasher::new(None, 11);
+        let mut cache = TermCache::new(64);
+        let terms = SentenceTerms {
+            names_marked: true,
+            min_words: 1,
+        };
+        let (mut words, mut tagged) = (Words::default(), Vec::new());
+        assert!(terms.fill_with(
+            "Reuters said the vote was close",
+            &mut words,
+            &mut tagged,
+            (&mut cache, &th)
+        ));
+        let mut want: Vec<u64> = ["reuters", "said", "the", "vote", "was", "close"]
+            .iter()
+            .map(|w| u64::from(fold_term(th.hash(w))) << 32)
+            .collect();
+        want.sort_unstable();
+        assert_eq!(tagged.iter().map(|e| e.0).collect::<Vec<_>>(), want);
+        let hasher = crate::minhash::MinHasher::new(8, 1);
+        for &(t, _) in &tagged {
+            let (mut a, mut b) = (vec![0; 8], vec![0; 8]);
+            hasher.sign_weighted(&[(t, 1.0)], &mut a);
+            hasher.sign_weighted(&[(t >> 32, 1.0)], &mut b);
+            assert_eq!(a, b);
+        }
+    }
+
+    /// Each occurrence's document frequency is the number of units holding its term, with
+    /// 32-bit and with word-sized positions, over units taken in any order and terms spread
+    /// over all 64 parts (the top bits) and beyond one sorting bucket (1,024 occurrences).
+    #[test]
+    fn document_frequencies_count_the_units_holding_each_term() {
+        let mut next = 0x2545_f491_4f6c_dd1du64;
+        let mut draw = |n: u64| {
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            next % n
+        };
+        // 40,000 units of up to 12 distinct terms from a vocabulary of 5,000 spread over the
+        // whole 32-bit range: about 3,700 occurrences a part.
+        let vocab: Vec<u32> = (0..5000u32).map(|i| i.wrapping_mul(0x9e37_79b9)).collect();
+        let sets: Vec<Vec<u32>> = (0..40_000)
+            .map(|_| {
+                let mut v: Vec<u32> = (0..draw(13)).map(|_| vocab[draw(5000) as usize]).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            })
+            .collect();
+        let units: Vec<u32> = (0..40_000u32).rev().filter(|u| u % 7 != 3).collect();
+        let mut offsets = vec![0usize];
+        let mut holding = std::collections::HashMap::new();
+        for &u in &units {
+            offsets.push(offsets[offsets.len() - 1] + sets[u as usize].len());
+            for &t in &sets[u as usize] {
+                *holding.entry(t).or_insert(0u32) += 1;
+            }
+        }
+        let want: Vec<u32> = units
+            .iter()
+            .flat_map(|&u| sets[u as usize].iter().map(|t| holding[t]))
+            .collect();
+        assert!(want.len() > 64 * 2048, "{} occurrences", want.len());
+        let terms = |u: usize| sets[u].as_slice();
+        assert_eq!(document_frequencies(&units, &offsets, terms), want);
+        assert_eq!(count_frequencies::<u32>(&units, &offsets, &terms), want);
+        assert_eq!(count_frequencies::<usize>(&units, &offsets, &terms), want);
     }
 
     /// Byte-for-byte copies point at their first copy, across sources; paragraphs that only
