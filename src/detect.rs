@@ -568,6 +568,17 @@ pub(crate) fn fold_term(h: u64) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// The term of a [`SentenceTerms`] tag, as a 64-bit value: the folded term in the top half
+/// (the weighted signatures' fold of it is the term).
+pub(crate) fn tag_term(tag: u64) -> u64 {
+    tag & !u64::from(u32::MAX)
+}
+
+/// Whether a [`SentenceTerms`] tag marks its term a name.
+pub(crate) fn tag_is_name(tag: u64) -> bool {
+    tag & 1 == 1
+}
+
 /// How the terms of one sentence are made: stemmed word hashes of the document's language
 /// (from the document's [`TermHasher`], through a [`TermCache`]).
 pub(crate) struct SentenceTerms {
@@ -579,15 +590,15 @@ pub(crate) struct SentenceTerms {
 
 impl SentenceTerms {
     /// Fills `tagged` with the sentence's distinct terms (`hash` of each normalized word,
-    /// folded to 32 bits by [`fold_term`] and held in the top half, where tables that bucket
-    /// by the top bits find them spread; the signatures' fold of it is the term), sorted, each
-    /// with whether it is a name; `false` (and `tagged` left unspecified)
+    /// folded to 32 bits by [`fold_term`]), sorted, each tagged with whether it is a name: a
+    /// term in the top half of a `u64` (where tables that bucket by the top bits find terms
+    /// spread; [`tag_term`]), the name flag in bit 0 ([`tag_is_name`]); `false` (and `tagged` left unspecified)
     /// when the sentence is too short.
     pub fn fill_with(
         &self,
         sentence: &str,
         swords: &mut Words,
-        tagged: &mut Vec<(u64, bool)>,
+        tagged: &mut Vec<u64>,
         (cache, hasher): (&mut TermCache, &TermHasher),
     ) -> bool {
         swords.normalize(sentence);
@@ -600,7 +611,7 @@ impl SentenceTerms {
         &self,
         words: &Words,
         range: std::ops::Range<usize>,
-        tagged: &mut Vec<(u64, bool)>,
+        tagged: &mut Vec<u64>,
         (cache, hasher): (&mut TermCache, &TermHasher),
     ) -> bool {
         if range.len() < self.min_words {
@@ -622,17 +633,20 @@ impl SentenceTerms {
         let names_marked = self.names_marked && !shouting;
         let opens_name = range.len() > 1 && words.is_capitalized(first + 1);
         // Every word keyed (its cache slot requested) before any is resolved.
-        tagged.extend(range.clone().map(|i| {
-            let name = words.is_capitalized(i) && (i > first || opens_name);
-            (cache.key(hasher, words.word_bytes(i)), names_marked && name)
-        }));
+        tagged.extend(
+            range
+                .clone()
+                .map(|i| cache.key(hasher, words.word_bytes(i))),
+        );
         for (t, i) in tagged.iter_mut().zip(range) {
-            t.0 = u64::from(fold_term(cache.resolve(hasher, words.word_bytes(i), t.0))) << 32;
+            let name = names_marked && words.is_capitalized(i) && (i > first || opens_name);
+            let term = fold_term(cache.resolve(hasher, words.word_bytes(i), *t));
+            *t = u64::from(term) << 32 | u64::from(name);
         }
-        // Sort by hash, names last among equal hashes, so the first of each run says whether
-        // every occurrence is a name.
+        // Sorted by term, names last among equal terms, so the first of each run says whether
+        // every occurrence is a name (one 64-bit key each: sorted by a sorting network).
         tagged.sort_unstable();
-        tagged.dedup_by_key(|e| e.0);
+        tagged.dedup_by_key(|t| *t >> 32);
         true
     }
 }
@@ -1541,7 +1555,7 @@ impl Detector {
                 // The thread's stem cache outlives the chunk (it only memoizes).
                 let mut stems = take_term_cache();
                 let mut buf: Vec<u32> = Vec::new();
-                let mut tagged: Vec<(u64, bool)> = Vec::new();
+                let mut tagged: Vec<u64> = Vec::new();
                 let mut names_marked = false;
                 for (k, para) in chunk.iter().enumerate() {
                     if first[c * BLOCK + k] as usize != c * BLOCK + k {
@@ -1600,8 +1614,8 @@ impl Detector {
                         }
                         f.unit_para.push(k as u32);
                         f.unit_span.push(span);
-                        f.terms.extend(tagged.iter().map(|e| (e.0 >> 32) as u32));
-                        f.names.extend(tagged.iter().map(|e| e.1));
+                        f.terms.extend(tagged.iter().map(|&t| (t >> 32) as u32));
+                        f.names.extend(tagged.iter().map(|&t| tag_is_name(t)));
                         f.term_off.push(f.terms.len());
                     }
                 }
@@ -1951,9 +1965,12 @@ mod tests {
             .map(|w| u64::from(fold_term(th.hash(w))) << 32)
             .collect();
         want.sort_unstable();
-        assert_eq!(tagged.iter().map(|e| e.0).collect::<Vec<_>>(), want);
+        assert_eq!(
+            tagged.iter().map(|&t| tag_term(t)).collect::<Vec<_>>(),
+            want
+        );
         let hasher = crate::minhash::MinHasher::new(8, 1);
-        for &(t, _) in &tagged {
+        for t in tagged.iter().map(|&t| tag_term(t)) {
             let (mut a, mut b) = (vec![0; 8], vec![0; 8]);
             hasher.sign_weighted(&[(t, 1.0)], &mut a);
             hasher.sign_weighted(&[(t >> 32, 1.0)], &mut b);

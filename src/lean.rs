@@ -60,8 +60,9 @@ use rayon::prelude::*;
 
 use crate::cluster;
 use crate::detect::{
-    collapse_identical, exact_hash, merge_evidence, prefetch, whole_span, Detection, Detector,
-    Evidence, Idf, Languages, Measure, Pair, Rank, SentenceTerms, Stats, FULL_GROUP,
+    collapse_identical, exact_hash, merge_evidence, prefetch, tag_is_name, tag_term, whole_span,
+    Detection, Detector, Evidence, Idf, Languages, Measure, Pair, Rank, SentenceTerms, Stats,
+    FULL_GROUP,
 };
 use crate::error::{Error, Result};
 use crate::input::Corpus;
@@ -997,7 +998,7 @@ impl Detector {
                                         start: span.start as u32,
                                         end: span.end as u32,
                                     });
-                                    terms.extend(tagged.iter().map(|e| e.0));
+                                    terms.extend(tagged.iter().map(|&t| tag_term(t)));
                                 }
                             }
                         }
@@ -1083,12 +1084,12 @@ impl Detector {
                                 // The look-ups miss the cache; the lines they will read
                                 // are asked for first, for all the sentence's terms at
                                 // once, so that the misses overlap.
-                                for &(t, _) in &tagged {
+                                for t in tagged.iter().map(|&t| tag_term(t)) {
                                     if !ids.has(t) {
                                         index.prefetch_bucket(t);
                                     }
                                 }
-                                for &(t, _) in &tagged {
+                                for t in tagged.iter().map(|&t| tag_term(t)) {
                                     if !ids.has(t) {
                                         if let Some(from) = index.bucket_start(t) {
                                             prefetch(&vocab, from);
@@ -1096,7 +1097,9 @@ impl Detector {
                                         }
                                     }
                                 }
-                                for &(t, name) in &tagged {
+                                for (t, name) in
+                                    tagged.iter().map(|&t| (tag_term(t), tag_is_name(t)))
+                                {
                                     // Every term was counted in pass 1 (same text, same function).
                                     let Some((id, signed)) = ids.get(t, |t| {
                                         let id = index.find(&vocab, t)?;
