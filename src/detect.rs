@@ -1223,7 +1223,6 @@ impl Detector {
         );
         let units: Vec<u32> = (0..long_reps.len() as u32).collect();
         let cands = keys.candidate_pairs(&units, p.max_bucket);
-        drop(keys);
         stats.candidates += cands.len();
         let whole = |i: u32| whole_span(corpus, i);
         rep_pairs.par_extend(cands.par_iter().filter_map(|&(x, y)| {
@@ -1323,7 +1322,6 @@ impl Detector {
                 )
             });
             let scands = skeys.candidate_pairs(&signed, p.max_sentence_bucket);
-            drop(skeys);
             stats.candidates += scands.len();
             // Candidates are sorted by their first side, so the second side's record is the
             // one read from anywhere: it is prefetched a few candidates ahead, and where it

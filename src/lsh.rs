@@ -277,8 +277,8 @@ pub fn band_keys(sig: &[u32], rows: usize, seed: u64, out: &mut [u32]) {
 #[derive(Clone, Debug, Default)]
 pub struct BandKeys {
     bands: usize,
-    units: usize,
-    keys: Vec<u32>,
+    /// One column per band: the key of every unit.
+    keys: Vec<Vec<u32>>,
 }
 
 impl BandKeys {
@@ -292,13 +292,13 @@ impl BandKeys {
         F: Fn(&mut T, usize, &mut [u32]) + Sync + Send,
     {
         const BLOCK: usize = 1024;
-        let mut keys = vec![0u32; n * bands];
+        let mut keys: Vec<Vec<u32>> = (0..bands).map(|_| vec![0u32; n]).collect();
         if bands > 0 && n > 0 {
             // Each block of units owns its piece of every band's column.
             let blocks = n.div_ceil(BLOCK);
             let mut pieces: Vec<Vec<&mut [u32]>> =
                 (0..blocks).map(|_| Vec::with_capacity(bands)).collect();
-            for column in keys.chunks_mut(n) {
+            for column in &mut keys {
                 for (b, piece) in column.chunks_mut(BLOCK).enumerate() {
                     pieces[b].push(piece);
                 }
@@ -315,22 +315,21 @@ impl BandKeys {
                 },
             );
         }
-        BandKeys {
-            bands,
-            units: n,
-            keys,
-        }
+        BandKeys { bands, keys }
     }
 
     /// The key of band `band` of unit `i`.
     pub fn key(&self, i: usize, band: usize) -> u32 {
-        self.keys[band * self.units + i]
+        self.keys[band][i]
     }
 
     /// Candidate pairs `(a, b)` with `a < b` among `units` (indexes of units), sorted and
     /// deduplicated: units that share the key of some band. A bucket with more than
     /// `max_bucket` members is chained (see [`bucket_pairs`]).
-    pub fn candidate_pairs(&self, units: &[u32], max_bucket: usize) -> Vec<(u32, u32)> {
+    ///
+    /// Each band's keys are freed as soon as its pairs are found, so the memory of the keys
+    /// goes down while that of the pairs goes up (at 500 MB the sentence keys are 0.47 GB).
+    pub fn candidate_pairs(self, units: &[u32], max_bucket: usize) -> Vec<(u32, u32)> {
         // Bands run in parallel, one group of bands per thread; each worker folds its bands'
         // pairs into one list that it sorts and deduplicates whenever it has doubled since the
         // last time (and holds at least `FIRST_COMPACT` pairs), so memory holds about twice the
@@ -345,16 +344,21 @@ impl BandKeys {
         };
         let bands = self.bands;
         let workers = rayon::current_num_threads().clamp(1, bands.max(1));
-        let lists: Vec<Vec<(u32, u32)>> = (0..workers)
+        // Worker `w` takes bands w, w + workers, ...
+        let mut mine: Vec<Vec<Vec<u32>>> = (0..workers).map(|_| Vec::new()).collect();
+        for (band, column) in self.keys.into_iter().enumerate() {
+            mine[band % workers].push(column);
+        }
+        let lists: Vec<Vec<(u32, u32)>> = mine
             .into_par_iter()
-            .map(|w| {
+            .map(|columns| {
                 let (mut acc, mut entries, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
                 let mut pair_scratch = Vec::new();
                 let mut compact_at = FIRST_COMPACT;
-                for band in (w..bands).step_by(workers) {
+                for column in columns {
                     entries.clear();
-                    let column = &self.keys[band * self.units..(band + 1) * self.units];
                     entries.extend(units.iter().map(|&u| entry(column[u as usize], u)));
+                    drop(column);
                     sort_entries(&mut entries, &mut scratch);
                     bucket_pairs(&entries, max_bucket, &mut acc);
                     if acc.len() > compact_at {
@@ -568,7 +572,7 @@ mod tests {
         }
         let units: Vec<u32> = (0..3000).collect();
         assert_eq!(
-            one.install(|| a.candidate_pairs(&units, 512)),
+            one.install(|| a.clone().candidate_pairs(&units, 512)),
             three.install(|| a.candidate_pairs(&units, 512))
         );
     }
