@@ -297,7 +297,7 @@ pub enum MemoryArg {
     /// (estimated from the input's size; the system's, or the container's when lower), else
     /// `ram` (always `ram` where /proc/meminfo is missing)
     Auto,
-    /// Everything in memory: the fastest, about 4.6 bytes of memory per input byte at the
+    /// Everything in memory: the fastest, about 4.5 bytes of memory per input byte at the
     /// default preset and 2.3 at `near` (the input included)
     Ram,
     /// Band keys and sentence terms in temporary files (see `--temp-dir`), and with `scan` the
@@ -444,8 +444,8 @@ pub fn unmap_large_blocks_when_freed() {
 
 /// Bytes of memory the in-memory detector takes per input byte, above the input itself, as
 /// measured on the 500 MB peer corpus (2026-11-30), with room to spare: at the default preset
-/// 1.78 GB (3.6) since sentence terms are held folded to 32 bits (2.43 GB, 4.9, before), taken
-/// as 5; at `near` 0.63 GB (1.25) since shingle sets are too (0.87 GB, 1.7, before), taken as 2.
+/// 1.62-1.75 GB (3.4-3.6) since sentence terms are held folded to 32 bits (2.43 GB, 4.9,
+/// before), taken as 5; at `near` 0.63 GB (1.25) since shingle sets are too (0.87 GB, 1.7, before), taken as 2.
 fn ram_per_input_byte(params: &syndup::Params) -> u64 {
     if params.sentence_threshold.is_some() {
         5
