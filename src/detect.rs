@@ -561,13 +561,6 @@ pub(crate) fn exact_hash(words: &Words, seed: u64) -> u64 {
     xxh3_64_with_seed(words.text_bytes(), seed ^ 0xe7)
 }
 
-/// A sentence term as the detectors keep it: its stemmed word hash ([`TermHasher`]) folded to
-/// 32 bits, which is all that sentence signatures ever read of it
-/// ([`crate::minhash::MinHasher::sign_weighted`]).
-pub(crate) fn fold_term(h: u64) -> u32 {
-    (h ^ (h >> 32)) as u32
-}
-
 /// The term of a [`SentenceTerms`] tag, as a 64-bit value: the folded term in the top half
 /// (the weighted signatures' fold of it is the term).
 pub(crate) fn tag_term(tag: u64) -> u64 {
@@ -590,10 +583,11 @@ pub(crate) struct SentenceTerms {
 
 impl SentenceTerms {
     /// Fills `tagged` with the sentence's distinct terms (`hash` of each normalized word,
-    /// folded to 32 bits by [`fold_term`]), sorted, each tagged with whether it is a name: a
-    /// term in the top half of a `u64` (where tables that bucket by the top bits find terms
-    /// spread; [`tag_term`]), the name flag in bit 0 ([`tag_is_name`]); `false` (and `tagged` left unspecified)
-    /// when the sentence is too short.
+    /// folded to 32 bits by [`crate::minhash::fold`], all that sentence signatures read of
+    /// it), sorted, each tagged with whether it is a name: the term in the top half of a `u64`
+    /// (where tables that bucket by the top bits find terms spread; [`tag_term`]), the name
+    /// flag in bit 0 ([`tag_is_name`]); `false` (and `tagged` left unspecified) when the
+    /// sentence is too short.
     pub fn fill_with(
         &self,
         sentence: &str,
@@ -640,7 +634,7 @@ impl SentenceTerms {
         );
         for (t, i) in tagged.iter_mut().zip(range) {
             let name = names_marked && words.is_capitalized(i) && (i > first || opens_name);
-            let term = fold_term(cache.resolve(hasher, words.word_bytes(i), *t));
+            let term = crate::minhash::fold(cache.resolve(hasher, words.word_bytes(i), *t));
             *t = u64::from(term) << 32 | u64::from(name);
         }
         // Sorted by term, names last among equal terms, so the first of each run says whether
@@ -746,7 +740,7 @@ impl Idf {
 
 /// The data of sentences that signing and verification read, one record per sentence in one
 /// flat array: a header (paragraph, number of terms), the total weight, the sorted terms (32
-/// bits each, [`fold_term`], two to a word), then each term's document frequency with its name
+/// bits each, [`crate::minhash::fold`], two to a word), then each term's document frequency with its name
 /// flag in 32 bits (the flag in the top bit), two to a word. A term's weight is its frequency's
 /// [`Idf`].
 struct Records {
@@ -1961,7 +1955,7 @@ mod tests {
         ));
         let mut want: Vec<u64> = ["reuters", "said", "the", "vote", "was", "close"]
             .iter()
-            .map(|w| u64::from(fold_term(th.hash(w))) << 32)
+            .map(|w| u64::from(crate::minhash::fold(th.hash(w))) << 32)
             .collect();
         want.sort_unstable();
         assert_eq!(

@@ -88,10 +88,12 @@ fn neg_log2_unit(h: u32) -> f32 {
     (-(exponent + log2_m)).max(f32::MIN_POSITIVE)
 }
 
-/// A 64-bit element hash folded to 32 bits (elements are already hashes; two distinct ones
-/// fold alike with probability 2^-32).
+/// A 64-bit element hash folded to 32 bits, its two halves XORed (elements are already hashes;
+/// two distinct ones fold alike with probability 2^-32): all that the folded scheme and the
+/// weighted signatures read of an element, and so the form in which the detectors keep
+/// shingle hashes and sentence terms.
 #[inline(always)]
-fn fold(x: u64) -> u32 {
+pub(crate) fn fold(x: u64) -> u32 {
     (x ^ (x >> 32)) as u32
 }
 

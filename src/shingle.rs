@@ -2,9 +2,9 @@
 //!
 //! Takes the normalized [`Words`] of a paragraph and gives the xxh3 hashes (seeded) of its word
 //! k-grams, appended to a caller-owned `Vec<u64>`, or folded to 32 bits into a `Vec<u32>`
-//! ([`Shingler::hash_folded_into`], the form the detectors keep). After normalization a k-gram is one
-//! contiguous slice of the word buffer, so it is hashed in place: nothing is allocated per
-//! shingle. A text shorter than k words gives one shingle of all its words.
+//! ([`Shingler::hash_folded_into`], the form the detectors keep). After normalization a k-gram
+//! is one contiguous slice of the word buffer, so it is hashed in place: nothing is allocated
+//! per shingle. A text shorter than k words gives one shingle of all its words.
 //!
 //! [`TermHasher`] gives the hashes of single words for sentence-level comparison, stemmed by
 //! the Snowball stemmer of the document's language when there is one.
@@ -40,17 +40,7 @@ impl Shingler {
     /// Appends the hash of every k-gram of `words` to `out` (one hash of all words when there
     /// are fewer than k; nothing when there is no word).
     pub fn hash_into(&self, words: &Words, out: &mut Vec<u64>) {
-        let n = words.len();
-        if n == 0 {
-            return;
-        }
-        if n < self.k {
-            out.push(xxh3_64_with_seed(words.text_bytes(), self.seed));
-            return;
-        }
-        out.extend(
-            (0..=n - self.k).map(|i| xxh3_64_with_seed(words.span_bytes(i, i + self.k), self.seed)),
-        );
+        self.hash_with(words, out, |h| h);
     }
 
     /// [`Shingler::hash_into`] with each hash folded to 32 bits (its two halves XORed), the
@@ -71,17 +61,21 @@ impl Shingler {
     /// assert_eq!(folded, want);
     /// ```
     pub fn hash_folded_into(&self, words: &Words, out: &mut Vec<u32>) {
-        let fold = |h: u64| (h ^ (h >> 32)) as u32;
+        self.hash_with(words, out, crate::minhash::fold);
+    }
+
+    /// Appends `form(h)` of each k-gram's hash `h` to `out` (see [`Shingler::hash_into`]).
+    fn hash_with<T>(&self, words: &Words, out: &mut Vec<T>, form: impl Fn(u64) -> T) {
         let n = words.len();
         if n == 0 {
             return;
         }
         if n < self.k {
-            out.push(fold(xxh3_64_with_seed(words.text_bytes(), self.seed)));
+            out.push(form(xxh3_64_with_seed(words.text_bytes(), self.seed)));
             return;
         }
         out.extend((0..=n - self.k).map(|i| {
-            fold(xxh3_64_with_seed(
+            form(xxh3_64_with_seed(
                 words.span_bytes(i, i + self.k),
                 self.seed,
             ))
