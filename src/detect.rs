@@ -740,9 +740,9 @@ impl Idf {
 
 /// The data of sentences that signing and verification read, one record per sentence in one
 /// flat array: a header (paragraph, number of terms), the total weight, the sorted terms (32
-/// bits each, [`crate::minhash::fold`], two to a word), then each term's document frequency with its name
-/// flag in 32 bits (the flag in the top bit), two to a word. A term's weight is its frequency's
-/// [`Idf`].
+/// bits each, [`crate::minhash::fold`], two to a word), then each term's document frequency
+/// with its name flag in 32 bits (the flag in the top bit), two to a word. A term's weight is
+/// its frequency's [`Idf`].
 struct Records {
     data: Vec<u64>,
     off: Vec<usize>,

@@ -445,7 +445,8 @@ pub fn unmap_large_blocks_when_freed() {
 /// Bytes of memory the in-memory detector takes per input byte, above the input itself, as
 /// measured on the 500 MB peer corpus (2026-11-30), with room to spare: at the default preset
 /// 1.62-1.75 GB (3.4-3.6) since sentence terms are held folded to 32 bits (2.43 GB, 4.9,
-/// before), taken as 5; at `near` 0.63 GB (1.25) since shingle sets are too (0.87 GB, 1.7, before), taken as 2.
+/// before), taken as 5; at `near` 0.63 GB (1.25) since shingle sets are too (0.87 GB, 1.7,
+/// before), taken as 2.
 fn ram_per_input_byte(params: &syndup::Params) -> u64 {
     if params.sentence_threshold.is_some() {
         5
