@@ -153,47 +153,37 @@ fn query_is_sorted_by_similarity_then_id_and_read_only() {
     assert!(index.query("").is_empty());
 }
 
-/// A document whose lines end in `\r` alone (classic Mac OS) is split at them, with their line
-/// numbers, as `scan` reads such a file.
-#[test]
-fn documents_with_carriage_return_lines_are_split() {
-    let index = Index::new(Params::default()).unwrap();
-    let (p1, p2) = (words(1, 30), words(2, 30));
-    let page = format!("{p1}\r\r{p2}\r{p1}\r");
-    let seen = index.observe_document("page", &page);
-    let lines: Vec<u64> = seen.iter().map(|s| s.line).collect();
-    assert_eq!(lines, vec![1, 3, 4]);
-    assert!(!seen[2].seen.is_new());
-    let e = index.entry(EntryId(1)).unwrap();
-    assert_eq!((e.line, e.byte), (3, p1.len() as u64 + 2));
-}
-
+/// A document is split into paragraphs with their line numbers, whether its lines end in `\n`
+/// or in `\r` alone (classic Mac OS, read as `scan` reads such a file), and each paragraph is
+/// answered on its own.
 #[test]
 fn documents_are_split_and_answered_per_paragraph() {
-    let index = Index::new(Params::default()).unwrap();
-    let (p1, p2) = (words(1, 30), words(2, 30));
-    let page = format!("{p1}\n\n{p2}\n{p1}\n");
-    let seen = index.observe_document("page", &page);
-    let lines: Vec<u64> = seen.iter().map(|s| s.line).collect();
-    assert_eq!(lines, vec![1, 3, 4]);
-    assert!(seen[0].seen.is_new() && seen[1].seen.is_new());
-    assert_eq!(
-        seen[2].seen,
-        Seen::Duplicate {
-            of: EntryId(0),
-            similarity: 1.0
-        }
-    );
-    assert_eq!(&page[seen[1].span.range()], p2);
-    let e = index.entry(EntryId(1)).unwrap();
-    assert_eq!((e.line, e.byte), (3, p1.len() as u64 + 2));
-    let q = index.query_document(&format!("{p2}\nnothing like it at all here\n"));
-    assert_eq!(q.len(), 2);
-    assert_eq!(q[0].matches[0].id, EntryId(1));
-    assert!(q[1].matches.is_empty());
-    let ins = index.insert_document("again", &page);
-    assert!(ins.iter().all(|p| p.seen.is_new()));
-    assert_eq!(index.len(), 5);
+    for eol in ["\n", "\r"] {
+        let index = Index::new(Params::default()).unwrap();
+        let (p1, p2) = (words(1, 30), words(2, 30));
+        let page = format!("{p1}{eol}{eol}{p2}{eol}{p1}{eol}");
+        let seen = index.observe_document("page", &page);
+        let lines: Vec<u64> = seen.iter().map(|s| s.line).collect();
+        assert_eq!(lines, vec![1, 3, 4], "{eol:?}");
+        assert!(seen[0].seen.is_new() && seen[1].seen.is_new());
+        assert_eq!(
+            seen[2].seen,
+            Seen::Duplicate {
+                of: EntryId(0),
+                similarity: 1.0
+            }
+        );
+        assert_eq!(&page[seen[1].span.range()], p2);
+        let e = index.entry(EntryId(1)).unwrap();
+        assert_eq!((e.line, e.byte), (3, p1.len() as u64 + 2), "{eol:?}");
+        let q = index.query_document(&format!("{p2}{eol}nothing like it at all here{eol}"));
+        assert_eq!(q.len(), 2, "{eol:?}");
+        assert_eq!(q[0].matches[0].id, EntryId(1));
+        assert!(q[1].matches.is_empty());
+        let ins = index.insert_document("again", &page);
+        assert!(ins.iter().all(|p| p.seen.is_new()));
+        assert_eq!(index.len(), 5);
+    }
 }
 
 #[test]
