@@ -811,6 +811,82 @@ impl Records {
         Record(&self.data[self.off[k]..self.off[k + 1]], &self.idf)
     }
 
+    /// Each record's representative among identical records: the first of them. Identical
+    /// records (the same terms with the same frequencies and name flags, whatever their
+    /// paragraphs) have the same signature and the same score against any other record, so
+    /// only one of them is signed and verified. Grouped by a hash of the record's length, total
+    /// weight, first and last words, then compared in full.
+    fn representatives(&self) -> Vec<u32> {
+        let n = self.len();
+        let mut by_body: Vec<(u64, u32)> = (0..n as u32)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|k| {
+                let r = &self.data[self.off[k as usize]..self.off[k as usize + 1]];
+                // Length, total weight, first terms, last frequencies.
+                let words = [
+                    r[0] >> 32,
+                    r[1],
+                    r.get(2).copied().unwrap_or(0),
+                    r[r.len() - 1],
+                ];
+                (
+                    xxh3_64_with_seed(&words.map(u64::to_le_bytes).concat(), 0x1d),
+                    k,
+                )
+            })
+            .collect();
+        by_body.par_sort_unstable();
+        // Each run of one hash is one group of identical records (sorted, so its first is its
+        // smallest) unless the hash of another one came with it.
+        let moves: Vec<(u32, u32)> = by_body
+            .par_chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .flat_map_iter(|run| {
+                let first = run[0].1;
+                let one = run[1..]
+                    .iter()
+                    .all(|&(_, k)| self.same(first as usize, k as usize));
+                let (whole, split): (&[(u64, u32)], _) = if one {
+                    (&run[1..], Vec::new())
+                } else {
+                    (&[], self.split_identical(run))
+                };
+                let whole = whole.iter().map(move |&(_, k)| (k, first));
+                whole.chain(split)
+            })
+            .collect();
+        let mut rep: Vec<u32> = (0..n as u32).collect();
+        for (k, first) in moves {
+            rep[k as usize] = first;
+        }
+        rep
+    }
+
+    /// Each record of `run` (sorted by record) that is not the first of its identical records
+    /// there, with that first one.
+    fn split_identical(&self, run: &[(u64, u32)]) -> Vec<(u32, u32)> {
+        let mut rest: Vec<u32> = run.iter().map(|&(_, k)| k).collect();
+        let mut moves = Vec::new();
+        while let Some(&first) = rest.first() {
+            rest.retain(|&k| {
+                let same = self.same(first as usize, k as usize);
+                if same && k != first {
+                    moves.push((k, first));
+                }
+                !same
+            });
+        }
+        moves
+    }
+
+    /// Whether records `a` and `b` are identical but for their paragraphs: the same length,
+    /// total weight, terms, frequencies and name flags.
+    fn same(&self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (self.get(a).0, self.get(b).0);
+        ra[0] >> 32 == rb[0] >> 32 && ra[1..] == rb[1..]
+    }
+
     /// Asks the CPU to start loading where record `k` starts: a later [`Records::prefetch`] of
     /// `k` then need not wait for it (the offsets are 8 bytes a sentence, tens of megabytes).
     fn prefetch_start(&self, k: usize) {
@@ -1259,6 +1335,7 @@ impl Detector {
                 term_off.push(last + features.terms(u as usize).len());
             }
             let df = document_frequencies(&unit_ok, &term_off, |u| features.terms(u));
+
             let nu = unit_ok.len();
             let mut idf = Idf::new(nu);
             idf.remember(&df);
@@ -1282,6 +1359,16 @@ impl Detector {
             });
             drop(df);
             features.blocks = Vec::new();
+
+            // Identical sentences (a paragraph that is trimmed, re-led or retouched keeps its
+            // other sentences whole) are signed and verified once, as a group.
+            let same = lsh::UnitGroups::from_representatives(&records.representatives());
+
+            let signed: Vec<u32> = signed
+                .into_iter()
+                .filter(|&k| same.representative(same.group_of(k)) == k)
+                .map(|k| same.group_of(k))
+                .collect();
             // Weighted MinHash (an exponential race, see `MinHasher::sign_weighted`): the
             // signatures estimate the IDF-weighted Jaccard rather than the plain one. Sentences
             // that share only frequent words then rarely become candidates, while
@@ -1295,11 +1382,11 @@ impl Detector {
             let band_hasher = lsh::BandHasher::new(banding.0, banding.1, p.seed ^ 1);
             let ((), skeys) = rayon::join(release_free_memory, || {
                 lsh::BandKeys::compute(
-                    records.len(),
+                    same.len(),
                     banding.0,
                     || (Vec::new(), vec![0u32; shasher.len()]),
-                    |(items, sig): &mut (Vec<(u64, f32)>, Vec<u32>), k, out| {
-                        let r = records.get(k);
+                    |(items, sig): &mut (Vec<(u64, f32)>, Vec<u32>), g, out| {
+                        let r = records.get(same.representative(g as u32) as usize);
                         items.clear();
                         items.extend(
                             (0..verify::Sentence::len(&r))
@@ -1316,59 +1403,106 @@ impl Detector {
                     },
                 )
             });
-            let scands = skeys.candidate_pairs(&signed, p.max_sentence_bucket);
-            stats.candidates += scands.len();
-            // Candidates are sorted by their first side, so the second side's record is the
-            // one read from anywhere: it is prefetched a few candidates ahead, and where it
-            // starts twice as far ahead (the prefetch reads it).
+            let found = skeys.candidate_groups(&signed, &same, p.max_sentence_bucket);
+
+            stats.candidates += found.count(&same);
+
+            let (same, records) = (&same, &records);
+            let para = move |k: u32| records.get(k as usize).para();
+            // The score of sentences `x` and `y` when it reaches the threshold.
+            let score_of = move |x: u32, y: u32| {
+                let (rx, ry) = (records.get(x as usize), records.get(y as usize));
+                let (score, shared) =
+                    verify::overlap_at_least(&rx, &ry, p.name_weight, p.min_shared_words)?;
+                (score >= st && shared >= p.min_shared_words).then_some(score)
+            };
+            // The pair of paragraphs that sentences `x` and `y` (which scored `score`) join.
+            let (unit_ok, spans) = (&unit_ok, &features.unit_span);
+            let pair_of = move |x: u32, y: u32, score: f64| {
+                let (pa, pb) = (para(x), para(y));
+                if pa == pb {
+                    return None;
+                }
+                let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
+                let (sa, sb) = (spans[ux], spans[uy]);
+                let ((a, sa), (b, sb)) = if pa < pb {
+                    ((pa, sa), (pb, sb))
+                } else {
+                    ((pb, sb), (pa, sa))
+                };
+                Some(Pair {
+                    a,
+                    b,
+                    similarity: score,
+                    measure: Measure::Sentence,
+                    // Filled in once per paragraph pair, below.
+                    jaccard: f64::NAN,
+                    sentence: Some(score),
+                    spans: (sa, sb),
+                })
+            };
+            // Every pair of members of two groups whose representatives match (most are alone).
+            let across = move |x: u32, y: u32, score: f64| {
+                let alone = same.is_alone(x) && same.is_alone(y);
+                let single = if alone { pair_of(x, y, score) } else { None };
+                let (cx, cy): (&[u32], &[u32]) = if alone {
+                    (&[], &[])
+                } else {
+                    (same.copies(x), same.copies(y))
+                };
+                let copies = cx
+                    .iter()
+                    .flat_map(move |&a| cy.iter().map(move |&b| (a, b)));
+                single
+                    .into_iter()
+                    .chain(copies.filter_map(move |(a, b)| pair_of(a, b, score)))
+            };
+            // Pairs of representatives are sorted by their first side, so the second side's
+            // record is the one read from anywhere: it is prefetched a few pairs ahead, and
+            // where it starts twice as far ahead (the prefetch reads it).
             const AHEAD: usize = 8;
             // Straight into the paragraph level's pairs: collected apart and appended, the
             // sentence pairs were copied twice.
-            rep_pairs.par_extend(
-                scands
-                    .par_chunks(1024)
-                    .flat_map_iter(|chunk| {
-                        chunk.iter().enumerate().map(move |(i, &c)| (chunk, i, c))
-                    })
-                    .filter_map(|(chunk, i, (x, y))| {
+            rep_pairs.par_extend(found.pairs.par_chunks(1024).flat_map_iter(|chunk| {
+                chunk
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, &(x, y))| {
                         if let Some(&(_, far)) = chunk.get(i + 2 * AHEAD) {
                             records.prefetch_start(far as usize);
                         }
                         if let Some(&(_, ahead)) = chunk.get(i + AHEAD) {
                             records.prefetch(ahead as usize);
                         }
-                        let (rx, ry) = (records.get(x as usize), records.get(y as usize));
-                        let (pa, pb) = (rx.para(), ry.para());
-                        if pa == pb {
+                        let alone = same.is_alone(x) && same.is_alone(y);
+                        if alone && para(x) == para(y) {
                             return None;
                         }
-                        let (score, shared) =
-                            verify::overlap_at_least(&rx, &ry, p.name_weight, p.min_shared_words)?;
-                        let (ux, uy) = (unit_ok[x as usize] as usize, unit_ok[y as usize] as usize);
-                        if score < st || shared < p.min_shared_words {
-                            return None;
-                        }
-                        let (sa, sb) = (features.unit_span[ux], features.unit_span[uy]);
-                        let ((a, sa), (b, sb)) = if pa < pb {
-                            ((pa, sa), (pb, sb))
-                        } else {
-                            ((pb, sb), (pa, sa))
-                        };
-                        Some(Pair {
-                            a,
-                            b,
-                            similarity: score,
-                            measure: Measure::Sentence,
-                            // Filled in once per paragraph pair, below.
-                            jaccard: f64::NAN,
-                            sentence: Some(score),
-                            spans: (sa, sb),
-                        })
-                    }),
-            );
+                        Some((x, y, score_of(x, y)?))
+                    })
+                    .flat_map(move |(x, y, score)| across(x, y, score))
+            }));
+            // Pairs inside a group, and member pairs of chained buckets.
+            rep_pairs.par_extend(found.whole.par_iter().flat_map_iter(|&r| {
+                let members = same.copies(r);
+                score_of(r, r).into_iter().flat_map(move |score| {
+                    members.iter().enumerate().flat_map(move |(i, &x)| {
+                        members[i + 1..]
+                            .iter()
+                            .filter_map(move |&y| pair_of(x, y, score))
+                    })
+                })
+            }));
+            rep_pairs.par_extend(found.chained.par_iter().filter_map(|&(x, y)| {
+                if para(x) == para(y) {
+                    return None;
+                }
+                pair_of(x, y, score_of(x, y)?)
+            }));
         }
 
         let merged = merge_evidence(rep_pairs);
+
         self.finish(corpus, rep, groups, merged, stats)
     }
 
@@ -2012,6 +2146,58 @@ mod tests {
         assert_eq!(document_frequencies(&units, &offsets, terms), want);
         assert_eq!(count_frequencies::<u32>(&units, &offsets, &terms), want);
         assert_eq!(count_frequencies::<usize>(&units, &offsets, &terms), want);
+    }
+
+    /// Identical sentences in different paragraphs are signed and verified once as a group;
+    /// the pairs and counters are those of the disk-backed detector, which takes every
+    /// sentence on its own: with groups larger than the sentence bucket cap (chained), groups
+    /// that share buckets with a near copy, groups within one paragraph, and caps from 2 up.
+    #[test]
+    fn identical_sentences_give_the_pairs_of_sentences_taken_one_by_one() {
+        let s = "The regional water authority confirmed on Thursday that the reservoir \
+                 pipeline burst near Halden.";
+        let near = "The regional water authority confirmed on Friday that the reservoir \
+                    pipeline burst near Halden.";
+        let t = "Investigators from the transport safety board examined the twisted carriages \
+                 overnight in heavy rain.";
+        let filler = |i: usize| {
+            let w: Vec<String> = (0..10).map(|j| format!("w{i}x{j}")).collect();
+            // A sentence of its own: capitalized, after a full stop.
+            format!("Notes {}.", w.join(" "))
+        };
+        let mut text = String::new();
+        // At most 64 copies of a term, the fewest that are always signed.
+        for i in 0..50 {
+            text.push_str(&format!("{s} {}\n", filler(i)));
+        }
+        for i in 80..90 {
+            text.push_str(&format!("{near} {}\n", filler(i)));
+        }
+        for i in 90..110 {
+            text.push_str(&format!("{} {t}\n", filler(i)));
+        }
+        text.push_str(&format!("{t} {} {t}\n", filler(110)));
+        for cap in [2, 8, 64, 500] {
+            let params = Params {
+                max_sentence_bucket: cap,
+                ..Params::default()
+            };
+            let corpus = Corpus::from_texts(&[("feed", text.as_str())], &params);
+            let detector = Detector::new(params).unwrap();
+            let full = detector.detect(&corpus);
+            let spilled = detector.detect_spilled(&corpus, None).unwrap();
+            let by_sentence = full
+                .pairs
+                .iter()
+                .filter(|q| q.measure == Measure::Sentence)
+                .count();
+            // Chained or not, the copies of each sentence and the near copies end up connected.
+            assert!(by_sentence >= 49 + 9 + 20, "cap {cap}: {by_sentence}");
+            assert_eq!(full.clusters.len(), 2, "cap {cap}");
+            assert_eq!(spilled.stats, full.stats, "cap {cap}");
+            assert_eq!(spilled.pairs, full.pairs, "cap {cap}");
+            assert_eq!(spilled.clusters, full.clusters, "cap {cap}");
+        }
     }
 
     /// Byte-for-byte copies point at their first copy, across sources; paragraphs that only
