@@ -123,35 +123,35 @@ pub struct Detection {
 /// The clusters of `pairs` (sorted by `(a, b)`) over `n` paragraphs: connected groups, ordered
 /// by first member, each listing the indexes of the pairs that join it.
 pub fn clusters_of(pairs: &[Pair], n: usize) -> Vec<Cluster> {
-    let edges: Vec<(u32, u32)> = pairs.iter().map(|q| (q.a, q.b)).collect();
-    let groups = cluster::clusters(n, &edges);
-    drop(edges);
+    let edges: Vec<(u32, u32)> = pairs.par_iter().map(|q| (q.a, q.b)).collect();
     // Cluster ids fit in u32 as paragraph indexes do (a cluster has two members or more).
-    let mut cluster_of = vec![u32::MAX; n];
-    for (id, g) in groups.iter().enumerate() {
-        for &m in g {
-            cluster_of[m as usize] = id as u32;
-        }
-    }
-    // Each cluster's pair list is allocated at its final size.
-    let mut counts = vec![0usize; groups.len()];
+    let (cluster_of, groups) = cluster::components(n, &edges);
+    drop(edges);
+    // Each cluster's pair indexes, in order, in one flat list, then copied into their vectors
+    // in parallel.
+    let mut starts = vec![0usize; groups.len() + 1];
     for q in pairs {
-        counts[cluster_of[q.a as usize] as usize] += 1;
+        starts[cluster_of[q.a as usize] as usize + 1] += 1;
     }
-    let mut clusters: Vec<Cluster> = groups
-        .into_iter()
-        .zip(counts)
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut flat = vec![0usize; pairs.len()];
+    for (k, q) in pairs.iter().enumerate() {
+        let c = cluster_of[q.a as usize] as usize;
+        flat[next[c]] = k;
+        next[c] += 1;
+    }
+    groups
+        .into_par_iter()
         .enumerate()
-        .map(|(id, (members, count))| Cluster {
+        .map(|(id, members)| Cluster {
             id,
             members,
-            pairs: Vec::with_capacity(count),
+            pairs: flat[starts[id]..starts[id + 1]].to_vec(),
         })
-        .collect();
-    for (k, q) in pairs.iter().enumerate() {
-        clusters[cluster_of[q.a as usize] as usize].pairs.push(k);
-    }
-    clusters
+        .collect()
 }
 
 /// Finds near-duplicate paragraphs in a corpus.
