@@ -1335,7 +1335,6 @@ impl Detector {
                 term_off.push(last + features.terms(u as usize).len());
             }
             let df = document_frequencies(&unit_ok, &term_off, |u| features.terms(u));
-
             let nu = unit_ok.len();
             let mut idf = Idf::new(nu);
             idf.remember(&df);
@@ -1359,11 +1358,9 @@ impl Detector {
             });
             drop(df);
             features.blocks = Vec::new();
-
             // Identical sentences (a paragraph that is trimmed, re-led or retouched keeps its
             // other sentences whole) are signed and verified once, as a group.
             let same = lsh::UnitGroups::from_representatives(&records.representatives());
-
             let signed: Vec<u32> = signed
                 .into_iter()
                 .filter(|&k| same.representative(same.group_of(k)) == k)
@@ -1404,9 +1401,7 @@ impl Detector {
                 )
             });
             let found = skeys.candidate_groups(&signed, &same, p.max_sentence_bucket);
-
             stats.candidates += found.count(&same);
-
             let (same, records) = (&same, &records);
             let para = move |k: u32| records.get(k as usize).para();
             // The score of sentences `x` and `y` when it reaches the threshold.
@@ -1502,7 +1497,6 @@ impl Detector {
         }
 
         let merged = merge_evidence(rep_pairs);
-
         self.finish(corpus, rep, groups, merged, stats)
     }
 
@@ -2166,7 +2160,8 @@ mod tests {
             format!("Notes {}.", w.join(" "))
         };
         let mut text = String::new();
-        // At most 64 copies of a term, the fewest that are always signed.
+        // Terms held by at most 64 sentences are always signed (`Idf::common`): 50 copies and
+        // 10 near copies keep this sentence's terms under that.
         for i in 0..50 {
             text.push_str(&format!("{s} {}\n", filler(i)));
         }

@@ -692,8 +692,8 @@ struct GroupWorker {
     members: Vec<u32>,
 }
 
-/// A set of units, one bit each: 290 KB for 2.3 million sentences, which stays in cache where
-/// a byte each (2.3 MB) did not.
+/// A set of units, one bit each (290 KB for 2.3 million sentences, small enough to stay in
+/// cache): [`UnitGroups::is_alone`] is asked of both sides of every candidate.
 #[derive(Clone, Debug, Default)]
 struct Bits(Vec<u64>);
 
