@@ -823,17 +823,18 @@ impl Records {
             .with_min_len(4096)
             .map(|k| {
                 let r = &self.data[self.off[k as usize]..self.off[k as usize + 1]];
-                // Length, total weight, first terms, last frequencies.
+                // Length, total weight, first terms, last frequencies, hashed from the stack.
                 let words = [
                     r[0] >> 32,
                     r[1],
                     r.get(2).copied().unwrap_or(0),
                     r[r.len() - 1],
                 ];
-                (
-                    xxh3_64_with_seed(&words.map(u64::to_le_bytes).concat(), 0x1d),
-                    k,
-                )
+                let mut bytes = [0u8; 32];
+                for (to, w) in bytes.chunks_exact_mut(8).zip(words) {
+                    to.copy_from_slice(&w.to_le_bytes());
+                }
+                (xxh3_64_with_seed(&bytes, 0x1d), k)
             })
             .collect();
         by_body.par_sort_unstable();
