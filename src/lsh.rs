@@ -336,12 +336,7 @@ impl BandKeys {
     /// goes down while that of the pairs goes up (at 500 MB the sentence keys are 0.47 GB).
     pub fn candidate_pairs(self, units: &[u32], max_bucket: usize) -> Vec<(u32, u32)> {
         let lists = self.by_band(units, None, PairList::default, |list, entries| {
-            let mut i = 0;
-            while i < entries.len() {
-                let run = bucket_at(entries, i);
-                push_bucket_pairs(run, max_bucket, &mut list.pairs);
-                i += run.len();
-            }
+            bucket_pairs(entries, max_bucket, &mut list.pairs);
             list.compact_if_grown();
         });
         merge_lists(
@@ -394,10 +389,7 @@ impl BandKeys {
                 members: Vec::new(),
             },
             |w, entries| {
-                let mut i = 0;
-                while i < entries.len() {
-                    let run = bucket_at(entries, i);
-                    i += run.len();
+                for run in buckets(entries) {
                     if run.len() == 1 {
                         continue;
                     }
@@ -479,9 +471,10 @@ impl BandKeys {
     }
 
     /// Runs `band(state, entries)` for every band, with the band's entries ([`entry`]) of
-    /// `units` sorted, each entry holding `label[unit]` (the unit itself without `label`): bands run in parallel, one group of bands per thread, each with its own
-    /// state (made by `init`), which is returned. Each band's keys are freed as soon as its
-    /// entries are made, and each worker reuses its buffers from band to band.
+    /// `units` sorted, each entry holding `label[unit]` (the unit itself without `label`).
+    /// Bands run in parallel, one group of bands per thread, each with its own state (made by
+    /// `init`), which is returned. Each band's keys are freed as soon as its entries are made,
+    /// and each worker reuses its buffers from band to band.
     fn by_band<S, I, F>(self, units: &[u32], label: Option<&[u32]>, init: I, band: F) -> Vec<S>
     where
         S: Send,
@@ -789,23 +782,14 @@ pub(crate) fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
 /// assert_eq!(out, vec![(0, 2), (3, 4), (4, 5)]);
 /// ```
 pub fn bucket_pairs(entries: &[u64], max_bucket: usize, out: &mut Vec<(u32, u32)>) {
-    let mut i = 0;
-    while i < entries.len() {
-        let run = bucket_at(entries, i);
+    for run in buckets(entries) {
         push_bucket_pairs(run, max_bucket, out);
-        i += run.len();
     }
 }
 
-/// The bucket (run of entries with the key of entry `i`) that starts at `i` of sorted
-/// `entries`.
-fn bucket_at(entries: &[u64], i: usize) -> &[u64] {
-    let key = entries[i] >> 32;
-    let len = entries[i..]
-        .iter()
-        .position(|&e| e >> 32 != key)
-        .unwrap_or(entries.len() - i);
-    &entries[i..i + len]
+/// The buckets of sorted `entries`: runs of one key.
+fn buckets(entries: &[u64]) -> impl Iterator<Item = &[u64]> {
+    entries.chunk_by(|a, b| a >> 32 == b >> 32)
 }
 
 /// Appends the pairs of one bucket to `out`: all of them, or each member with the next when it
