@@ -453,16 +453,18 @@ impl BandKeys {
         chain_lists.push(alone_chained);
         let pairs = merge_lists(pair_lists);
         // Chained pairs that a whole group or a pair of groups already stands for are dropped.
-        let mut chained = merge_lists(chain_lists);
         let rep_of = |x: u32| groups.representative(groups.group_of(x));
-        chained.retain(|&(x, y)| {
-            let (rx, ry) = (rep_of(x), rep_of(y));
-            if rx == ry {
-                whole.binary_search(&rx).is_err()
-            } else {
-                pairs.binary_search(&(rx.min(ry), rx.max(ry))).is_err()
-            }
-        });
+        let chained: Vec<(u32, u32)> = merge_lists(chain_lists)
+            .into_par_iter()
+            .filter(|&(x, y)| {
+                let (rx, ry) = (rep_of(x), rep_of(y));
+                if rx == ry {
+                    whole.binary_search(&rx).is_err()
+                } else {
+                    pairs.binary_search(&(rx.min(ry), rx.max(ry))).is_err()
+                }
+            })
+            .collect();
         GroupCandidates {
             pairs,
             whole,
@@ -472,6 +474,12 @@ impl BandKeys {
 
     /// Runs `band(state, entries)` for every band, with the band's entries ([`entry`]) of
     /// `units` sorted, each entry holding `label[unit]` (the unit itself without `label`).
+    /// Entries whose key no other unit of the band holds may be left out: a bucket of one
+    /// makes no pair. A worker checks its first band's keys with [`Seen`] before sorting
+    /// them, and goes on doing so while that leaves out more than half of each band's
+    /// entries. At 500 MB of generated news the check keeps 24 % of the paragraph level's
+    /// entries, and `--preset near` took 2.83-2.88 s rather than 2.92-2.99 s; at the
+    /// sentence level it keeps 53 %, where checking every band cost what it saved.
     /// Bands run in parallel, one group of bands per thread, each with its own state (made by
     /// `init`), which is returned. Each band's keys are freed as soon as its entries are made,
     /// and each worker reuses its buffers from band to band.
@@ -492,12 +500,27 @@ impl BandKeys {
             .map(|columns| {
                 let mut state = init();
                 let (mut entries, mut scratch) = (Vec::new(), Vec::new());
+                let mut seen = Seen::new(units.len());
+                let mut filter = true;
                 for column in columns {
+                    let unit_entry =
+                        |u: u32| entry(column[u as usize], label.map_or(u, |l| l[u as usize]));
                     entries.clear();
-                    entries.extend(units.iter().map(|&u| {
-                        let id = label.map_or(u, |l| l[u as usize]);
-                        entry(column[u as usize], id)
-                    }));
+                    if filter {
+                        seen.clear();
+                        for &u in units {
+                            seen.mark(column[u as usize]);
+                        }
+                        entries.extend(
+                            units
+                                .iter()
+                                .filter(|&&u| seen.twice(column[u as usize]))
+                                .map(|&u| unit_entry(u)),
+                        );
+                        filter = entries.len() * 2 < units.len();
+                    } else {
+                        entries.extend(units.iter().map(|&u| unit_entry(u)));
+                    }
                     drop(column);
                     sort_entries(&mut entries, &mut scratch);
                     band(&mut state, &entries);
@@ -505,6 +528,46 @@ impl BandKeys {
                 state
             })
             .collect()
+    }
+}
+
+/// Which keys of a band may be in a bucket with another unit: two bits a slot (seen, seen
+/// again), the slot picked by the key's top bits. A key seen once is alone in its bucket and
+/// needs no sorting; one that shares its slot with another key is kept as if seen twice.
+struct Seen {
+    bits: u32,
+    slots: Vec<u64>,
+}
+
+impl Seen {
+    /// For `n` keys: four slots a key or more, so that at most a quarter of the keys seen
+    /// once share a slot, up to 2^26 slots (16 MiB).
+    fn new(n: usize) -> Seen {
+        let bits = (usize::BITS - (4 * n.max(1) - 1).leading_zeros()).clamp(6, 26);
+        Seen {
+            bits,
+            slots: vec![0; (1usize << bits) / 32],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.fill(0);
+    }
+
+    fn place(&self, key: u32) -> (usize, u32) {
+        let slot = (u64::from(key) >> (32 - self.bits)) as usize;
+        (slot / 32, 2 * (slot % 32) as u32)
+    }
+
+    fn mark(&mut self, key: u32) {
+        let (w, s) = self.place(key);
+        let word = &mut self.slots[w];
+        *word |= (*word & 1 << s) << 1 | 1 << s;
+    }
+
+    fn twice(&self, key: u32) -> bool {
+        let (w, s) = self.place(key);
+        self.slots[w] >> (s + 1) & 1 == 1
     }
 }
 
@@ -990,6 +1053,73 @@ mod tests {
             proptest::prop_assert_eq!(found.member_pairs(&groups), want.clone());
             proptest::prop_assert_eq!(found.count(&groups), want.len());
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Candidate pairs are the pairs of listed units that share the key of a band, each
+        /// bucket of more than `max_bucket` units chained, whatever the share of keys alone in
+        /// their bucket: from all of them (the bands leave those out before sorting, `Seen`)
+        /// to none (every band sorts all its entries).
+        #[test]
+        fn candidate_pairs_are_the_units_sharing_a_key(
+            seed in any::<u64>(),
+            n in 1usize..3000,
+            choices in 1u64..20_000,
+            bands in 1usize..4,
+            max_bucket in 1usize..6,
+            listed in proptest::collection::vec(proptest::bool::weighted(0.9), 3000),
+        ) {
+            // Keys spread over the top bits, as hashes are: an odd multiplier is one to one.
+            let key = |u: usize, band: usize| {
+                let pick = fmix64(seed ^ (u * 4 + band) as u64) % choices;
+                (pick as u32).wrapping_mul(0x9E37_79B9)
+            };
+            let keys = BandKeys::compute(n, bands, || (), |_, u, out| {
+                for (band, k) in out.iter_mut().enumerate() {
+                    *k = key(u, band);
+                }
+            });
+            let units: Vec<u32> = (0..n as u32).filter(|&u| listed[u as usize]).collect();
+            let mut want = std::collections::BTreeSet::new();
+            for band in 0..bands {
+                let mut buckets: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+                for &u in &units {
+                    buckets.entry(key(u as usize, band)).or_default().push(u);
+                }
+                for bucket in buckets.values() {
+                    if bucket.len() > max_bucket {
+                        want.extend(bucket.windows(2).map(|w| (w[0], w[1])));
+                        continue;
+                    }
+                    for (i, &a) in bucket.iter().enumerate() {
+                        want.extend(bucket[i + 1..].iter().map(|&b| (a, b)));
+                    }
+                }
+            }
+            let want: Vec<(u32, u32)> = want.into_iter().collect();
+            prop_assert_eq!(keys.candidate_pairs(&units, max_bucket), want);
+        }
+    }
+
+    /// A key seen twice is always found seen twice, one seen once mostly not.
+    #[test]
+    fn seen_keys_keep_every_repeated_key() {
+        let keys: Vec<u32> = (0..100_000u32)
+            .map(|i| i.wrapping_mul(0x9E37_79B9))
+            .collect();
+        let mut seen = Seen::new(keys.len() + 1000);
+        for &k in &keys {
+            seen.mark(k);
+        }
+        for &k in &keys[..1000] {
+            seen.mark(k);
+        }
+        assert!(keys[..1000].iter().all(|&k| seen.twice(k)));
+        let once = keys[1000..].iter().filter(|&&k| seen.twice(k)).count();
+        assert!(once < keys.len() / 3, "{once} keys seen once kept");
+        seen.clear();
+        assert!(!keys.iter().any(|&k| seen.twice(k)));
     }
 
     /// Groups list their members in order, numbered by their first member, whatever the
