@@ -42,6 +42,7 @@ use crate::normalize::Words;
 use crate::params::{Params, StemMode};
 use crate::segment::{self, Span};
 use crate::shingle::{Language, Shingler, TermCache, TermHasher};
+use crate::timing::{Clock, StageTime};
 use crate::verify;
 
 /// Which comparison decided a pair.
@@ -118,6 +119,9 @@ pub struct Detection {
     pub clusters: Vec<Cluster>,
     /// Counters.
     pub stats: Stats,
+    /// Each stage's wall and CPU time, in order ([`crate::timing`]; `syndup scan --timings`
+    /// prints them).
+    pub stages: Vec<StageTime>,
 }
 
 /// The clusters of `pairs` (sorted by `(a, b)`) over `n` paragraphs: connected groups, ordered
@@ -1242,8 +1246,11 @@ impl Detector {
     pub fn detect(&self, corpus: &Corpus) -> Detection {
         let p = &self.params;
         let n = corpus.paragraphs.len();
+        let mut clock = Clock::start();
         let languages = self.languages(corpus);
+        clock.lap("languages");
         let mut features = self.features(corpus, &languages);
+        clock.lap("features (words, shingles, terms)");
 
         // Collapse identical paragraphs: representatives are the first of each group.
         let by_text: Vec<(u64, u32)> = (0..n as u32)
@@ -1273,6 +1280,7 @@ impl Detector {
             ..Stats::default()
         };
 
+        clock.lap("identical paragraphs");
         // Representative pairs: (a, b) → best evidence.
         let mut rep_pairs: Vec<Pair> = Vec::new();
 
@@ -1295,6 +1303,7 @@ impl Detector {
         );
         let units: Vec<u32> = (0..long_reps.len() as u32).collect();
         let cands = keys.candidate_pairs(&units, p.max_bucket);
+        clock.lap("paragraph signatures and LSH");
         stats.candidates += cands.len();
         let whole = |i: u32| whole_span(corpus, i);
         rep_pairs.par_extend(cands.par_iter().filter_map(|&(x, y)| {
@@ -1319,6 +1328,7 @@ impl Detector {
         // Their pages go back to the system before the sentence level allocates its largest
         // arrays (see `release_free_memory`).
         release_free_memory();
+        clock.lap("paragraph verification");
         // Sentence level.
         if let (Some(st), Some(banding)) = (p.sentence_threshold, p.sentence_banding()) {
             let unit_ok: Vec<u32> = (0..features.unit_para.len() as u32)
@@ -1336,6 +1346,7 @@ impl Detector {
                 term_off.push(last + features.terms(u as usize).len());
             }
             let df = document_frequencies(&unit_ok, &term_off, |u| features.terms(u));
+            clock.lap("sentence document frequencies");
             let nu = unit_ok.len();
             let mut idf = Idf::new(nu);
             idf.remember(&df);
@@ -1359,6 +1370,7 @@ impl Detector {
             });
             drop(df);
             features.blocks = Vec::new();
+            clock.lap("sentence records");
             // Identical sentences (a paragraph that is trimmed, re-led or retouched keeps its
             // other sentences whole) are signed and verified once, as a group.
             let same = lsh::UnitGroups::from_representatives(&records.representatives());
@@ -1367,6 +1379,7 @@ impl Detector {
                 .filter(|&k| same.representative(same.group_of(k)) == k)
                 .map(|k| same.group_of(k))
                 .collect();
+            clock.lap("identical sentences");
             // Weighted MinHash (an exponential race, see `MinHasher::sign_weighted`): the
             // signatures estimate the IDF-weighted Jaccard rather than the plain one. Sentences
             // that share only frequent words then rarely become candidates, while
@@ -1401,7 +1414,9 @@ impl Detector {
                     },
                 )
             });
+            clock.lap("sentence signatures");
             let found = skeys.candidate_groups(&signed, &same, p.max_sentence_bucket);
+            clock.lap("sentence LSH");
             stats.candidates += found.count(&same);
             let (same, records) = (&same, &records);
             let para = move |k: u32| records.get(k as usize).para();
@@ -1498,7 +1513,10 @@ impl Detector {
         }
 
         let merged = merge_evidence(rep_pairs);
-        self.finish(corpus, rep, groups, merged, stats)
+        if p.sentence_threshold.is_some() {
+            clock.lap("sentence verification");
+        }
+        self.finish(corpus, rep, groups, merged, stats, clock)
     }
 
     /// The end of a detection, from the verified pairs between representatives of identical
@@ -1506,7 +1524,7 @@ impl Detector {
     /// where it is still to be computed) and the groups of identical paragraphs (`groups`:
     /// each of two or more, sorted, its first member the representative `rep` gives): the
     /// shingle Jaccard of the pairs a sentence found, every pair expanded to the copies of its
-    /// two sides, and the clusters.
+    /// two sides, and the clusters; `clock` times these stages after those before.
     pub(crate) fn finish(
         &self,
         corpus: &Corpus,
@@ -1514,6 +1532,7 @@ impl Detector {
         groups: Vec<Vec<u32>>,
         mut merged: Vec<Pair>,
         mut stats: Stats,
+        mut clock: Clock,
     ) -> Detection {
         let p = &self.params;
         let n = corpus.paragraphs.len();
@@ -1545,6 +1564,9 @@ impl Detector {
                     q.jaccard = verify::jaccard(sa, sb);
                 },
             );
+        if p.sentence_threshold.is_some() {
+            clock.lap("Jaccard of the pairs sentences found");
+        }
 
         // Expand to every copy of each representative. What only the expansion needs (the
         // copies of each representative, the groups) is freed before the pairs are sorted and
@@ -1642,12 +1664,15 @@ impl Detector {
         release_free_memory();
         pairs.par_sort_unstable_by_key(|q| (q.a, q.b));
         pairs.dedup_by_key(|q| (q.a, q.b));
+        clock.lap("pairs expanded to copies");
         stats.pairs = pairs.len();
         let clusters = clusters_of(&pairs, n);
+        clock.lap("clusters");
         Detection {
             pairs,
             clusters,
             stats,
+            stages: clock.finish(),
         }
     }
 

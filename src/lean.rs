@@ -730,6 +730,7 @@ impl Detector {
     /// # Ok::<(), syndup::Error>(())
     /// ```
     pub fn detect_spilled(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Detection> {
+        let mut clock = crate::timing::Clock::start();
         let Found {
             rep,
             group_len,
@@ -738,6 +739,7 @@ impl Detector {
             identical_pairs: _,
             stats,
         } = self.find_lean(corpus, temp_dir)?;
+        clock.lap("pairs found with temporary files");
         drop(group_len);
         // The sentence level's terms, offsets and candidates are freed: their pages go back
         // before the expansion, the peak of what follows.
@@ -796,7 +798,7 @@ impl Detector {
                 }
             })
             .collect();
-        let found = self.finish(corpus, rep, groups, merged, stats);
+        let found = self.finish(corpus, rep, groups, merged, stats, clock);
         crate::detect::release_free_memory();
         Ok(found)
     }

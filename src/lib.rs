@@ -25,7 +25,8 @@
 //! sentence terms (in temporary files) and compact per-paragraph data, for `syndup dedup` and
 //! `syndup scan --memory disk` on inputs larger than memory should hold; [`eval`] scores a detection against a gold
 //! file; [`check`] turns a detection into a CI verdict (budgets, baselines, allow-lists,
-//! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF. [`Index`]
+//! `syndup.toml`) and prints it as text, JSON Lines, GitHub annotations or SARIF; [`timing`]
+//! measures each stage's wall and CPU time. [`Index`]
 //! ([`index`]) applies the paragraph level incrementally, for crawlers: a
 //! persistent, thread-safe set of seen paragraphs.
 //!
@@ -93,6 +94,7 @@ pub mod porter2;
 pub mod report;
 pub mod segment;
 pub mod shingle;
+pub mod timing;
 pub mod verify;
 
 pub use detect::{Detection, Detector, Pair};

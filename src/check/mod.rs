@@ -466,6 +466,7 @@ impl Outcome {
             pairs,
             clusters,
             stats,
+            stages: Vec::new(),
         }
     }
 }

@@ -854,3 +854,79 @@ fn classic_mac_line_ends_are_lines() {
     assert_eq!(out.count("paragraphs"), 5, "summary: {}", out.summary);
     repeated(&out, "cr.txt.gz");
 }
+
+/// `--timings` prints each stage's times to standard error, in pipeline order, from reading to
+/// the report, and leaves the report as it is; `--memory disk` has its own first stage.
+#[test]
+fn timings_go_to_stderr_and_leave_the_report_alone() {
+    let plain = run_repo(&["scan", "corpus/", "--format", "jsonl"]);
+    plain.assert_code(0);
+    assert!(!plain.stderr.contains("timings"), "{}", plain.describe());
+    for memory in ["ram", "disk"] {
+        let timed = run_repo(&[
+            "scan",
+            "corpus/",
+            "--format",
+            "jsonl",
+            "--timings",
+            "--memory",
+            memory,
+        ]);
+        timed.assert_code(0);
+        assert_same_output(
+            "scan --timings",
+            "plain",
+            &blank_seconds(plain.stdout_str()),
+            "timed",
+            &blank_seconds(timed.stdout_str()),
+        );
+        let lines: Vec<&str> = timed.stderr.lines().collect();
+        let header = lines
+            .iter()
+            .position(|l| l.starts_with("syndup: timings ("))
+            .unwrap_or_else(|| panic!("no timings: {}", timed.describe()));
+        // Stage rows: a name, then wall seconds, CPU seconds and their ratio.
+        let rows: Vec<(String, [f64; 3])> = lines[header + 2..]
+            .iter()
+            .map(|l| {
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                let (name, nums) = fields.split_at(fields.len() - 3);
+                let nums: Vec<f64> = nums.iter().map(|x| x.parse().expect("a number")).collect();
+                assert!(nums.iter().all(|&x| x >= 0.0), "{l}");
+                (name.join(" "), [nums[0], nums[1], nums[2]])
+            })
+            .collect();
+        let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        let count = format!("syndup: timings ({} stages)", names.len() - 1);
+        assert_eq!(lines[header], count);
+        assert_eq!(names.first(), Some(&"read input"));
+        assert_eq!(&names[names.len() - 3..], ["clusters", "report", "total"]);
+        let expected: &[&str] = if memory == "ram" {
+            &[
+                "features (words, shingles, terms)",
+                "paragraph signatures and LSH",
+                "sentence document frequencies",
+                "sentence signatures",
+                "sentence LSH",
+                "sentence verification",
+                "pairs expanded to copies",
+            ]
+        } else {
+            &[
+                "pairs found with temporary files",
+                "pairs expanded to copies",
+            ]
+        };
+        let mut at = names.iter();
+        for want in expected {
+            assert!(
+                at.any(|n| n == want),
+                "{want} missing or out of order: {names:?}"
+            );
+        }
+        // The stages take no more than the whole run.
+        let total = rows.last().map(|r| r.1[0]).unwrap_or(0.0);
+        let sum: f64 = rows[..rows.len() - 1].iter().map(|r| r.1[0]).sum();
+        assert!(sum <= total + 0.01, "{sum} > {total}: {}", timed.stderr);
+    }
+}

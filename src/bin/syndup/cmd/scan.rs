@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use syndup::report::{Format, Report};
+use syndup::timing::{Clock, StageTime};
 use syndup::Detector;
 
 use crate::cli::{InputArgs, MemoryArgs, ParamArgs, RunArgs};
@@ -34,11 +35,16 @@ pub struct ScanArgs {
     pub format: FormatArg,
     #[command(flatten)]
     pub memory: MemoryArgs,
+    /// After the report, print each stage's wall and CPU time to standard error (the report
+    /// is unchanged).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Runs the scan and writes the report to standard output.
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
+    let mut reading = Clock::start();
     let params = args.params.to_params(&args.input);
     let detector = Detector::new(params.clone())?;
     let pool = args.run.pool()?;
@@ -49,12 +55,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         options.spill_dir = Some(args.memory.temp_dir());
     }
     let corpus = crate::progress::read_corpus_with(&pool, &args.input, &options, &params);
+    reading.lap("read input");
     let bar = crate::progress::Bar::spinner("detecting");
     let found = pool.install(|| {
         args.memory
             .detect(&detector, &corpus, options.spill_dir.is_some())
     })?;
     bar.finish();
+    let mut reporting = Clock::start();
     for s in &corpus.skipped {
         eprintln!(
             "syndup: {}:{} (byte {}): {}",
@@ -76,10 +84,46 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             out.flush()
         })
         .context("writing the report");
+    if args.timings {
+        reporting.lap("report");
+        let stages: Vec<StageTime> = (reading.finish().into_iter())
+            .chain(found.stages.iter().cloned())
+            .chain(reporting.finish())
+            .collect();
+        print_timings(&stages, started.elapsed().as_secs_f64());
+    }
     let code = if corpus.skipped.is_empty() {
         Exit::Clean
     } else {
         Exit::Error
     };
     crate::exit::after_report(written, code)
+}
+
+/// Prints `stages` to standard error, one a line (wall seconds, CPU seconds, their ratio),
+/// then the whole run's wall time (`total`) and the process's CPU time, which also count what
+/// falls between stages (starting, parsing the flags).
+fn print_timings(stages: &[StageTime], total: f64) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "syndup: timings ({} stages)", stages.len());
+    let _ = writeln!(
+        err,
+        "  {:<40} {:>8} {:>8} {:>8}",
+        "stage", "wall s", "cpu s", "cpu/wall"
+    );
+    for s in stages {
+        let ratio = if s.wall > 0.0 { s.cpu / s.wall } else { 0.0 };
+        let _ = writeln!(
+            err,
+            "  {:<40} {:>8.3} {:>8.3} {:>8.2}",
+            s.stage, s.wall, s.cpu, ratio
+        );
+    }
+    let cpu = syndup::timing::process_cpu_seconds();
+    let ratio = if total > 0.0 { cpu / total } else { 0.0 };
+    let _ = writeln!(
+        err,
+        "  {:<40} {:>8.3} {:>8.3} {:>8.2}",
+        "total", total, cpu, ratio
+    );
 }

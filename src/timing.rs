@@ -1,0 +1,121 @@
+//! Stage timings: where a run's time goes, for `syndup scan --timings` and for profiling.
+//!
+//! Takes nothing but the clock; gives, for each stage of a detection in the order it ran, the
+//! wall time it took and the CPU time the whole process spent meanwhile (every thread, user and
+//! system): their ratio is how parallel the stage was, at most the number of threads.
+//! [`crate::Detector::detect`] and [`crate::Detector::detect_spilled`] keep them in
+//! [`crate::Detection::stages`]. They measure and never decide: a detection's pairs, clusters
+//! and counters do not depend on them, and no report written to standard output holds them.
+//!
+//! ```
+//! use syndup::timing::Clock;
+//! let mut clock = Clock::start();
+//! let words: usize = (0..100_000).map(|i: u64| (i * i % 7) as usize).sum();
+//! clock.lap("count");
+//! let stages = clock.finish();
+//! assert_eq!(stages.len(), 1);
+//! assert_eq!(stages[0].stage, "count");
+//! assert!(stages[0].wall >= 0.0 && stages[0].cpu >= 0.0 && words > 0);
+//! ```
+
+use std::time::Instant;
+
+/// One stage's times, in seconds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StageTime {
+    /// What the stage does, in a few words.
+    pub stage: &'static str,
+    /// Wall time from the end of the stage before (or the clock's start) to this one's end.
+    pub wall: f64,
+    /// CPU time of the whole process over the same interval (all threads, user and system).
+    pub cpu: f64,
+}
+
+/// Measures consecutive stages: each [`Clock::lap`] ends one.
+#[derive(Debug)]
+pub struct Clock {
+    last_wall: Instant,
+    last_cpu: f64,
+    stages: Vec<StageTime>,
+}
+
+impl Clock {
+    /// A clock whose first stage starts now.
+    pub fn start() -> Clock {
+        Clock {
+            last_wall: Instant::now(),
+            last_cpu: process_cpu_seconds(),
+            stages: Vec::new(),
+        }
+    }
+
+    /// Ends the current stage, named `stage`; the next one starts.
+    pub fn lap(&mut self, stage: &'static str) {
+        let (wall, cpu) = (Instant::now(), process_cpu_seconds());
+        self.stages.push(StageTime {
+            stage,
+            wall: wall.duration_since(self.last_wall).as_secs_f64(),
+            cpu: (cpu - self.last_cpu).max(0.0),
+        });
+        (self.last_wall, self.last_cpu) = (wall, cpu);
+    }
+
+    /// The stages ended so far, in order.
+    pub fn finish(self) -> Vec<StageTime> {
+        self.stages
+    }
+}
+
+/// CPU time the process has used so far, in seconds (every thread, user and system): from
+/// `getrusage` on Unix, 0 elsewhere.
+pub fn process_cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a whole `rusage` into the pointer it is given, which points
+        // at one (zeroed, so initialized even if the call failed and wrote nothing).
+        let usage = unsafe {
+            libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+            usage.assume_init()
+        };
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+        seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+    #[cfg(not(unix))]
+    {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Laps follow one another: their wall times add up to the time since the start, and a
+    /// stage that keeps the CPU busy is charged CPU time.
+    #[test]
+    fn laps_cover_the_time_since_the_start() {
+        let started = Instant::now();
+        let mut clock = Clock::start();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        clock.lap("sleep");
+        let busy = Instant::now();
+        let mut x = 1u64;
+        while busy.elapsed().as_millis() < 60 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        clock.lap("spin");
+        let total = started.elapsed().as_secs_f64();
+        let stages = clock.finish();
+        let names: Vec<&str> = stages.iter().map(|s| s.stage).collect();
+        assert_eq!(names, ["sleep", "spin"]);
+        assert!(stages[0].wall >= 0.02, "{stages:?}");
+        assert!(stages[1].wall >= 0.06, "{stages:?}");
+        let sum: f64 = stages.iter().map(|s| s.wall).sum();
+        assert!(sum <= total + 1e-9, "{sum} > {total}");
+        // Spinning for 60 ms costs CPU time (other tests' threads may add theirs: the time is
+        // the process's).
+        assert!(stages[1].cpu > 0.01, "{stages:?}");
+        assert!(stages[0].cpu >= 0.0, "{stages:?}");
+    }
+}
