@@ -421,9 +421,16 @@ impl Corpus {
                 if !read.insert(PathBuf::from("-")) {
                     continue;
                 }
-                let mut buf = Vec::new();
-                match std::io::stdin().lock().read_to_end(&mut buf) {
-                    Ok(_) => corpus.add_bytes("-".to_string(), buf, options, params),
+                let mut stdin = std::io::stdin().lock();
+                let read = match options.format.resolve("-") {
+                    InputFormat::Jsonl => {
+                        let mut buf = Vec::new();
+                        stdin.read_to_end(&mut buf).map(|_| buf)
+                    }
+                    _ => read_text_stream(stdin),
+                };
+                match read {
+                    Ok(buf) => corpus.add_bytes("-".to_string(), buf, options, params),
                     Err(e) => corpus.skip_file("-", &e),
                 }
                 continue;
@@ -912,7 +919,7 @@ impl Corpus {
         self.sources.push(source);
         let source = &self.sources[id as usize];
         let (bytes, eol) = (source.bytes(), source.line_end);
-        let head = &bytes[..bytes.len().min(8192)];
+        let head = &bytes[..bytes.len().min(BINARY_HEAD)];
         if let Some(nul) = head.iter().position(|&b| b == 0) {
             let line = 1 + head[..nul].iter().filter(|&&b| b == eol).count() as u64;
             self.skipped.push(Skipped {
@@ -1142,12 +1149,19 @@ impl Corpus {
         source.records_read = state.read;
         source.records_skipped = state.skipped_records;
         source.records = first_record..self.records.len() as u32;
-        if state.read == 0 && self.skipped.len() == skipped_before {
+        // Records whose text fields hold no paragraph (all empty or blank) make an empty
+        // input too, as a plain-text file of blank lines does: nothing in it was checked. The
+        // records are still written back by `dedup`.
+        if self.skipped.len() == skipped_before && self.paragraphs.len() == first_para_of_source {
             self.skipped.push(Skipped {
                 source: source.name.clone(),
                 line: 0,
                 byte: 0,
-                reason: "empty: no record in this input".into(),
+                reason: if state.read == 0 {
+                    "empty: no record in this input".into()
+                } else {
+                    "empty: no paragraph in this input".into()
+                },
             });
         }
         self.sources.push(source);
@@ -1483,10 +1497,29 @@ fn has_walk_extension(path: &Path) -> bool {
         .is_some_and(|e| WALK_EXTENSIONS.iter().any(|w| e.eq_ignore_ascii_case(w)))
 }
 
+/// How many bytes at the start of a plain-text input are looked at for a NUL byte, which makes
+/// it a binary file, skipped whole.
+const BINARY_HEAD: usize = 8192;
+
+/// Reads a plain-text stream (standard input, a pipe, a special file) to its end, unless its
+/// first [`BINARY_HEAD`] bytes already make it a binary file: then only those are read, as
+/// only they are looked at, and a stream without end (`/dev/zero`) ends there.
+fn read_text_stream(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    (&mut reader)
+        .take(BINARY_HEAD as u64)
+        .read_to_end(&mut buf)?;
+    if Compression::detect(&buf) == Compression::None && buf.contains(&0) {
+        return Ok(buf);
+    }
+    reader.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
 /// Maps a file, falling back to reading it where mapping is impossible (empty files, pipes,
 /// special files).
 fn load(path: &Path) -> std::io::Result<Data> {
-    let mut file = File::open(path)?;
+    let file = File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_file() && meta.len() > 0 {
         // SAFETY: the map is read-only. If another process truncates the file while syndup
@@ -1496,9 +1529,7 @@ fn load(path: &Path) -> std::io::Result<Data> {
             return Ok(Data::Mapped(map));
         }
     }
-    let mut buf = Vec::new();
-    file.read_to_end(&mut buf)?;
-    Ok(Data::Owned(buf))
+    Ok(Data::Owned(read_text_stream(file)?))
 }
 
 #[cfg(test)]

@@ -127,6 +127,33 @@ fn invalid_utf8_in_a_block_reports_the_exact_byte() {
     assert!(bad > block);
 }
 
+/// JSON Lines records whose text fields hold no paragraph make an empty input, as a file of
+/// blank lines does: reported, exit 2, and `dedup` still writes every record back. Such a file
+/// passed as 0 paragraphs checked, exit 0.
+#[test]
+fn json_lines_without_a_paragraph_are_reported() {
+    let env = TestEnv::new();
+    env.write(
+        "blank.jsonl",
+        "{\"text\":\"\"}\n{\"text\":\"  \"}\n{\"id\":1,\"text\":\"\\n\\n\"}\n",
+    );
+    let (run, out) = scan_with_good(&env, &["blank.jsonl"], &[]);
+    assert_skipped(&run, &out, "blank.jsonl", 0, 0, &["empty: no paragraph"]);
+    assert_eq!(out.count("paragraphs"), GOOD_PARAGRAPHS);
+    let run = env.run(&["dedup", "blank.jsonl", "--output", "clean.jsonl"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("empty: no paragraph"),
+        "{}",
+        run.describe()
+    );
+    let written = std::fs::read(env.join("clean.jsonl")).expect("read the copy");
+    assert_eq!(
+        written,
+        std::fs::read(env.join("blank.jsonl")).expect("read the input")
+    );
+}
+
 #[test]
 fn empty_and_blank_files_are_reported() {
     let env = TestEnv::new();
@@ -383,6 +410,76 @@ fn fifo_in_a_directory_does_not_hang() {
     assert!(status.success(), "mkfifo failed");
     let status = run_or_kill(env.path(), &["scan", "d"]);
     assert!(status.code().is_some(), "syndup was killed by a signal");
+}
+
+/// Runs `syndup scan --format jsonl <input>` while writing zeros into `feed` (its standard
+/// input, or a FIFO it reads), a megabyte at a time, until syndup closes it or 1 GB is written;
+/// returns the bytes written and the run.
+#[cfg(unix)]
+fn scan_fed_zeros(env: &TestEnv, input: &str, fifo: Option<&Path>) -> (usize, Run) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::util::BIN)
+        .args(["scan", "--format", "jsonl", input])
+        .current_dir(env.path())
+        .stdin(if fifo.is_some() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn syndup");
+    let mut feed: Box<dyn Write> = match fifo {
+        // Opening a FIFO for writing waits for its reader: syndup.
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .expect("open FIFO"),
+        ),
+        None => Box::new(child.stdin.take().expect("stdin pipe")),
+    };
+    let chunk = vec![0u8; 1 << 20];
+    let mut written = 0usize;
+    while written < 1 << 30 && feed.write_all(&chunk).is_ok() {
+        written += chunk.len();
+    }
+    drop(feed);
+    let out = child.wait_with_output().expect("wait for syndup");
+    let run = Run {
+        args: vec!["scan".into(), input.into()],
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (written, run)
+}
+
+/// A plain-text stream that starts with a NUL byte is skipped as binary after its first bytes,
+/// not read to its end: `scan /dev/zero` ran until memory ran out (4.8 GB after 5 s), and
+/// `head -c 300000000 /dev/zero | syndup scan -` took 300 MB to skip it.
+#[cfg(unix)]
+#[test]
+fn binary_streams_are_skipped_without_reading_them_whole() {
+    let env = TestEnv::new();
+    let fifo = env.join("zeros.txt");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo failed");
+    for (input, fifo) in [("-", None), ("zeros.txt", Some(fifo.as_path()))] {
+        let (written, run) = scan_fed_zeros(&env, input, fifo);
+        run.assert_code(2);
+        assert_skipped(&run, &run.jsonl(), input, 1, 0, &["binary"]);
+        // What the pipe holds and the first 8 KB, not the gigabyte offered.
+        assert!(
+            written < 16 << 20,
+            "{input}: syndup took {written} bytes of zeros"
+        );
+    }
 }
 
 /// Out-of-range values of `generate --copy-share` (a percentage, NaN) and `index --capacity 0`
