@@ -395,6 +395,16 @@ fn run_or_kill(dir: &Path, args: &[&str]) -> std::process::ExitStatus {
     panic!("syndup {} did not finish: killed", args.join(" "));
 }
 
+/// Makes a FIFO (named pipe) at `path`.
+#[cfg(unix)]
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
 /// A FIFO inside a walked directory must not block the scan (walks should read regular files;
 /// a FIFO named on the command line is the user's choice and may be read).
 #[cfg(unix)]
@@ -402,12 +412,7 @@ fn run_or_kill(dir: &Path, args: &[&str]) -> std::process::ExitStatus {
 fn fifo_in_a_directory_does_not_hang() {
     let env = TestEnv::new();
     env.write("d/a.txt", format!("{}\n", STORY_COPY[0]));
-    let fifo = env.join("d/pipe.txt");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("run mkfifo");
-    assert!(status.success(), "mkfifo failed");
+    make_fifo(&env.join("d/pipe.txt"));
     let status = run_or_kill(env.path(), &["scan", "d"]);
     assert!(status.code().is_some(), "syndup was killed by a signal");
 }
@@ -465,11 +470,7 @@ fn scan_fed_zeros(env: &TestEnv, input: &str, fifo: Option<&Path>) -> (usize, Ru
 fn binary_streams_are_skipped_without_reading_them_whole() {
     let env = TestEnv::new();
     let fifo = env.join("zeros.txt");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("run mkfifo");
-    assert!(status.success(), "mkfifo failed");
+    make_fifo(&fifo);
     for (input, fifo) in [("-", None), ("zeros.txt", Some(fifo.as_path()))] {
         let (written, run) = scan_fed_zeros(&env, input, fifo);
         run.assert_code(2);
