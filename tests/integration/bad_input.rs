@@ -507,3 +507,31 @@ fn shares_and_capacities_out_of_range_are_refused() {
     }
     assert!(!env.join("gen").exists() && !env.join("i.syndup").exists());
 }
+
+/// A `--source` of `generate` that is not text (a NUL byte, invalid UTF-8) is refused, naming
+/// the file, line and byte, and nothing is written: NUL bytes went into the generated
+/// documents, which `scan` and `eval` then skipped as binary.
+#[test]
+fn generate_refuses_a_source_that_is_not_text() {
+    let env = TestEnv::new();
+    let story = "The storm closed every road into the valley on Tuesday, officials said.\n";
+    env.write("nul.txt", format!("{story}\0bad\n{story}"));
+    let mut latin1 = format!("{story}caf").into_bytes();
+    latin1.extend_from_slice(b"\xe9 noir\n");
+    env.write("latin1.txt", latin1);
+    let first = story.len();
+    for (file, what, byte) in [
+        ("nul.txt", "NUL", first),
+        ("latin1.txt", "UTF-8", first + 3),
+    ] {
+        let run = env.run(&["generate", "--source", file, "--docs", "5", "--out", "gen"]);
+        run.assert_code(2);
+        let place = format!("{file}:2 (byte {byte})");
+        assert!(
+            run.stderr.contains(&place) && run.stderr.contains(what),
+            "{file}: {}",
+            run.describe()
+        );
+        assert!(!env.join("gen").exists(), "{file}: something was written");
+    }
+}

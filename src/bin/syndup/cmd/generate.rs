@@ -56,8 +56,7 @@ pub struct GenerateArgs {
 pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
     let mut stories: Vec<Story> = Vec::new();
     for path in &args.source {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read as UTF-8 text", path.display()))?;
+        let text = read_source(path)?;
         stories.extend(match args.layout {
             StoryLayout::Lines => stories_from_lines(&text),
             StoryLayout::Blocks => stories_from_blocks(&text),
@@ -95,4 +94,25 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<Exit> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(Exit::Clean)
+}
+
+/// A `--source` file's text: an error naming the file, and the line and byte where it is not
+/// text (a NUL byte, invalid UTF-8), for what stories cannot be made of (a NUL byte went into
+/// the generated documents, which `scan` then skipped as binary).
+fn read_source(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let place = |at: usize| {
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        format!("{}:{line} (byte {at})", path.display())
+    };
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        anyhow::bail!("{}: binary file (NUL byte), not a story source", place(at));
+    }
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        anyhow::bail!(
+            "{}: invalid UTF-8, not a story source",
+            place(e.valid_up_to())
+        );
+    }
+    Ok(String::from_utf8(bytes)?)
 }
