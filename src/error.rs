@@ -170,3 +170,22 @@ pub enum Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A whole file read as UTF-8 text (a gold file, a baseline, a config file): an
+/// [`Error::Read`] naming the file when it cannot be read, and, when it is not UTF-8, the line
+/// and byte where it stops being so.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String> {
+    let read = |source: std::io::Error| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(read)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+        read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("invalid UTF-8 at line {line} (byte {at})"),
+        ))
+    })
+}

@@ -39,10 +39,7 @@ pub struct Gold {
 impl Gold {
     /// Reads and resolves a gold file against a corpus.
     pub fn load(path: &Path, corpus: &Corpus) -> Result<Gold> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read_text(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Gold::parse(&text, dir, &path.display().to_string(), corpus)
     }

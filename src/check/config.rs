@@ -236,10 +236,7 @@ impl Config {
 
     /// Reads a config file; a relative `baseline` is resolved against the file's directory.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read_text(path)?;
         let mut config = Config::parse(&text, path)?;
         if let Some(b) = &config.check.baseline {
             let dir = path.parent().unwrap_or(Path::new(""));

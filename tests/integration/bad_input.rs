@@ -535,3 +535,35 @@ fn generate_refuses_a_source_that_is_not_text() {
         assert!(!env.join("gen").exists(), "{file}: something was written");
     }
 }
+
+/// A gold file, a baseline or a config file that is not UTF-8 is an error naming the file and
+/// the line and byte where it stops being text (exit 2); it named only the file.
+#[test]
+fn side_files_that_are_not_utf8_name_the_line_and_byte() {
+    let env = TestEnv::new();
+    let good = write_good_pair(&env);
+    let bad = b"4\t6\tmust\n\xff\t7\tmust\n";
+    env.write("gold.tsv", bad);
+    env.write("baseline.json", b"{\"version\": 1,\n\"x\": \"\xff\"}\n");
+    env.write("syndup.toml", b"[check]\nmax = \"\xfe\"\n");
+    let runs = [
+        (
+            vec!["eval", "--gold", "gold.tsv"],
+            "gold.tsv: cannot read: invalid UTF-8 at line 2 (byte 9)",
+        ),
+        (
+            vec!["check", "--baseline", "baseline.json", "--no-config"],
+            "baseline.json: cannot read: invalid UTF-8 at line 2 (byte 21)",
+        ),
+        (
+            vec!["check", "--config", "syndup.toml"],
+            "syndup.toml: cannot read: invalid UTF-8 at line 2 (byte 15)",
+        ),
+    ];
+    for (mut args, want) in runs {
+        args.extend_from_slice(&good);
+        let run = env.run(&args);
+        run.assert_code(2);
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.describe());
+    }
+}
