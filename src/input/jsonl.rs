@@ -286,16 +286,18 @@ impl Fields {
     ) -> Result<Fields, String> {
         let mut paths = vec![text, id];
         paths.extend(order);
-        let found = find_fields(line, &paths).map_err(|e| {
-            // serde_json's message ends in "at line 1 column N"; the line is the record's.
+        // serde_json's messages end in "at line 1 column N": the line is the record's, and
+        // the column is said apart.
+        let message = |e: &serde_json::Error| {
             let msg = e.to_string();
-            let msg = msg
-                .rsplit_once(" at line ")
-                .map_or(msg.as_str(), |(m, _)| m);
-            match e.classify() {
-                serde_json::error::Category::Data => format!("not a JSON object record: {msg}"),
-                _ => format!("malformed JSON at column {}: {msg}", e.column()),
+            msg.rsplit_once(" at line ")
+                .map_or(msg.clone(), |(m, _)| m.to_string())
+        };
+        let found = find_fields(line, &paths).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                format!("not a JSON object record: {}", message(&e))
             }
+            _ => format!("malformed JSON at column {}: {}", e.column(), message(&e)),
         })?;
         let raw = found[0].ok_or_else(|| format!("no text field `{text}`"))?;
         if !raw.get().starts_with('"') {
@@ -304,9 +306,16 @@ impl Fields {
                 kind_of(raw)
             ));
         }
-        let decoded: String = serde_json::from_str(raw.get())
-            .map_err(|e| format!("text field `{text}` does not decode: {e}"))?;
         let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+        // A string that does not decode (a lone surrogate escape, `"\ud800"`): the column is
+        // the line's, not the string's.
+        let decoded: String = serde_json::from_str(raw.get()).map_err(|e| {
+            format!(
+                "text field `{text}` does not decode at column {}: {}",
+                start + e.column(),
+                message(&e)
+            )
+        })?;
         Ok(Fields {
             text: decoded,
             text_range: start..start + raw.get().len(),
@@ -374,6 +383,22 @@ mod tests {
         keys.sort_by(OrderKey::cmp_total);
         assert_eq!(keys[0], OrderKey::Number(-1.0));
         assert_eq!(keys[3], OrderKey::Text("2024-02".into()));
+    }
+
+    /// A text that does not decode (a lone surrogate) is refused with the column in the line
+    /// where decoding stopped, not one counted from the start of the string.
+    #[test]
+    fn undecodable_texts_name_the_column_of_the_line() {
+        let line = r#"{"id":"j","body":{"text":"lone \ud800 here"}}"#;
+        let e = parse(line).unwrap_err();
+        let column = line.find(r"\ud800").unwrap() + r"\ud800".len() + 1;
+        assert!(
+            e.starts_with(&format!(
+                "text field `body.text` does not decode at column {column}: "
+            )),
+            "{e}"
+        );
+        assert!(!e.contains("line 1"), "{e}");
     }
 
     /// An id string that does not decode (a lone surrogate) is the id as written, not lost.
