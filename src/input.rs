@@ -771,7 +771,7 @@ impl Corpus {
                 let before = self.sources.len();
                 match decompress::decoder(&bytes[..]) {
                     Ok((kind, reader)) => {
-                        self.add_jsonl(name, reader, options, params, &|_| {});
+                        self.add_jsonl(name, reader, kind, options, params, &|_| {});
                         if let Some(s) = self.sources.get_mut(before) {
                             s.compression = kind;
                         }
@@ -1021,7 +1021,7 @@ impl Corpus {
             Err(e) => return self.skip_file(&name, &e),
         };
         let id = self.sources.len();
-        self.add_jsonl(name, reader, options, params, progress);
+        self.add_jsonl(name, reader, kind, options, params, progress);
         if let Some(s) = self.sources.get_mut(id) {
             s.path = Some(path.to_path_buf());
             s.compression = kind;
@@ -1030,11 +1030,13 @@ impl Corpus {
 
     /// Reads JSON Lines records from a (decompressed) stream: each non-blank line is a record,
     /// or a [`Skipped`] entry saying why it is not. Lines are read in batches and parsed in
-    /// parallel (in the current rayon pool), then added in input order.
+    /// parallel (in the current rayon pool), then added in input order. `kind` is the
+    /// stream's compression, which a stream that breaks off names.
     fn add_jsonl(
         &mut self,
         name: String,
         mut reader: impl BufRead,
+        kind: Compression,
         options: &InputOptions,
         params: &Params,
         _progress: Progress<'_>,
@@ -1120,9 +1122,15 @@ impl Corpus {
                 source: state.name.clone(),
                 line: line_no + 1,
                 byte: offset,
-                reason: format!(
-                    "input stream is corrupt or truncated ({e}); the rest of the file is skipped"
-                ),
+                reason: match kind {
+                    Compression::None => {
+                        format!("cannot read on ({e}); the rest of the file is skipped")
+                    }
+                    _ => format!(
+                        "{} stream is corrupt or truncated ({e}); the rest of the file is skipped",
+                        kind.name()
+                    ),
+                },
             });
         }
         let data = match state.text.finish() {
