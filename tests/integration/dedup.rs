@@ -594,6 +594,18 @@ fn on_error_fail_stops_before_writing() {
         "{}",
         run.describe()
     );
+    // The problems are listed once; the last line says why it stopped, not the first again.
+    let stop: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("stopping (--on-error fail)"))
+        .collect();
+    assert_eq!(stop.len(), 1, "{}", run.describe());
+    assert!(
+        stop[0].contains("the first at bad.jsonl:2 (byte") && !stop[0].contains("skipped"),
+        "{}",
+        run.describe()
+    );
     let names: Vec<String> = std::fs::read_dir(env.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

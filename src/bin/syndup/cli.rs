@@ -91,15 +91,18 @@ impl InputArgs {
         }
     }
 
-    /// Stops with the first skipped entry when `--on-error fail` is set.
+    /// Stops when `--on-error fail` is set and some input was skipped. The skipped entries are
+    /// listed on standard error before (by every command that calls this), so the error names
+    /// the first one's place and how many there are, not its reason again.
     pub fn check_skipped(&self, corpus: &Corpus) -> anyhow::Result<()> {
         if let (OnError::Fail, Some(s)) = (self.on_error, corpus.skipped.first()) {
             anyhow::bail!(
-                "{}:{} (byte {}): {} (stopping: --on-error fail)",
+                "stopping (--on-error fail): {} unusable input{} listed above, the first at {}:{} (byte {})",
+                corpus.skipped.len(),
+                if corpus.skipped.len() == 1 { "" } else { "s" },
                 s.source,
                 s.line,
                 s.byte,
-                s.reason
             );
         }
         Ok(())
