@@ -11,10 +11,12 @@
 //!
 //! * the first paragraph of a cluster met in a written document is the cluster's *kept* copy
 //!   (its original);
-//! * a later member of the cluster is a duplicate only when it is **verified similar to the kept
-//!   copy**: a pair with it in [`Detection::pairs`], or, failing that (the detector may join a
-//!   cluster through a chain of pairs), identical normalized text or an exact shingle Jaccard
-//!   reaching [`Params::threshold`]. A member similar only to another member stays;
+//! * a later member of the cluster is a duplicate only when it is **verified similar to a kept
+//!   copy**: a pair in [`Detection::pairs`] with the first kept copy or with another one (a
+//!   member kept because it was similar to no kept copy before it; the first 64 of those are
+//!   looked at), or, failing that (the detector may join a cluster through a chain of pairs),
+//!   identical normalized text or an exact shingle Jaccard reaching [`Params::threshold`] with
+//!   the first. A member similar only to a removed member stays, and is kept;
 //! * a document whose share of duplicate paragraphs is above `drop_record_above` is dropped
 //!   whole, and none of its paragraphs becomes a kept copy (so every removed paragraph has its
 //!   original in a written document).
@@ -146,6 +148,11 @@ pub enum Doc {
     /// A plain-text source (index into [`Corpus::sources`]).
     Text(u32),
 }
+
+/// How many of a cluster's kept copies besides its first a later member is checked against
+/// (by verified pair): a chain of distinct paragraphs (rolling updates of one story) could
+/// keep thousands, and checking each against all of them would be quadratic.
+const MAX_OTHER_KEPT: usize = 64;
 
 /// A duplicate paragraph and the kept copy it was verified against.
 #[derive(Clone, Debug, PartialEq)]
@@ -373,7 +380,11 @@ impl Plan {
             a: Vec::new(),
             b: Vec::new(),
         };
+        // Each cluster's kept copies: its first paragraph met in a written document, then the
+        // members written because they were not similar to any kept copy before them (empty
+        // vectors allocate nothing: most clusters keep one copy).
         let mut kept: Vec<Option<u32>> = vec![None; n_clusters];
+        let mut also_kept: Vec<Vec<u32>> = vec![Vec::new(); n_clusters];
         let mut plan = Plan {
             options: *options,
             dropped_records: vec![false; corpus.records.len()],
@@ -400,7 +411,8 @@ impl Plan {
             Doc::Text(s) => sources_with_skipped.contains(corpus.sources[s as usize].name.as_str()),
         };
         let mut tentative: Vec<Removal> = Vec::new();
-        let mut claimed: Vec<u32> = Vec::new();
+        // The clusters whose kept copies this document added to (true: the first one).
+        let mut claimed: Vec<(u32, bool)> = Vec::new();
         for (doc, range) in docs {
             tentative.clear();
             claimed.clear();
@@ -409,24 +421,28 @@ impl Plan {
                 if c == u32::MAX {
                     continue;
                 }
-                match kept[c as usize] {
+                let Some(first) = kept[c as usize] else {
+                    kept[c as usize] = Some(p);
+                    claimed.push((c, true));
+                    continue;
+                };
+                // A verified pair with the first kept copy or with one of the others (the
+                // first `MAX_OTHER_KEPT`), else the exact check against the first.
+                let others = &also_kept[c as usize];
+                let verdict = std::iter::once(first)
+                    .chain(others.iter().take(MAX_OTHER_KEPT).copied())
+                    .find_map(|k| detection.verified(k, p).map(|v| (k, v)))
+                    .or_else(|| verifier.similar(first, p).map(|v| (first, v)));
+                match verdict {
+                    Some((k, (similarity, measure))) => tentative.push(Removal {
+                        paragraph: p,
+                        kept: k,
+                        similarity,
+                        measure,
+                    }),
                     None => {
-                        kept[c as usize] = Some(p);
-                        claimed.push(c);
-                    }
-                    Some(k) => {
-                        let verdict = match detection.verified(k, p) {
-                            Some(v) => Some(v),
-                            None => verifier.similar(k, p),
-                        };
-                        if let Some((similarity, measure)) = verdict {
-                            tentative.push(Removal {
-                                paragraph: p,
-                                kept: k,
-                                similarity,
-                                measure,
-                            });
-                        }
+                        also_kept[c as usize].push(p);
+                        claimed.push((c, false));
                     }
                 }
             }
@@ -439,8 +455,13 @@ impl Plan {
                     .drop_record_above
                     .is_some_and(|r| f64::from(dups) / f64::from(total) > r);
             if drop {
-                for &c in &claimed {
-                    kept[c as usize] = None;
+                // Latest first: a cluster's copies from this document are its last ones.
+                for &(c, first) in claimed.iter().rev() {
+                    if first {
+                        kept[c as usize] = None;
+                    } else {
+                        also_kept[c as usize].pop();
+                    }
                 }
                 let dup_set: Vec<u32> = tentative.iter().map(|r| r.paragraph).collect();
                 plan.dropped.push(Dropped {

@@ -1487,3 +1487,55 @@ fn classic_mac_line_ends_are_lines() {
         format!("{OTHER2}\r\r{a}\r{b}\r\r{OTHER}\r")
     );
 }
+
+/// A paragraph that merges two stories joins their copies into one cluster, whose first kept
+/// copy is the first story's. The second story's later copies are verified near-copies of its
+/// first copy, which was kept (it is not similar to the first story): they are removed against
+/// it. They were compared with the first story only, and stayed.
+#[test]
+fn copies_are_removed_against_any_kept_copy_of_their_cluster() {
+    let env = TestEnv::new();
+    let p = "The quick brown fox jumped over the lazy dog near the river bank on Tuesday morning.";
+    let q = "Heavy rain flooded the old town of Kellbach overnight, forcing nearly two thousand residents to leave.";
+    let feed: String = [
+        ("p1", p.to_string()),
+        ("q1", format!("{q} five")),
+        ("bridge", format!("{p} {q}")),
+        ("q2", format!("{q} obj")),
+        ("q3", q.to_string()),
+    ]
+    .iter()
+    .map(|(id, text)| record(id, "2024-01-01", &[text]) + "\n")
+    .collect();
+    env.write("feed.jsonl", &feed);
+    let run = env.run(&["dedup", "feed.jsonl", "-o", "out.jsonl"]);
+    run.assert_code(0);
+    let texts: Vec<String> = parse_jsonl(&read_text(&env, "out.jsonl"))
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    let empty = String::new();
+    assert_eq!(
+        texts,
+        [
+            p.to_string(),
+            format!("{q} five"),
+            empty.clone(),
+            empty.clone(),
+            empty
+        ]
+    );
+    let report = DedupReport::read(&env, "out.jsonl.report.jsonl");
+    let got: Vec<(&str, &str)> = report
+        .of("removed")
+        .iter()
+        .map(|r| {
+            (
+                r["doc"].as_str().unwrap(),
+                r["duplicate_of"]["doc"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // q2 and q3 point at q1, the kept copy they were verified against.
+    assert_eq!(got, [("bridge", "p1"), ("q2", "q1"), ("q3", "q1")]);
+}
