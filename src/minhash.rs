@@ -447,9 +447,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The documented bound: 4.5 standard errors plus a small slack for hash-family bias.
+    /// Six standard errors plus a small slack for hash-family bias. The cases are random (600
+    /// estimates a run), and the binomial tails are heavier than normal ones: at 4.5 standard
+    /// errors a correct scheme could fail a run now and then, as `Folded` did in CI on
+    /// 2026-12-01 with 66 equal values of 128 where 40 were expected (its estimates over 2,000
+    /// seeds for that input: mean 0.312 for 0.311, standard deviation 0.041, the binomial one).
+    /// That case is kept in `proptest-regressions/`.
     fn bound(j: f64, k: usize) -> f64 {
-        4.5 * (j * (1.0 - j) / k as f64).sqrt() + 0.02
+        6.0 * (j * (1.0 - j) / k as f64).sqrt() + 0.02
     }
 
     proptest! {
