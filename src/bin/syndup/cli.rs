@@ -97,7 +97,7 @@ impl InputArgs {
     pub fn check_skipped(&self, corpus: &Corpus) -> anyhow::Result<()> {
         if let (OnError::Fail, Some(s)) = (self.on_error, corpus.skipped.first()) {
             anyhow::bail!(
-                "stopping (--on-error fail): {} unusable input{} listed above, the first at {}:{} (byte {})",
+                "stopping (--on-error fail): {} input problem{} listed above, the first at {}:{} (byte {})",
                 corpus.skipped.len(),
                 if corpus.skipped.len() == 1 { "" } else { "s" },
                 s.source,
