@@ -921,7 +921,11 @@ impl Corpus {
         let (bytes, eol) = (source.bytes(), source.line_end);
         let head = &bytes[..bytes.len().min(BINARY_HEAD)];
         if let Some(nul) = head.iter().position(|&b| b == 0) {
-            let line = 1 + head[..nul].iter().filter(|&&b| b == eol).count() as u64;
+            // Lines counted by the line ends of the first 8 KB, which are all a stream of it
+            // reads (`read_text_stream`): the same file on disk and through a pipe gives one
+            // place.
+            let head_eol = segment::line_end(head);
+            let line = 1 + head[..nul].iter().filter(|&&b| b == head_eol).count() as u64;
             self.skipped.push(Skipped {
                 source: source.name.clone(),
                 line,

@@ -567,3 +567,19 @@ fn side_files_that_are_not_utf8_name_the_line_and_byte() {
         assert!(run.stderr.contains(want), "{args:?}: {}", run.describe());
     }
 }
+
+/// A binary file names the same line for its NUL byte read from disk or through standard
+/// input, which reads only the first 8 KB: lines are counted by the line ends found there. A
+/// file of `\r` lines whose first `\n` comes later was at line 1 from disk and 3 from a pipe.
+#[test]
+fn binary_files_name_one_place_from_disk_or_a_pipe() {
+    let env = TestEnv::new();
+    let mut bytes = b"one\rtwo\r\0".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 9000));
+    bytes.push(b'\n');
+    env.write("cr.txt", &bytes);
+    let disk = env.run(&["scan", "--format", "jsonl", "cr.txt"]);
+    let pipe = env.run_stdin(&["scan", "--format", "jsonl", "-"], &bytes);
+    assert_skipped(&disk, &disk.jsonl(), "cr.txt", 3, 8, &["binary"]);
+    assert_skipped(&pipe, &pipe.jsonl(), "-", 3, 8, &["binary"]);
+}
