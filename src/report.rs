@@ -1,10 +1,11 @@
 //! Stage 9: reports. Clusters, skipped input and counters in, bytes out.
 //!
-//! Two formats share one [`Report`]: [`Format::Text`] for people and [`Format::Jsonl`], a
+//! Three formats share one [`Report`]: [`Format::Text`] for people, [`Format::Jsonl`], a
 //! stable contract for tools: one JSON object per line, `{"type": T, "data": {...}}` with `T`
-//! one of `cluster`, `skipped` and `summary` (last). Fields are only ever added, never renamed
-//! or removed; the README documents each. The same input and parameters give the same bytes,
-//! except the summary's `seconds`.
+//! one of `cluster`, `skipped` and `summary` (last), and [`Format::Tsv`], one verified pair a
+//! line without texts ([`TSV_COLUMNS`]), for `cut`, `awk`, spreadsheets and databases. Fields
+//! are only ever added, never renamed or removed; the README documents each. The same input
+//! and parameters give the same bytes, except the summary's `seconds`.
 //!
 //! ```
 //! use syndup::{input::Corpus, report::{Format, Report}, Detector, Params};
@@ -34,7 +35,52 @@ pub enum Format {
     Text,
     /// JSON Lines, the machine contract.
     Jsonl,
+    /// Tab-separated values: a header line ([`TSV_COLUMNS`]), then one verified pair a line,
+    /// cluster by cluster in the order of the JSON Lines report, with where both paragraphs
+    /// are but not their texts. Empty fields stand for JSON's nulls; in source names and
+    /// record ids, a backslash, tab, newline or carriage return is written `\\`, `\t`, `\n`
+    /// or `\r`. Skipped input and the summary are not in it (the caller reports skipped input
+    /// apart, as `syndup scan` does on standard error).
+    Tsv,
 }
+
+/// The columns of [`Format::Tsv`], in order: the cluster's id; for each side (`a`, then `b`)
+/// the paragraph's source, line, byte, record id and paragraph number in the record (as a
+/// JSON Lines member); then the pair's similarity, measure, shingle Jaccard and sentence score
+/// (as a JSON Lines pair) and the matched byte ranges of each side's text, as `start-end`.
+///
+/// ```
+/// use syndup::{input::Corpus, report::{Format, Report, TSV_COLUMNS}, Detector, Params};
+/// let params = Params::default();
+/// let corpus = Corpus::from_texts(&[("a", "one two three four five six\none two three four five six\n")], &params);
+/// let found = Detector::new(params.clone())?.detect(&corpus);
+/// let mut out = Vec::new();
+/// Report::new(&corpus, &found, &params, 0.0).write(Format::Tsv, &mut out)?;
+/// let out = String::from_utf8(out)?;
+/// let lines: Vec<&str> = out.lines().collect();
+/// assert_eq!(lines[0], TSV_COLUMNS.join("\t"));
+/// assert_eq!(lines[1], "0\ta\t1\t0\t\t\ta\t2\t28\t\t\t1.0\tidentical\t1.0\t\t0-27\t0-27");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const TSV_COLUMNS: [&str; 17] = [
+    "cluster",
+    "source_a",
+    "line_a",
+    "byte_a",
+    "doc_a",
+    "paragraph_a",
+    "source_b",
+    "line_b",
+    "byte_b",
+    "doc_b",
+    "paragraph_b",
+    "similarity",
+    "measure",
+    "jaccard",
+    "sentence",
+    "span_a",
+    "span_b",
+];
 
 /// A report of one run, ready to be written.
 pub struct Report<'a> {
@@ -293,6 +339,20 @@ impl<'a> Prefetcher<'a> {
     }
 }
 
+/// Appends `s` as a TSV field: a backslash, tab, newline or carriage return escaped as `\\`,
+/// `\t`, `\n` or `\r`; anything else as it is.
+fn push_tsv_str(buf: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
+        }
+    }
+}
+
 /// Appends a pair as serde_json writes it, field by field: serde_json's struct serializer
 /// escapes each of the ten names and the measure through its byte table, which was 1.4 % of a
 /// `--preset near` scan of the 500 MB peer corpus (1.4 million pairs). Numbers still go through
@@ -465,6 +525,56 @@ impl<'a> Report<'a> {
         Ok(())
     }
 
+    /// Appends the TSV lines of cluster `c` ([`Format::Tsv`]): one a verified pair, with the
+    /// values its JSON Lines line gives for the pair and its two members.
+    fn push_tsv_lines(&self, buf: &mut Vec<u8>, c: &Cluster) -> std::io::Result<()> {
+        let side = |buf: &mut Vec<u8>, m: usize| -> std::io::Result<()> {
+            let p = &self.corpus.paragraphs[c.members[m] as usize];
+            let record = self.corpus.record_of_index(c.members[m] as usize);
+            push_tsv_str(buf, self.corpus.source_name(p));
+            buf.push(b'\t');
+            push_json(buf, &p.line)?;
+            buf.push(b'\t');
+            push_json(buf, &record.map_or(p.start, |r| r.record.byte))?;
+            buf.push(b'\t');
+            if let Some(r) = record {
+                push_tsv_str(buf, &r.record.doc);
+                buf.push(b'\t');
+                push_json(buf, &r.paragraph)?;
+            } else {
+                buf.push(b'\t');
+            }
+            buf.push(b'\t');
+            Ok(())
+        };
+        for &k in &c.pairs {
+            let q = self.pair(c, k);
+            push_json(buf, &c.id)?;
+            buf.push(b'\t');
+            side(buf, q.a)?;
+            side(buf, q.b)?;
+            push_score(buf, q.similarity)?;
+            buf.extend_from_slice(match q.measure {
+                Measure::Identical => &b"\tidentical\t"[..],
+                Measure::Jaccard => b"\tjaccard\t",
+                Measure::Sentence => b"\tsentence\t",
+            });
+            push_score(buf, q.jaccard)?;
+            buf.push(b'\t');
+            if let Some(x) = q.sentence {
+                push_score(buf, x)?;
+            }
+            for [start, end] in [q.spans.a, q.spans.b] {
+                buf.push(b'\t');
+                push_json(buf, &start)?;
+                buf.push(b'-');
+                push_json(buf, &end)?;
+            }
+            buf.push(b'\n');
+        }
+        Ok(())
+    }
+
     /// The summary in contract form.
     pub fn summary(&self) -> SummaryOut<'a> {
         let clusters = &self.detection.clusters;
@@ -483,22 +593,55 @@ impl<'a> Report<'a> {
         match format {
             Format::Jsonl => self.write_jsonl(out),
             Format::Text => self.write_text(out),
+            Format::Tsv => self.write_tsv(out),
         }
     }
 
     fn write_jsonl<W: Write>(&self, mut out: W) -> std::io::Result<()> {
-        // Clusters are serialized in parallel (rayon, in the caller's pool), a block at a time,
-        // and written in order; a block is written while the next one is serialized.
+        self.write_clusters(&mut out, true, Self::push_cluster_line)?;
+        for s in &self.corpus.skipped {
+            write_line(&mut out, "skipped", s)?;
+        }
+        if self.summary_extra.is_empty() {
+            write_line(&mut out, "summary", self.summary())?;
+        } else {
+            let summary = SummaryWithExtra {
+                summary: self.summary(),
+                extra: &self.summary_extra,
+            };
+            write_line(&mut out, "summary", summary)?;
+        }
+        out.flush()
+    }
+
+    fn write_tsv<W: Write>(&self, mut out: W) -> std::io::Result<()> {
+        out.write_all(TSV_COLUMNS.join("\t").as_bytes())?;
+        out.write_all(b"\n")?;
+        self.write_clusters(&mut out, false, Self::push_tsv_lines)?;
+        out.flush()
+    }
+
+    /// Writes every cluster as `push` appends it. Clusters are serialized in parallel (rayon,
+    /// in the caller's pool), a block at a time, and written in order; a block is written
+    /// while the next one is serialized. `texts`: whether `push` reads the members' texts
+    /// (they are then asked for ahead, see [`Prefetcher`]).
+    fn write_clusters<W, F>(&self, mut out: W, texts: bool, push: F) -> std::io::Result<()>
+    where
+        W: Write,
+        F: Fn(&Self, &mut Vec<u8>, &Cluster) -> std::io::Result<()> + Sync,
+    {
         use rayon::prelude::*;
         let serialize = |block: &[Cluster]| {
             block
                 .par_chunks(256)
                 .map(|cs| {
                     let mut buf = Vec::new();
-                    let mut ahead = Prefetcher::new(self.corpus, cs);
+                    let mut ahead = texts.then(|| Prefetcher::new(self.corpus, cs));
                     for c in cs {
-                        ahead.next_cluster(c.members.len());
-                        self.push_cluster_line(&mut buf, c)?;
+                        if let Some(ahead) = &mut ahead {
+                            ahead.next_cluster(c.members.len());
+                        }
+                        push(self, &mut buf, c)?;
                     }
                     Ok(buf)
                 })
@@ -522,20 +665,7 @@ impl<'a> Report<'a> {
             written?;
             pending = next.unwrap_or_else(|| Ok(Vec::new()))?;
         }
-        write(&mut out, pending)?;
-        for s in &self.corpus.skipped {
-            write_line(&mut out, "skipped", s)?;
-        }
-        if self.summary_extra.is_empty() {
-            write_line(&mut out, "summary", self.summary())?;
-        } else {
-            let summary = SummaryWithExtra {
-                summary: self.summary(),
-                extra: &self.summary_extra,
-            };
-            write_line(&mut out, "summary", summary)?;
-        }
-        out.flush()
+        write(&mut out, pending)
     }
 
     fn write_text<W: Write>(&self, mut out: W) -> std::io::Result<()> {

@@ -885,17 +885,28 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
             .iter()
             .position(|l| l.starts_with("syndup: timings ("))
             .unwrap_or_else(|| panic!("no timings: {}", timed.describe()));
-        // Stage rows: a name, then wall seconds, CPU seconds and their ratio.
-        let rows: Vec<(String, [f64; 3])> = lines[header + 2..]
+        // Stage rows: a name, then wall seconds, CPU seconds, their ratio, the system part
+        // of the CPU seconds and a count of page faults.
+        let rows: Vec<(String, [f64; 4])> = lines[header + 2..]
             .iter()
             .map(|l| {
                 let fields: Vec<&str> = l.split_whitespace().collect();
-                let (name, nums) = fields.split_at(fields.len() - 3);
-                let nums: Vec<f64> = nums.iter().map(|x| x.parse().expect("a number")).collect();
+                let (name, nums) = fields.split_at(fields.len() - 5);
+                let faults: u64 = nums[4].parse().expect("a count of page faults");
+                let nums: Vec<f64> = nums[..4]
+                    .iter()
+                    .map(|x| x.parse().expect("a number"))
+                    .collect();
                 assert!(nums.iter().all(|&x| x >= 0.0), "{l}");
-                (name.join(" "), [nums[0], nums[1], nums[2]])
+                assert!(
+                    nums[3] <= nums[1] + 0.0011,
+                    "system time above CPU time: {l}"
+                );
+                (name.join(" "), [nums[0], nums[1], nums[2], faults as f64])
             })
             .collect();
+        // Reading and detecting touch fresh memory: some stage counts page faults.
+        assert!(rows.iter().any(|r| r.1[3] > 0.0), "{}", timed.stderr);
         let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
         let count = format!("syndup: timings ({} stages)", names.len() - 1);
         assert_eq!(lines[header], count);
@@ -928,5 +939,113 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
         let total = rows.last().map(|r| r.1[0]).unwrap_or(0.0);
         let sum: f64 = rows[..rows.len() - 1].iter().map(|r| r.1[0]).sum();
         assert!(sum <= total + 0.01, "{sum} > {total}: {}", timed.stderr);
+    }
+}
+
+/// The TSV of the JSON Lines report's pairs: the row `--format tsv` should give for each pair,
+/// built from the JSONL report with the README's rules (nulls empty; backslash, tab, newline
+/// and carriage return escaped in names and ids; spans as `start-end`).
+fn tsv_of(out: &Jsonl) -> Vec<String> {
+    fn text(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s
+                .replace('\\', "\\\\")
+                .replace('\t', "\\t")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r"),
+            other => other.to_string(),
+        }
+    }
+    let mut rows = Vec::new();
+    for c in &out.clusters {
+        let members = c["members"].as_array().expect("members");
+        for p in c["pairs"].as_array().expect("pairs") {
+            let side = |k: &str| {
+                let m = &members[p[k].as_u64().expect("index") as usize];
+                ["source", "line", "byte", "doc", "paragraph"].map(|f| text(&m[f]))
+            };
+            let span = |k: &str| format!("{}-{}", p["spans"][k][0], p["spans"][k][1]);
+            let mut row = vec![c["id"].to_string()];
+            row.extend(side("a"));
+            row.extend(side("b"));
+            for f in ["similarity", "measure", "jaccard", "sentence"] {
+                row.push(text(&p[f]));
+            }
+            row.extend([span("a"), span("b")]);
+            rows.push(row.join("\t"));
+        }
+    }
+    rows
+}
+
+/// `--format tsv`: a header, then exactly the JSON Lines report's pairs, one a line, in its
+/// order and with its values: on the bundled corpus (every measure, sentence scores and none)
+/// and on JSON Lines whose ids and file name hold a tab, a newline, a carriage return and a
+/// backslash, which are escaped so that every row keeps its 17 fields. Skipped input goes to
+/// standard error and sets the exit code, as with the other formats.
+#[test]
+fn tsv_rows_are_the_jsonl_pairs() {
+    let header = "cluster\tsource_a\tline_a\tbyte_a\tdoc_a\tparagraph_a\tsource_b\tline_b\tbyte_b\tdoc_b\tparagraph_b\tsimilarity\tmeasure\tjaccard\tsentence\tspan_a\tspan_b";
+    let jsonl = run_repo(&["scan", "corpus/", "--format", "jsonl"]);
+    jsonl.assert_code(0);
+    let tsv = run_repo(&["scan", "corpus/", "--format", "tsv"]);
+    tsv.assert_code(0);
+    assert!(tsv.stderr.is_empty(), "{}", tsv.describe());
+    let want = tsv_of(&jsonl.jsonl());
+    assert!(want.len() >= 20, "{}", want.len());
+    for measure in ["\tidentical\t", "\tjaccard\t", "\tsentence\t"] {
+        assert!(want.iter().any(|r| r.contains(measure)), "{measure}");
+    }
+    let got: Vec<&str> = tsv.stdout_str().lines().collect();
+    assert_eq!(got[0], header);
+    assert_eq!(
+        got[1..],
+        want.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(tsv.stdout_str().ends_with('\n'));
+
+    let env = TestEnv::new();
+    let records = [
+        ("a\tb\\c", STORY),
+        ("new\nline", STORY_COPY),
+        ("cr\rid", STORY),
+    ]
+    .iter()
+    .map(|(id, text)| {
+        format!(
+            "{}\n",
+            serde_json::json!({"id": id, "text": text.join("\n")})
+        )
+    })
+    .collect::<String>()
+        + "{broken\n";
+    env.write("feed\tone.jsonl", records);
+    for format in ["jsonl", "tsv"] {
+        let run = env.run(&["scan", "feed\tone.jsonl", "--format", format]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("feed\tone.jsonl:4"),
+            "{}",
+            run.describe()
+        );
+    }
+    let jsonl = env.run(&["scan", "feed\tone.jsonl", "--format", "jsonl"]);
+    let tsv = env.run(&["scan", "feed\tone.jsonl", "--format", "tsv"]);
+    let want = tsv_of(&jsonl.jsonl());
+    assert!(want.len() >= 3, "{want:?}");
+    assert!(want.iter().any(|r| r.contains("a\\tb\\\\c")), "{want:?}");
+    assert!(want.iter().any(|r| r.contains("new\\nline")), "{want:?}");
+    assert!(want.iter().any(|r| r.contains("cr\\rid")), "{want:?}");
+    let got: Vec<&str> = tsv.stdout_str().split('\n').collect();
+    assert_eq!(got[0], header);
+    assert_eq!(got.last(), Some(&""));
+    assert_eq!(
+        got[1..got.len() - 1],
+        want.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    for row in &got[1..got.len() - 1] {
+        assert_eq!(row.split('\t').count(), 17, "{row}");
+        assert!(!row.contains('\r'), "{row:?}");
     }
 }

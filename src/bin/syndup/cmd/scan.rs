@@ -21,6 +21,18 @@ pub enum FormatArg {
     Jsonl,
 }
 
+/// `scan --format` values.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ScanFormat {
+    /// For people.
+    Text,
+    /// JSON Lines (the stable contract).
+    Jsonl,
+    /// Tab-separated values: a header line, then one verified pair a line, with where both
+    /// paragraphs are but not their texts (skipped input goes to standard error only).
+    Tsv,
+}
+
 /// Arguments of `syndup scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -31,8 +43,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub run: RunArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
     #[command(flatten)]
     pub memory: MemoryArgs,
     /// After the report, print each stage's wall and CPU time to standard error (the report
@@ -71,8 +83,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     }
     args.input.check_skipped(&corpus)?;
     let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Jsonl => Format::Jsonl,
+        ScanFormat::Text => Format::Text,
+        ScanFormat::Jsonl => Format::Jsonl,
+        ScanFormat::Tsv => Format::Tsv,
     };
     // In the --threads pool: clusters are serialized in parallel.
     let written = pool
@@ -100,30 +113,28 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     crate::exit::after_report(written, code)
 }
 
-/// Prints `stages` to standard error, one a line (wall seconds, CPU seconds, their ratio),
-/// then the whole run's wall time (`total`) and the process's CPU time, which also count what
-/// falls between stages (starting, parsing the flags).
+/// Prints `stages` to standard error, one a line (wall seconds, CPU seconds, their ratio, the
+/// system part of the CPU seconds, page faults), then the whole run's wall time (`total`) and
+/// the process's use, which also counts what falls between stages (starting, parsing the flags).
 fn print_timings(stages: &[StageTime], total: f64) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "syndup: timings ({} stages)", stages.len());
     let _ = writeln!(
         err,
-        "  {:<40} {:>8} {:>8} {:>8}",
-        "stage", "wall s", "cpu s", "cpu/wall"
+        "  {:<40} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "stage", "wall s", "cpu s", "cpu/wall", "sys s", "faults"
     );
+    let line =
+        |err: &mut std::io::StderrLock, stage: &str, wall: f64, cpu: f64, sys: f64, faults: u64| {
+            let ratio = if wall > 0.0 { cpu / wall } else { 0.0 };
+            let _ = writeln!(
+                err,
+                "  {stage:<40} {wall:>8.3} {cpu:>8.3} {ratio:>8.2} {sys:>8.3} {faults:>9}"
+            );
+        };
     for s in stages {
-        let ratio = if s.wall > 0.0 { s.cpu / s.wall } else { 0.0 };
-        let _ = writeln!(
-            err,
-            "  {:<40} {:>8.3} {:>8.3} {:>8.2}",
-            s.stage, s.wall, s.cpu, ratio
-        );
+        line(&mut err, s.stage, s.wall, s.cpu, s.system, s.faults);
     }
-    let cpu = syndup::timing::process_cpu_seconds();
-    let ratio = if total > 0.0 { cpu / total } else { 0.0 };
-    let _ = writeln!(
-        err,
-        "  {:<40} {:>8.3} {:>8.3} {:>8.2}",
-        "total", total, cpu, ratio
-    );
+    let all = syndup::timing::Usage::now();
+    line(&mut err, "total", total, all.cpu(), all.system, all.faults);
 }
