@@ -106,6 +106,19 @@ def syndup_pairs(path):
     return pairs, summary
 
 
+def tsv_pairs(path):
+    """Pairs of line numbers from `syndup scan --format tsv` (header, then line_a in column 3 and
+    line_b in column 8)."""
+    pairs = set()
+    with open(path, encoding="utf-8") as f:
+        next(f)
+        for row in f:
+            cols = row.rstrip("\n").split("\t")
+            a, b = int(cols[2]), int(cols[7])
+            pairs.add((min(a, b), max(a, b)))
+    return pairs
+
+
 def file_pairs(path):
     with open(path) as f:
         return {tuple(map(int, row.split("\t"))) for row in f if row.strip()}
@@ -114,11 +127,11 @@ def file_pairs(path):
 def tools(syndup, inp, out):
     py = sys.executable
 
-    def sd(tag, threads, settings, extra):
+    def sd(tag, threads, settings, extra, fmt="jsonl"):
         cores = ONE_CORE if threads == 1 else []
         return {"name": "syndup", "threads": threads, "settings": settings,
-                "cmd": cores + [syndup, "scan", inp, "--format", "jsonl", "--threads", str(threads)] + extra,
-                "stdout": os.path.join(out, f"{tag}.jsonl"), "kind": "syndup", "key": tag}
+                "cmd": cores + [syndup, "scan", inp, "--format", fmt, "--threads", str(threads)] + extra,
+                "stdout": os.path.join(out, f"{tag}.{fmt}"), "kind": "syndup", "key": tag, "format": fmt}
 
     def peer(name, settings):
         o = os.path.join(out, f"{name}.tsv")
@@ -132,6 +145,9 @@ def tools(syndup, inp, out):
         sd("syndup-disk-2", 2, "default (paraphrase), --memory disk", ["--memory", "disk"]),
         sd("syndup-near-2", 2, "near, 5-word, 128, 0.5", PEER_EQUIV),
         sd("syndup-near-1", 1, "near, 5-word, 128, 0.5", PEER_EQUIV),
+        # The same detections written as TSV (pairs without texts), as the peers write pairs.
+        sd("syndup-default-2-tsv", 2, "default (paraphrase), --format tsv", [], "tsv"),
+        sd("syndup-near-2-tsv", 2, "near, 5-word, 128, 0.5, --format tsv", PEER_EQUIV, "tsv"),
         peer("datasketch", "MinHashLSH 25x5, 5-word, 128, 0.5"),
         peer("rensa", "RMinHashLSH 32x4, 5-word, 128, 0.5"),
         peer("gaoya", "MinHashStringIndex 42x3, 5-word, 128, 0.5"),
@@ -142,6 +158,8 @@ def tools(syndup, inp, out):
 
 def pairs_of(t):
     if t["kind"] == "syndup":
+        if t["format"] == "tsv":
+            return tsv_pairs(t["stdout"])
         return syndup_pairs(t["stdout"])[0]
     if t["kind"] == "peer":
         return file_pairs(t["pairs_file"])
@@ -292,10 +310,15 @@ def main():
         wall = statistics.median(walls[k])
         med[k] = wall
         pred = pairs_of(t)
-        if t["kind"] == "syndup":
+        if t["kind"] == "syndup" and t["format"] == "jsonl":
             summ = syndup_pairs(t["stdout"])[1]
             if summ["paragraphs"] != c["paragraphs"]:
                 raise SystemExit(f"{k}: syndup saw {summ['paragraphs']} paragraphs, expected {c['paragraphs']}")
+        if t["kind"] == "syndup" and t["format"] == "tsv":
+            # The TSV holds the pairs of the JSON Lines report of the same settings.
+            same = next((u for u in ts if u["key"] == k.removesuffix("-tsv")), None)
+            if same is not None and pairs_of(same) != pred:
+                raise SystemExit(f"{k}: the TSV's pairs differ from those of {same['key']}")
         s = score(pred, truth)
         rows.append([t["name"], str(t["threads"]), t["settings"], f"{wall:.2f}", f"{mb / wall:.1f}",
                      f"{c['paragraphs'] / wall:,.0f}", f"{max(rss[k]) / 1024:.0f}"]
@@ -305,7 +328,9 @@ def main():
 
     ratios = []
     for k, label in (("syndup-default-2", "syndup default, 2 threads"),
-                     ("syndup-near-2", "syndup peer-equivalent (near), 2 threads")):
+                     ("syndup-default-2-tsv", "syndup default, 2 threads, --format tsv"),
+                     ("syndup-near-2", "syndup peer-equivalent (near), 2 threads"),
+                     ("syndup-near-2-tsv", "syndup peer-equivalent (near), 2 threads, --format tsv")):
         if k not in med:
             continue
         parts = [f"{p} {med[p] / med[k]:.1f}x" for p in ("datasketch", "rensa", "gaoya") if p in med]
