@@ -37,10 +37,11 @@ pub enum Format {
     Jsonl,
     /// Tab-separated values: a header line ([`TSV_COLUMNS`]), then one verified pair a line,
     /// cluster by cluster in the order of the JSON Lines report, with where both paragraphs
-    /// are but not their texts. Empty fields stand for JSON's nulls; in source names and
-    /// record ids, a backslash, tab, newline or carriage return is written `\\`, `\t`, `\n`
-    /// or `\r`. Skipped input and the summary are not in it (the caller reports skipped input
-    /// apart, as `syndup scan` does on standard error).
+    /// are but not their texts. Empty fields stand for JSON's nulls (and for an empty record
+    /// id); in source names and record ids, a backslash, tab, newline or carriage return is
+    /// written `\\`, `\t`, `\n` or `\r`, other ASCII control characters as `\xHH`. Fields are
+    /// never quoted. Skipped input and the summary are not in it (the caller reports skipped
+    /// input apart, as `syndup scan` does on standard error).
     Tsv,
 }
 
@@ -340,14 +341,22 @@ impl<'a> Prefetcher<'a> {
 }
 
 /// Appends `s` as a TSV field: a backslash, tab, newline or carriage return escaped as `\\`,
-/// `\t`, `\n` or `\r`; anything else as it is.
+/// `\t`, `\n` or `\r`, any other ASCII control character (NUL included) and DEL as `\xHH`
+/// (two hex digits, as PostgreSQL's `COPY` reads them); anything else as it is.
 fn push_tsv_str(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         match b {
             b'\\' => buf.extend_from_slice(b"\\\\"),
             b'\t' => buf.extend_from_slice(b"\\t"),
             b'\n' => buf.extend_from_slice(b"\\n"),
             b'\r' => buf.extend_from_slice(b"\\r"),
+            0..0x20 | 0x7f => buf.extend_from_slice(&[
+                b'\\',
+                b'x',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]),
             _ => buf.push(b),
         }
     }

@@ -32,10 +32,12 @@ pub struct StageTime {
     pub wall: f64,
     /// CPU time of the whole process over the same interval (all threads, user and system).
     pub cpu: f64,
-    /// The system (kernel) part of `cpu`.
+    /// The system (kernel) part of `cpu`. The kernel splits a thread's time between user and
+    /// system by sampling at clock ticks, so for a stage of a few milliseconds this is rough.
     pub system: f64,
-    /// Page faults the process took over the same interval that read no file from disk
-    /// (mostly fresh pages of memory, zeroed by the kernel, and pages of the page cache).
+    /// Minor page faults the process took over the same interval, those that read nothing
+    /// from disk (mostly fresh pages of memory, zeroed by the kernel, and pages of the page
+    /// cache). Major faults, which read from disk, are not counted.
     pub faults: u64,
 }
 
@@ -166,9 +168,8 @@ mod tests {
     #[test]
     fn fresh_memory_shows_as_page_faults() {
         let mut clock = Clock::start();
-        // 64 MB, written once: at least 16,384 pages of 4 KB (fewer, larger pages only when
-        // the kernel backs the block with huge pages, which it does not unasked for a block
-        // the allocator maps by itself).
+        // 64 MB, written once: 16,384 pages of 4 KB, or 32 of 2 MB where the kernel backs the
+        // block with transparent huge pages (always so when they are set to `always`).
         let mut block = vec![0u8; 64 << 20];
         for page in block.chunks_mut(4096) {
             page[0] = 1;
@@ -176,6 +177,6 @@ mod tests {
         std::hint::black_box(&block);
         clock.lap("touch");
         let stages = clock.finish();
-        assert!(stages[0].faults >= 1000, "{stages:?}");
+        assert!(stages[0].faults >= 16, "{stages:?}");
     }
 }

@@ -950,10 +950,16 @@ fn tsv_of(out: &Jsonl) -> Vec<String> {
         match v {
             serde_json::Value::Null => String::new(),
             serde_json::Value::String(s) => s
-                .replace('\\', "\\\\")
-                .replace('\t', "\\t")
-                .replace('\n', "\\n")
-                .replace('\r', "\\r"),
+                .chars()
+                .map(|c| match c {
+                    '\\' => "\\\\".to_string(),
+                    '\t' => "\\t".to_string(),
+                    '\n' => "\\n".to_string(),
+                    '\r' => "\\r".to_string(),
+                    '\0'..='\u{1f}' | '\u{7f}' => format!("\\x{:02X}", u32::from(c)),
+                    c => c.to_string(),
+                })
+                .collect(),
             other => other.to_string(),
         }
     }
@@ -981,8 +987,8 @@ fn tsv_of(out: &Jsonl) -> Vec<String> {
 
 /// `--format tsv`: a header, then exactly the JSON Lines report's pairs, one a line, in its
 /// order and with its values: on the bundled corpus (every measure, sentence scores and none)
-/// and on JSON Lines whose ids and file name hold a tab, a newline, a carriage return and a
-/// backslash, which are escaped so that every row keeps its 17 fields. Skipped input goes to
+/// and on JSON Lines whose ids and file name hold a tab, a newline, a carriage return, a
+/// backslash, NUL, escape and delete, which are escaped so that every row keeps its 17 fields. Skipped input goes to
 /// standard error and sets the exit code, as with the other formats.
 #[test]
 fn tsv_rows_are_the_jsonl_pairs() {
@@ -1010,6 +1016,7 @@ fn tsv_rows_are_the_jsonl_pairs() {
         ("a\tb\\c", STORY),
         ("new\nline", STORY_COPY),
         ("cr\rid", STORY),
+        ("nul\u{0}esc\u{1b}del\u{7f}", STORY_COPY),
     ]
     .iter()
     .map(|(id, text)| {
@@ -1025,7 +1032,7 @@ fn tsv_rows_are_the_jsonl_pairs() {
         let run = env.run(&["scan", "feed\tone.jsonl", "--format", format]);
         run.assert_code(2);
         assert!(
-            run.stderr.contains("feed\tone.jsonl:4"),
+            run.stderr.contains("feed\tone.jsonl:5"),
             "{}",
             run.describe()
         );
@@ -1037,6 +1044,10 @@ fn tsv_rows_are_the_jsonl_pairs() {
     assert!(want.iter().any(|r| r.contains("a\\tb\\\\c")), "{want:?}");
     assert!(want.iter().any(|r| r.contains("new\\nline")), "{want:?}");
     assert!(want.iter().any(|r| r.contains("cr\\rid")), "{want:?}");
+    assert!(
+        want.iter().any(|r| r.contains("nul\\x00esc\\x1Bdel\\x7F")),
+        "{want:?}"
+    );
     let got: Vec<&str> = tsv.stdout_str().split('\n').collect();
     assert_eq!(got[0], header);
     assert_eq!(got.last(), Some(&""));

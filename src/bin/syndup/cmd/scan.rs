@@ -47,8 +47,8 @@ pub struct ScanArgs {
     pub format: ScanFormat,
     #[command(flatten)]
     pub memory: MemoryArgs,
-    /// After the report, print each stage's wall and CPU time to standard error (the report
-    /// is unchanged).
+    /// After the report, print each stage's wall and CPU time, their ratio, the system part of
+    /// the CPU time and the minor page faults to standard error (the report is unchanged).
     #[arg(long)]
     pub timings: bool,
 }
