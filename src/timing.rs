@@ -5,7 +5,8 @@
 //! system): their ratio is how parallel the stage was, at most the number of threads. The
 //! system part of that CPU time and the page faults the process took meanwhile are kept too:
 //! on virtual machines, the kernel's zeroing of freshly touched pages can be a quarter of a
-//! run's CPU time, and these show which stage pays it.
+//! run's CPU time, and these show which stage pays it. The peak resident memory at each
+//! stage's end shows which stage set the process's peak.
 //! [`crate::Detector::detect`] and [`crate::Detector::detect_spilled`] keep them in
 //! [`crate::Detection::stages`]. They measure and never decide: a detection's pairs, clusters
 //! and counters do not depend on them, and no report written to standard output holds them.
@@ -39,6 +40,9 @@ pub struct StageTime {
     /// from disk (mostly fresh pages of memory, zeroed by the kernel, and pages of the page
     /// cache). Major faults, which read from disk, are not counted.
     pub faults: u64,
+    /// The process's peak resident memory so far, at the stage's end, in bytes: where it
+    /// grows is the stage that set the peak.
+    pub peak: u64,
 }
 
 /// Measures consecutive stages: each [`Clock::lap`] ends one.
@@ -68,6 +72,7 @@ impl Clock {
             cpu: (now.cpu() - self.last.cpu()).max(0.0),
             system: (now.system - self.last.system).max(0.0),
             faults: now.faults.saturating_sub(self.last.faults),
+            peak: now.peak,
         });
         (self.last_wall, self.last) = (wall, now);
     }
@@ -94,6 +99,8 @@ pub struct Usage {
     pub system: f64,
     /// Page faults served without reading from disk (`ru_minflt`).
     pub faults: u64,
+    /// Peak resident memory so far, in bytes (`ru_maxrss`).
+    pub peak: u64,
 }
 
 impl Usage {
@@ -113,6 +120,7 @@ impl Usage {
                 user: seconds(usage.ru_utime),
                 system: seconds(usage.ru_stime),
                 faults: u64::try_from(usage.ru_minflt).unwrap_or(0),
+                peak: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
             }
         }
         #[cfg(not(unix))]
@@ -178,5 +186,7 @@ mod tests {
         clock.lap("touch");
         let stages = clock.finish();
         assert!(stages[0].faults >= 16, "{stages:?}");
+        // The block is resident, so the peak is at least its size.
+        assert!(stages[0].peak >= 64 << 20, "{stages:?}");
     }
 }

@@ -886,13 +886,18 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
             .position(|l| l.starts_with("syndup: timings ("))
             .unwrap_or_else(|| panic!("no timings: {}", timed.describe()));
         // Stage rows: a name, then wall seconds, CPU seconds, their ratio, the system part
-        // of the CPU seconds and a count of page faults.
+        // of the CPU seconds, a count of page faults and the peak memory so far in MB.
+        let mut peak = 0u64;
         let rows: Vec<(String, [f64; 4])> = lines[header + 2..]
             .iter()
             .map(|l| {
                 let fields: Vec<&str> = l.split_whitespace().collect();
-                let (name, nums) = fields.split_at(fields.len() - 5);
+                let (name, nums) = fields.split_at(fields.len() - 6);
                 let faults: u64 = nums[4].parse().expect("a count of page faults");
+                // The peak so far never goes down, and the process holds a few MB at least.
+                let now: u64 = nums[5].parse().expect("a peak in MB");
+                assert!(now >= peak.max(1), "peak fell or is 0: {l}");
+                peak = now;
                 let nums: Vec<f64> = nums[..4]
                     .iter()
                     .map(|x| x.parse().expect("a number"))

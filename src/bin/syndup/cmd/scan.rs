@@ -48,7 +48,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub memory: MemoryArgs,
     /// After the report, print each stage's wall and CPU time, their ratio, the system part of
-    /// the CPU time and the minor page faults to standard error (the report is unchanged).
+    /// the CPU time, the minor page faults and the peak memory so far to standard error (the
+    /// report is unchanged).
     #[arg(long)]
     pub timings: bool,
 }
@@ -114,27 +115,40 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
 }
 
 /// Prints `stages` to standard error, one a line (wall seconds, CPU seconds, their ratio, the
-/// system part of the CPU seconds, page faults), then the whole run's wall time (`total`) and
-/// the process's use, which also counts what falls between stages (starting, parsing the flags).
+/// system part of the CPU seconds, minor page faults, peak resident memory so far), then the
+/// whole run's wall time (`total`) and the process's use, which also counts what falls between
+/// stages (starting, parsing the flags).
 fn print_timings(stages: &[StageTime], total: f64) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "syndup: timings ({} stages)", stages.len());
     let _ = writeln!(
         err,
-        "  {:<40} {:>8} {:>8} {:>8} {:>8} {:>9}",
-        "stage", "wall s", "cpu s", "cpu/wall", "sys s", "faults"
+        "  {:<40} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
+        "stage", "wall s", "cpu s", "cpu/wall", "sys s", "faults", "peak MB"
     );
-    let line =
-        |err: &mut std::io::StderrLock, stage: &str, wall: f64, cpu: f64, sys: f64, faults: u64| {
-            let ratio = if wall > 0.0 { cpu / wall } else { 0.0 };
-            let _ = writeln!(
-                err,
-                "  {stage:<40} {wall:>8.3} {cpu:>8.3} {ratio:>8.2} {sys:>8.3} {faults:>9}"
-            );
-        };
+    let line = |err: &mut std::io::StderrLock, stage: &str, s: &StageTime| {
+        let ratio = if s.wall > 0.0 { s.cpu / s.wall } else { 0.0 };
+        let _ = writeln!(
+            err,
+            "  {stage:<40} {:>8.3} {:>8.3} {ratio:>8.2} {:>8.3} {:>9} {:>8}",
+            s.wall,
+            s.cpu,
+            s.system,
+            s.faults,
+            s.peak >> 20
+        );
+    };
     for s in stages {
-        line(&mut err, s.stage, s.wall, s.cpu, s.system, s.faults);
+        line(&mut err, s.stage, s);
     }
     let all = syndup::timing::Usage::now();
-    line(&mut err, "total", total, all.cpu(), all.system, all.faults);
+    let whole = StageTime {
+        stage: "total",
+        wall: total,
+        cpu: all.cpu(),
+        system: all.system,
+        faults: all.faults,
+        peak: all.peak,
+    };
+    line(&mut err, "total", &whole);
 }
