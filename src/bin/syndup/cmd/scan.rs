@@ -126,11 +126,12 @@ fn print_timings(stages: &[StageTime], total: f64) {
         "  {:<40} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
         "stage", "wall s", "cpu s", "cpu/wall", "sys s", "faults", "peak MB"
     );
-    let line = |err: &mut std::io::StderrLock, stage: &str, s: &StageTime| {
+    let line = |err: &mut std::io::StderrLock, s: &StageTime| {
         let ratio = if s.wall > 0.0 { s.cpu / s.wall } else { 0.0 };
         let _ = writeln!(
             err,
-            "  {stage:<40} {:>8.3} {:>8.3} {ratio:>8.2} {:>8.3} {:>9} {:>8}",
+            "  {:<40} {:>8.3} {:>8.3} {ratio:>8.2} {:>8.3} {:>9} {:>8}",
+            s.stage,
             s.wall,
             s.cpu,
             s.system,
@@ -139,7 +140,7 @@ fn print_timings(stages: &[StageTime], total: f64) {
         );
     };
     for s in stages {
-        line(&mut err, s.stage, s);
+        line(&mut err, s);
     }
     let all = syndup::timing::Usage::now();
     let whole = StageTime {
@@ -150,5 +151,5 @@ fn print_timings(stages: &[StageTime], total: f64) {
         faults: all.faults,
         peak: all.peak,
     };
-    line(&mut err, "total", &whole);
+    line(&mut err, &whole);
 }
