@@ -369,6 +369,59 @@ pub struct Skipped {
     pub reason: String,
 }
 
+impl Skipped {
+    /// The source's name for a line of text: as it is, but for ASCII control characters (a
+    /// newline or tab in a file name), written `\n`, `\r`, `\t` or `\xHH`, so that one problem
+    /// stays one line.
+    ///
+    /// ```
+    /// use syndup::input::Skipped;
+    /// let s = Skipped { source: "a\nb.txt".into(), line: 2, byte: 7, reason: "why".into() };
+    /// assert_eq!(s.source_for_text(), "a\\nb.txt");
+    /// assert_eq!(s.to_string(), "a\\nb.txt:2 (byte 7): why");
+    /// ```
+    pub fn source_for_text(&self) -> std::borrow::Cow<'_, str> {
+        escape_controls(&self.source, false)
+    }
+}
+
+/// `s` with its ASCII control characters (C0 and DEL) written `\n`, `\r`, `\t` or `\xHH`, and
+/// with `backslash`, backslashes doubled (so that the escaping can be undone); `s` itself,
+/// without copying it, when there is nothing to escape.
+pub(crate) fn escape_controls(s: &str, backslash: bool) -> std::borrow::Cow<'_, str> {
+    let special = |b: u8| b < 0x20 || b == 0x7f || (backslash && b == b'\\');
+    if !s.bytes().any(special) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' if backslash => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0'..='\u{1f}' | '\u{7f}' => out.push_str(&format!("\\x{:02X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// `source:line (byte N): reason`, one line, as every command lists skipped input for people
+/// (the source as [`Skipped::source_for_text`] gives it).
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{} (byte {}): {}",
+            self.source_for_text(),
+            self.line,
+            self.byte,
+            self.reason
+        )
+    }
+}
+
 /// Everything read from the input paths.
 #[derive(Default)]
 pub struct Corpus {

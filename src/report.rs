@@ -344,22 +344,7 @@ impl<'a> Prefetcher<'a> {
 /// `\t`, `\n` or `\r`, any other ASCII control character (NUL included) and DEL as `\xHH`
 /// (two hex digits, as PostgreSQL's `COPY` reads them); anything else as it is.
 fn push_tsv_str(buf: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        match b {
-            b'\\' => buf.extend_from_slice(b"\\\\"),
-            b'\t' => buf.extend_from_slice(b"\\t"),
-            b'\n' => buf.extend_from_slice(b"\\n"),
-            b'\r' => buf.extend_from_slice(b"\\r"),
-            0..0x20 | 0x7f => buf.extend_from_slice(&[
-                b'\\',
-                b'x',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 15)],
-            ]),
-            _ => buf.push(b),
-        }
-    }
+    buf.extend_from_slice(crate::input::escape_controls(s, true).as_bytes());
 }
 
 /// Appends a pair as serde_json writes it, field by field: serde_json's struct serializer
@@ -735,14 +720,11 @@ impl<'a> Report<'a> {
     }
 }
 
-/// Writes skipped input for people, one `skipped: source:line (byte N): reason` line each.
+/// Writes skipped input for people, one `skipped: source:line (byte N): reason` line each
+/// (see [`Skipped`]'s `Display`).
 pub fn write_skipped_text<W: Write>(mut out: W, skipped: &[Skipped]) -> std::io::Result<()> {
     for s in skipped {
-        writeln!(
-            out,
-            "skipped: {}:{} (byte {}): {}",
-            s.source, s.line, s.byte, s.reason
-        )?;
+        writeln!(out, "skipped: {s}")?;
     }
     Ok(())
 }

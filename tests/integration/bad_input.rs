@@ -583,3 +583,53 @@ fn binary_files_name_one_place_from_disk_or_a_pipe() {
     assert_skipped(&disk, &disk.jsonl(), "cr.txt", 3, 8, &["binary"]);
     assert_skipped(&pipe, &pipe.jsonl(), "-", 3, 8, &["binary"]);
 }
+
+/// A skipped file whose name holds a newline, a tab and an escape character is still one line
+/// of stderr (and of the text report), for every command that reads input, and `--on-error
+/// fail` names it the same way; the JSON Lines record keeps the name as it is.
+#[test]
+fn skipped_names_with_control_characters_stay_on_one_line() {
+    let env = TestEnv::new();
+    let good = write_good_pair(&env);
+    let bad = "bad\nname\t\u{1b}.txt";
+    env.write(bad, b"text\0binary\n");
+    let shown = "bad\\nname\\t\\x1B.txt";
+    let gold = env.write("gold.tsv", "good_a.txt\t1\tgood_b.txt\t1\tmust\n");
+    let gold = gold.to_str().unwrap();
+    let runs: [&[&str]; 5] = [
+        &["scan", good[0], good[1], bad],
+        &["dedup", good[0], good[1], bad, "-o", "out"],
+        &["check", good[0], good[1], bad],
+        &["eval", "--gold", gold, good[0], good[1], bad],
+        &["index", "build", "idx.syndup", good[0], good[1], bad],
+    ];
+    for args in runs {
+        let run = env.run(args);
+        run.assert_code(2);
+        let want = format!("syndup: {shown}:1 (byte 4): binary file");
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains("bad")).collect();
+        assert!(
+            lines.len() == 1 && lines[0].starts_with(&want),
+            "{args:?}: {lines:?}\n{}",
+            run.describe()
+        );
+    }
+    let text = env.run(&["scan", good[0], good[1], bad]);
+    assert!(
+        text.stdout_str()
+            .lines()
+            .any(|l| l.starts_with(&format!("skipped: {shown}:1 (byte 4)"))),
+        "{}",
+        text.describe()
+    );
+    let fail = env.run(&["scan", "--on-error", "fail", good[0], good[1], bad]);
+    fail.assert_code(2);
+    assert!(
+        fail.stderr
+            .contains(&format!("the first at {shown}:1 (byte 4)")),
+        "{}",
+        fail.describe()
+    );
+    let jsonl = env.run(&["scan", "--format", "jsonl", good[0], good[1], bad]);
+    assert_eq!(jsonl.jsonl().skipped[0]["source"], bad);
+}

@@ -91,16 +91,19 @@ impl InputArgs {
         }
     }
 
-    /// Stops when `--on-error fail` is set and some input was skipped. The skipped entries are
-    /// listed on standard error before (by every command that calls this), so the error names
-    /// the first one's place and how many there are, not its reason again.
-    pub fn check_skipped(&self, corpus: &Corpus) -> anyhow::Result<()> {
+    /// Lists the skipped input on standard error, one `syndup: source:line (byte N): reason`
+    /// line each, then stops when `--on-error fail` is set and some input was skipped: the
+    /// error names the first one's place and how many there are, not its reason again.
+    pub fn report_skipped(&self, corpus: &Corpus) -> anyhow::Result<()> {
+        for s in &corpus.skipped {
+            eprintln!("syndup: {s}");
+        }
         if let (OnError::Fail, Some(s)) = (self.on_error, corpus.skipped.first()) {
             anyhow::bail!(
                 "stopping (--on-error fail): {} input problem{} listed above, the first at {}:{} (byte {})",
                 corpus.skipped.len(),
                 if corpus.skipped.len() == 1 { "" } else { "s" },
-                s.source,
+                s.source_for_text(),
                 s.line,
                 s.byte,
             );

@@ -217,13 +217,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let disk = args.memory.decide(&params, &args.input.paths)?;
     let checked = crate::progress::read_corpus(&pool, &args.input, &params);
     let (corpus, scope) = pool.install(|| Scope::merge(checked, reference));
-    for s in &corpus.skipped {
-        eprintln!(
-            "syndup: {}:{} (byte {}): {}",
-            s.source, s.line, s.byte, s.reason
-        );
-    }
-    args.input.check_skipped(&corpus)?;
+    args.input.report_skipped(&corpus)?;
     let found = pool.install(|| args.memory.detect(&detector, &corpus, disk))?;
     let mut outcome = pool.install(|| check.evaluate(&corpus, &found, &scope));
     if let Some(path) = &args.write_baseline {

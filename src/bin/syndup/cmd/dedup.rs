@@ -82,13 +82,7 @@ pub fn run(args: DedupArgs) -> anyhow::Result<Exit> {
 
     let corpus = crate::progress::read_corpus_with(&pool, &args.input, &options, &params);
     let t_read = started.elapsed().as_secs_f64();
-    for s in &corpus.skipped {
-        eprintln!(
-            "syndup: {}:{} (byte {}): {}",
-            s.source, s.line, s.byte, s.reason
-        );
-    }
-    args.input.check_skipped(&corpus)?;
+    args.input.report_skipped(&corpus)?;
 
     let bar = Bar::spinner("detecting");
     crate::cli::unmap_large_blocks_when_freed();

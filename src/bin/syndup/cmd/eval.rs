@@ -64,13 +64,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Exit> {
     }
     let pool = args.run.pool()?;
     let corpus = crate::progress::read_corpus(&pool, &args.input, &params);
-    for s in &corpus.skipped {
-        eprintln!(
-            "syndup: {}:{} (byte {}): {}",
-            s.source, s.line, s.byte, s.reason
-        );
-    }
-    args.input.check_skipped(&corpus)?;
+    args.input.report_skipped(&corpus)?;
     let gold = Gold::load(&args.gold, &corpus)?;
     let detect = |p: &Params| -> anyhow::Result<Scores> {
         let found = pool.install(|| Detector::new(p.clone()).map(|d| d.detect(&corpus)))?;

@@ -131,13 +131,7 @@ fn read_input(
     pool: &rayon::ThreadPool,
 ) -> anyhow::Result<Corpus> {
     let corpus = crate::progress::read_corpus(pool, input, params);
-    for s in &corpus.skipped {
-        eprintln!(
-            "syndup: {}:{} (byte {}): {}",
-            s.source, s.line, s.byte, s.reason
-        );
-    }
-    input.check_skipped(&corpus)?;
+    input.report_skipped(&corpus)?;
     Ok(corpus)
 }
 
@@ -419,13 +413,7 @@ fn query(args: QueryArgs) -> anyhow::Result<Exit> {
                     }
                     writeln!(out)?;
                 }
-                for s in &corpus.skipped {
-                    writeln!(
-                        out,
-                        "skipped: {}:{} (byte {}): {}",
-                        s.source, s.line, s.byte, s.reason
-                    )?;
-                }
+                syndup::report::write_skipped_text(&mut out, &corpus.skipped)?;
                 writeln!(
                     out,
                     "{} of {} paragraphs in {} files match {} ({} entries), {} skipped, {:.3} s",

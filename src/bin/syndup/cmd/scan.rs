@@ -76,13 +76,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     })?;
     bar.finish();
     let mut reporting = Clock::start();
-    for s in &corpus.skipped {
-        eprintln!(
-            "syndup: {}:{} (byte {}): {}",
-            s.source, s.line, s.byte, s.reason
-        );
-    }
-    args.input.check_skipped(&corpus)?;
+    args.input.report_skipped(&corpus)?;
     let format = match args.format {
         ScanFormat::Text => Format::Text,
         ScanFormat::Jsonl => Format::Jsonl,
