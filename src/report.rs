@@ -522,21 +522,21 @@ impl<'a> Report<'a> {
     /// Appends the TSV lines of cluster `c` ([`Format::Tsv`]): one a verified pair, with the
     /// values its JSON Lines line gives for the pair and its two members.
     fn push_tsv_lines(&self, buf: &mut Vec<u8>, c: &Cluster) -> std::io::Result<()> {
+        // The JSON Lines member's fields, from the same `member`, without its text.
         let side = |buf: &mut Vec<u8>, m: usize| -> std::io::Result<()> {
-            let p = &self.corpus.paragraphs[c.members[m] as usize];
-            let record = self.corpus.record_of_index(c.members[m] as usize);
-            push_tsv_str(buf, self.corpus.source_name(p));
+            let o = member(self.corpus, c.members[m] as usize);
+            push_tsv_str(buf, o.source);
             buf.push(b'\t');
-            push_json(buf, &p.line)?;
+            push_json(buf, &o.line)?;
             buf.push(b'\t');
-            push_json(buf, &record.map_or(p.start, |r| r.record.byte))?;
+            push_json(buf, &o.byte)?;
             buf.push(b'\t');
-            if let Some(r) = record {
-                push_tsv_str(buf, &r.record.doc);
-                buf.push(b'\t');
-                push_json(buf, &r.paragraph)?;
-            } else {
-                buf.push(b'\t');
+            if let Some(doc) = o.doc {
+                push_tsv_str(buf, doc);
+            }
+            buf.push(b'\t');
+            if let Some(k) = o.paragraph {
+                push_json(buf, &k)?;
             }
             buf.push(b'\t');
             Ok(())

@@ -83,14 +83,8 @@ impl Clock {
     }
 }
 
-/// CPU time the process has used so far, in seconds (every thread, user and system): from
-/// `getrusage` on Unix, 0 elsewhere.
-pub fn process_cpu_seconds() -> f64 {
-    Usage::now().cpu()
-}
-
-/// The process's resource use so far: user and system CPU seconds and page faults that read
-/// nothing from disk (all 0 where `getrusage` is not available).
+/// The process's resource use so far, from `getrusage` on Unix (all 0 elsewhere): user and
+/// system CPU seconds, page faults that read nothing from disk, and the peak resident memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Usage {
     /// CPU seconds spent in the program (all threads).
@@ -120,7 +114,9 @@ impl Usage {
                 user: seconds(usage.ru_utime),
                 system: seconds(usage.ru_stime),
                 faults: u64::try_from(usage.ru_minflt).unwrap_or(0),
-                peak: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+                // Kilobytes on Linux and the BSDs, bytes on macOS.
+                peak: u64::try_from(usage.ru_maxrss).unwrap_or(0)
+                    * if cfg!(target_os = "macos") { 1 } else { 1024 },
             }
         }
         #[cfg(not(unix))]
