@@ -685,8 +685,9 @@ impl Plan {
             let (bom, line) = split_bom(line, line_no);
             let new_line = match self.options.mode {
                 Mode::Remove => {
-                    let fields = Fields::parse(
+                    let fields = Fields::parse_after(
                         line,
+                        bom.len(),
                         &options.text_field,
                         &options.id_field,
                         options.order_field.as_ref(),
@@ -813,8 +814,6 @@ impl Plan {
     }
 }
 
-/// A plain-text source skipped whole (a binary file): it has no paragraph and a `binary`
-/// skipped entry.
 /// The names of the plain-text sources skipped as a whole: a binary file, or one with no
 /// paragraph (listed as `empty`, line 0). Each counts as skipped, not as written. Found in one
 /// pass over the skipped entries (a pass for each source was quadratic in the files).

@@ -284,6 +284,18 @@ impl Fields {
         id: &FieldPath,
         order: Option<&FieldPath>,
     ) -> Result<Fields, String> {
+        Fields::parse_after(line, 0, text, id, order)
+    }
+
+    /// [`Fields::parse`] for a record that starts `before` bytes into its line (after a byte
+    /// order mark): the columns in errors are the line's.
+    pub(crate) fn parse_after(
+        line: &str,
+        before: usize,
+        text: &FieldPath,
+        id: &FieldPath,
+        order: Option<&FieldPath>,
+    ) -> Result<Fields, String> {
         let mut paths = vec![text, id];
         paths.extend(order);
         // serde_json's messages end in "at line 1 column N": the line is the record's, and
@@ -297,7 +309,11 @@ impl Fields {
             serde_json::error::Category::Data => {
                 format!("not a JSON object record: {}", message(&e))
             }
-            _ => format!("malformed JSON at column {}: {}", e.column(), message(&e)),
+            _ => format!(
+                "malformed JSON at column {}: {}",
+                before + e.column(),
+                message(&e)
+            ),
         })?;
         let raw = found[0].ok_or_else(|| format!("no text field `{text}`"))?;
         if !raw.get().starts_with('"') {
@@ -312,7 +328,7 @@ impl Fields {
         let decoded: String = serde_json::from_str(raw.get()).map_err(|e| {
             format!(
                 "text field `{text}` does not decode at column {}: {}",
-                start + e.column(),
+                before + start + e.column(),
                 message(&e)
             )
         })?;

@@ -582,6 +582,13 @@ fn binary_files_name_one_place_from_disk_or_a_pipe() {
     let pipe = env.run_stdin(&["scan", "--format", "jsonl", "-"], &bytes);
     assert_skipped(&disk, &disk.jsonl(), "cr.txt", 3, 8, &["binary"]);
     assert_skipped(&pipe, &pipe.jsonl(), "-", 3, 8, &["binary"]);
+    // The summary counts the file, and none of its bytes as text: `bytes` was the whole
+    // file's size from disk and the 8 KB read from the pipe.
+    for run in [&disk, &pipe] {
+        let out = run.jsonl();
+        let counts = ["files", "paragraphs", "bytes"].map(|f| out.count(f));
+        assert_eq!(counts, [1, 0, 0], "{}", run.describe());
+    }
 }
 
 /// A skipped file whose name holds a newline, a tab and an escape character is still one line
