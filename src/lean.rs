@@ -72,6 +72,7 @@ use crate::params::Params;
 use crate::segment;
 use crate::segment::Span;
 use crate::shingle::{Language, Shingler, TermCache, TermHasher};
+use crate::timing::Clock;
 use crate::verify;
 
 /// A verified pair between representatives of identical paragraphs.
@@ -665,7 +666,7 @@ impl Detector {
             mut edges,
             identical_pairs,
             mut stats,
-        } = self.find_lean(corpus, temp_dir)?;
+        } = self.find_lean(corpus, temp_dir, &mut Clock::start())?;
         let mut expanded = identical_pairs;
         for q in &pairs {
             let (ca, cb) = (
@@ -730,7 +731,7 @@ impl Detector {
     /// # Ok::<(), syndup::Error>(())
     /// ```
     pub fn detect_spilled(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Detection> {
-        let mut clock = crate::timing::Clock::start();
+        let mut clock = Clock::start();
         let Found {
             rep,
             group_len,
@@ -738,8 +739,7 @@ impl Detector {
             edges,
             identical_pairs: _,
             stats,
-        } = self.find_lean(corpus, temp_dir)?;
-        clock.lap("pairs found with temporary files");
+        } = self.find_lean(corpus, temp_dir, &mut clock)?;
         drop(group_len);
         // The sentence level's terms, offsets and candidates are freed: their pages go back
         // before the expansion, the peak of what follows.
@@ -804,8 +804,13 @@ impl Detector {
     }
 
     /// The lean detector's search: identical groups, verified pairs between representatives
-    /// (best evidence each), counters without `pairs`.
-    fn find_lean(&self, corpus: &Corpus, temp_dir: Option<&Path>) -> Result<Found> {
+    /// (best evidence each), counters without `pairs`; `clock` times its stages.
+    fn find_lean(
+        &self,
+        corpus: &Corpus,
+        temp_dir: Option<&Path>,
+        clock: &mut Clock,
+    ) -> Result<Found> {
         let p = self.params();
         let n = corpus.paragraphs.len();
         let text = |i: u32| corpus.text(&corpus.paragraphs[i as usize]);
@@ -853,6 +858,7 @@ impl Detector {
             ..Stats::default()
         };
         drop(basics);
+        clock.lap("words and identical paragraphs");
 
         let hasher = crate::detect::paragraph_hasher(p);
         let shingler = Shingler::new(p.shingle_words, p.seed);
@@ -887,8 +893,10 @@ impl Detector {
                 .collect();
             spill.push(&chunks)?;
         }
+        clock.lap("paragraph signatures (keys to a file)");
         let cands = spill.candidates(None, p.max_bucket)?;
         drop(spill);
+        clock.lap("paragraph LSH (keys from the file)");
         stats.candidates += cands.len();
         let mut rep_pairs: Vec<RepPair> = Vec::new();
         for batch in cands.chunks(VERIFY_BATCH) {
@@ -921,6 +929,7 @@ impl Detector {
             }));
         }
         drop(cands);
+        clock.lap("paragraph verification (shingles again)");
 
         if p.sentence_threshold.is_some() {
             let languages = self.languages(corpus);
@@ -929,15 +938,19 @@ impl Detector {
                 &long_reps,
                 &languages,
                 temp_dir,
-                &mut stats,
+                (&mut stats, clock),
                 &mut rep_pairs,
             )?;
+        }
+        let pairs = merge_evidence(rep_pairs);
+        if p.sentence_threshold.is_some() {
+            clock.lap("sentence verification (terms read back)");
         }
 
         Ok(Found {
             rep,
             group_len,
-            pairs: merge_evidence(rep_pairs),
+            pairs,
             edges,
             identical_pairs: expanded,
             stats,
@@ -946,15 +959,15 @@ impl Detector {
 
     /// The sentence level of [`Detector::detect_lean`]: document frequencies, signing with IDF
     /// weights (keeping each sentence's terms as packed vocabulary indexes), banding through
-    /// the spill file, verification on the kept terms.
-    #[allow(clippy::too_many_arguments)]
+    /// the spill file, verification on the kept terms; its stages timed by `clock` (the last
+    /// one's lap is the caller's).
     fn sentence_level(
         &self,
         corpus: &Corpus,
         long_reps: &[u32],
         languages: &Languages,
         temp_dir: Option<&Path>,
-        stats: &mut Stats,
+        (stats, clock): (&mut Stats, &mut Clock),
         rep_pairs: &mut Vec<RepPair>,
     ) -> Result<()> {
         let p: &Params = self.params();
@@ -1034,6 +1047,7 @@ impl Detector {
             });
         }
         let index = HashIndex::new(&vocab);
+        clock.lap("sentence document frequencies");
 
         // Pass 2: each sentence's terms as vocabulary indexes (sorted like the hashes), with the
         // name flag and the document frequency (`pack_term`: 8 bytes a term, kept for
@@ -1154,12 +1168,14 @@ impl Detector {
         // sets; glibc would keep them, so they added to the peak of verification.
         drop((term_bytes, vocab, index, df));
         crate::detect::release_free_memory();
+        clock.lap("sentence signatures and terms (to files)");
         let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
         scands.shrink_to_fit();
         drop(spill);
         drop(signed);
         stats.candidates += scands.len();
         crate::detect::release_free_memory();
+        clock.lap("sentence LSH (keys from the file)");
 
         // Verify: the score of `verify::overlap_with_names` on the kept terms, whose weights
         // are those of the vocabulary. The terms are read back in blocks of sentences

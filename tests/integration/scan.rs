@@ -893,6 +893,12 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
             .map(|l| {
                 let fields: Vec<&str> = l.split_whitespace().collect();
                 let (name, nums) = fields.split_at(fields.len() - 6);
+                // The name fits its 40 columns, so the numbers line up on every row.
+                let (head, rest) = l.split_at(l.len().min(42));
+                assert!(
+                    rest.starts_with(' ') && head.trim() == name.join(" "),
+                    "name wider than its column: {l}"
+                );
                 let faults: u64 = nums[4].parse().expect("a count of page faults");
                 // The peak so far never goes down, and the process holds a few MB at least.
                 let now: u64 = nums[5].parse().expect("a peak in MB");
@@ -929,7 +935,14 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
             ]
         } else {
             &[
-                "pairs found with temporary files",
+                "words and identical paragraphs",
+                "paragraph signatures (keys to a file)",
+                "paragraph LSH (keys from the file)",
+                "paragraph verification (shingles again)",
+                "sentence document frequencies",
+                "sentence signatures and terms (to files)",
+                "sentence LSH (keys from the file)",
+                "sentence verification (terms read back)",
                 "pairs expanded to copies",
             ]
         };
