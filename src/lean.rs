@@ -328,15 +328,20 @@ impl KeySpill {
     }
 
     /// The entries ([`lsh::entry`]) of one band, in unit order; `ids` names the units (their
-    /// position when `None`).
-    fn band(&self, band: usize, ids: Option<&[u32]>, out: &mut Vec<u64>) -> Result<()> {
+    /// position when `None`). `bytes` is a buffer for the reads.
+    fn band(
+        &self,
+        band: usize,
+        ids: Option<&[u32]>,
+        out: &mut Vec<u64>,
+        bytes: &mut Vec<u8>,
+    ) -> Result<()> {
         out.clear();
-        let mut bytes = Vec::new();
         let mut pos = 0usize;
         for &(offset, units) in &self.batches {
             bytes.resize(units * 4, 0);
             self.file
-                .read_at(offset + (band * units * 4) as u64, &mut bytes)?;
+                .read_at(offset + (band * units * 4) as u64, bytes)?;
             for (i, b) in bytes.chunks_exact(4).enumerate() {
                 let mut k = [0u8; 4];
                 k.copy_from_slice(b);
@@ -353,33 +358,74 @@ impl KeySpill {
 
     /// Candidate pairs of the spilled units, sorted and distinct, as
     /// [`lsh::candidate_pairs`] gives them. Bands run in parallel, as many at a time as there
-    /// are threads; each band's pairs are merged into the sorted list in place, so memory holds
-    /// the distinct pairs plus those of the bands at work.
+    /// are threads, each thread reusing its buffers from band to band; each band's pairs are
+    /// merged into the sorted list in place, so memory holds the distinct pairs plus those of
+    /// the bands at work.
+    ///
+    /// The list is kept in parts by first unit (each part's pairs come before the next
+    /// part's), merged in parallel and each small enough to stay in cache; they are joined at
+    /// the end. At 500 MB the sentence level's 51 bands propose 55.3 million pairs, 7.5
+    /// million of them distinct: merged into one list, on one thread, that took 1.6-1.9 s of
+    /// its 4.2 s. Fresh buffers for each band cost 0.75 million page faults (1.5 s of system
+    /// time). A band's pairs are made and sorted in its two entry buffers (packed in a `u64`
+    /// each, the first unit on top), so a thread holds no more than those two.
     fn candidates(&self, ids: Option<&[u32]>, max_bucket: usize) -> Result<Vec<(u32, u32)>> {
         let threads = rayon::current_num_threads().max(1);
         let bands: Vec<usize> = (0..self.bands).collect();
-        let mut all: Vec<(u32, u32)> = Vec::new();
+        // Units are numbered below `n`; part `k` holds the pairs whose first unit `x` has
+        // `x * parts / n == k`.
+        let n = match ids {
+            Some(ids) => ids.iter().max().map_or(0, |&m| m as usize + 1),
+            None => self.batches.iter().map(|b| b.1).sum(),
+        };
+        let parts = (n / 16_384).clamp(1, 1024);
+        let part_of = |packed: u64| ((packed >> 32) as usize * parts / n.max(1)).min(parts - 1);
+        let mut all: Vec<Vec<u64>> = vec![Vec::new(); parts];
+        let mut bufs: Vec<BandBuffers> = (0..threads).map(|_| BandBuffers::default()).collect();
         for group in bands.chunks(threads) {
-            let found: Vec<Vec<(u32, u32)>> = group
+            group
                 .par_iter()
-                .map(|&band| {
-                    let mut entries = Vec::new();
-                    self.band(band, ids, &mut entries)?;
-                    lsh::sort_entries(&mut entries, &mut Vec::new());
-                    let mut pairs = Vec::new();
-                    lsh::bucket_pairs(&entries, max_bucket, &mut pairs);
-                    drop(entries);
-                    lsh::sort_pairs(&mut pairs);
-                    pairs.dedup();
-                    Ok(pairs)
-                })
-                .collect::<Result<_>>()?;
-            for pairs in found {
-                lsh::merge_into(&mut all, &pairs);
-            }
+                .zip(bufs.par_iter_mut())
+                .try_for_each(|(&band, b)| -> Result<()> {
+                    self.band(band, ids, &mut b.entries, &mut b.bytes)?;
+                    lsh::sort_entries(&mut b.entries, &mut b.pairs);
+                    b.pairs.clear();
+                    lsh::bucket_pairs_packed(&b.entries, max_bucket, &mut b.pairs);
+                    // Shifted so that the first units' top bits lead (as `sort_pairs`).
+                    let shift = b.pairs.iter().max().map_or(0, |&p| p.leading_zeros());
+                    lsh::sort_by_bits(&mut b.pairs, &mut b.entries, |&p| p << shift);
+                    b.pairs.dedup();
+                    // Where each part's pairs start in the sorted list.
+                    b.starts.clear();
+                    b.starts
+                        .extend((0..=parts).map(|k| b.pairs.partition_point(|&p| part_of(p) < k)));
+                    Ok(())
+                })?;
+            let found = &bufs[..group.len()];
+            all.par_iter_mut().enumerate().for_each(|(k, part)| {
+                for b in found {
+                    lsh::merge_into(part, &b.pairs[b.starts[k]..b.starts[k + 1]]);
+                }
+            });
         }
-        Ok(all)
+        drop(bufs);
+        let mut joined = Vec::with_capacity(all.iter().map(Vec::len).sum());
+        for part in all {
+            joined.extend(part.iter().map(|&p| ((p >> 32) as u32, p as u32)));
+        }
+        Ok(joined)
     }
+}
+
+/// What one thread of [`KeySpill::candidates`] reuses from band to band: the bytes read, and
+/// two buffers that hold the band's entries and its pairs, each the other's sorting scratch.
+#[derive(Clone, Default)]
+struct BandBuffers {
+    bytes: Vec<u8>,
+    entries: Vec<u64>,
+    pairs: Vec<u64>,
+    /// Where each part's pairs start in `pairs`, and their end.
+    starts: Vec<usize>,
 }
 
 /// A sentence taking part in sentence-level matching: its paragraph and byte range in it.

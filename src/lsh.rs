@@ -395,7 +395,7 @@ impl BandKeys {
                     }
                     let members: usize = run.iter().map(|&e| groups.size_of(entry_unit(e))).sum();
                     if members <= max_bucket {
-                        push_bucket_pairs(run, usize::MAX, &mut w.pairs.pairs);
+                        push_bucket_pairs(run, usize::MAX, &mut w.pairs.pairs, |a, b| (a, b));
                         continue;
                     }
                     // Chained: each member with the next, in member order, as among members.
@@ -812,25 +812,84 @@ fn merge_lists(lists: impl IntoIterator<Item = Vec<(u32, u32)>>) -> Vec<(u32, u3
     all
 }
 
-/// Merges `new` (sorted, distinct) into `all` (sorted, distinct), in place: `all` grows by
-/// `new.len()` at most and stays sorted and distinct.
-pub(crate) fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
+/// Merges `new` (sorted; a pair twice counts once) into `all` (sorted, distinct), in place:
+/// `all` grows by the pairs of `new` it lacks and stays sorted and distinct.
+///
+/// Most of `new` is usually in `all` already (a pair found in one band is found in many), so
+/// the pairs it lacks are counted first, by a walk that gallops through `all`; then, from the
+/// back, each run of `all` between two places where a pair goes in is moved once, as a block.
+/// An element-by-element merge followed by `dedup` read and wrote every pair of `all` twice for
+/// each list merged: with `--memory disk` at 500 MB, the 51 sentence bands' merges into 7.5
+/// million candidates took 1.64 s, on one thread.
+pub(crate) fn merge_into<T: Ord + Copy + Default>(all: &mut Vec<T>, new: &[T]) {
     let old = all.len();
-    all.reserve_exact(new.len());
-    all.extend_from_slice(new);
-    // From the back: position k is never ahead of an unread element of the old list.
-    let (mut i, mut j, mut k) = (old, new.len(), old + new.len());
-    while j > 0 {
-        if i > 0 && all[i - 1] > new[j - 1] {
-            all[k - 1] = all[i - 1];
-            i -= 1;
-        } else {
-            all[k - 1] = new[j - 1];
-            j -= 1;
+    let distinct = || {
+        let mut last = None;
+        new.iter()
+            .copied()
+            .filter(move |&v| last.replace(v) != Some(v))
+    };
+    let mut fresh = 0usize;
+    let mut at = 0usize;
+    for v in distinct() {
+        at += first_not_below(&all[at..], v);
+        if all.get(at) != Some(&v) {
+            fresh += 1;
         }
-        k -= 1;
     }
-    all.dedup();
+    if fresh == 0 {
+        return;
+    }
+    // Grown exactly: doubling would leave up to as much room again unused.
+    all.reserve_exact(fresh);
+    all.resize(old + fresh, T::default());
+    // `all[..i]`: old pairs not yet moved; `all[end..]`: the merged tail.
+    let (mut i, mut end) = (old, old + fresh);
+    let mut last = None;
+    for &v in new.iter().rev() {
+        if end == i {
+            // Every missing pair is in: the rest of the old pairs are in place.
+            break;
+        }
+        if last.replace(v) == Some(v) {
+            continue;
+        }
+        let q = first_above_from_back(&all[..i], v);
+        all.copy_within(q..i, end - (i - q));
+        end -= i - q;
+        i = q;
+        if q > 0 && all[q - 1] == v {
+            continue;
+        }
+        end -= 1;
+        all[end] = v;
+    }
+}
+
+/// The index of the first element of sorted `s` that is not below `v` (`s.len()` when none),
+/// found by galloping from the start: O(log d) for an answer at `d`.
+fn first_not_below<T: Ord + Copy>(s: &[T], v: T) -> usize {
+    let (mut lo, mut step) = (0usize, 1usize);
+    // Everything before `lo` is below `v`.
+    while lo + step <= s.len() && s[lo + step - 1] < v {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(s.len());
+    lo + s[lo..hi].partition_point(|&x| x < v)
+}
+
+/// The index of the first element of sorted `s` above `v` (`s.len()` when none), found by
+/// galloping from the end: O(log d) for an answer `d` from the end.
+fn first_above_from_back<T: Ord + Copy>(s: &[T], v: T) -> usize {
+    let (mut hi, mut step) = (s.len(), 1usize);
+    // Everything from `hi` on is above `v`.
+    while hi >= step && s[hi - step] > v {
+        hi -= step;
+        step *= 2;
+    }
+    let lo = hi.saturating_sub(step);
+    lo + s[lo..hi].partition_point(|&x| x <= v)
 }
 
 /// Appends the pairs of every bucket of one band to `out`: `entries` ([`entry`]) are sorted,
@@ -846,7 +905,17 @@ pub(crate) fn merge_into(all: &mut Vec<(u32, u32)>, new: &[(u32, u32)]) {
 /// ```
 pub fn bucket_pairs(entries: &[u64], max_bucket: usize, out: &mut Vec<(u32, u32)>) {
     for run in buckets(entries) {
-        push_bucket_pairs(run, max_bucket, out);
+        push_bucket_pairs(run, max_bucket, out, |a, b| (a, b));
+    }
+}
+
+/// [`bucket_pairs`] with each pair `(a, b)` packed into one `u64`, `a` in the top half (so
+/// that packed pairs sort as pairs do, and can be sorted in a buffer of entries).
+pub(crate) fn bucket_pairs_packed(entries: &[u64], max_bucket: usize, out: &mut Vec<u64>) {
+    for run in buckets(entries) {
+        push_bucket_pairs(run, max_bucket, out, |a, b| {
+            u64::from(a) << 32 | u64::from(b)
+        });
     }
 }
 
@@ -857,15 +926,23 @@ fn buckets(entries: &[u64]) -> impl Iterator<Item = &[u64]> {
 
 /// Appends the pairs of one bucket to `out`: all of them, or each member with the next when it
 /// has more than `max_bucket` members.
-fn push_bucket_pairs(run: &[u64], max_bucket: usize, out: &mut Vec<(u32, u32)>) {
+fn push_bucket_pairs<P>(
+    run: &[u64],
+    max_bucket: usize,
+    out: &mut Vec<P>,
+    pair: impl Fn(u32, u32) -> P,
+) {
     if run.len() <= max_bucket {
         for (x, &a) in run.iter().enumerate() {
             for &b in &run[x + 1..] {
-                out.push((entry_unit(a), entry_unit(b)));
+                out.push(pair(entry_unit(a), entry_unit(b)));
             }
         }
     } else {
-        out.extend(run.windows(2).map(|w| (entry_unit(w[0]), entry_unit(w[1]))));
+        out.extend(
+            run.windows(2)
+                .map(|w| pair(entry_unit(w[0]), entry_unit(w[1]))),
+        );
     }
 }
 
@@ -892,6 +969,37 @@ mod tests {
             want.sort_unstable();
             sort_pairs(&mut p);
             prop_assert_eq!(p, want);
+        }
+
+        /// Merging in place gives the sorted union, whatever the overlap: lists drawn from a
+        /// small range (mostly shared) or a large one (mostly new), `new` with repeats, either
+        /// side empty, and each list merged into the other.
+        #[test]
+        fn merge_into_gives_the_sorted_union(
+            a in proptest::collection::vec((0u32..40, 0u32..40), 0..400),
+            b in proptest::collection::vec((0u32..40, 0u32..40), 0..400),
+            spread in 1u32..1000,
+        ) {
+            let sorted = |v: &[(u32, u32)], distinct: bool| {
+                let mut v: Vec<(u32, u32)> = v.iter().map(|&(x, y)| (x * spread, y)).collect();
+                v.sort_unstable();
+                if distinct {
+                    v.dedup();
+                }
+                v
+            };
+            let union: Vec<(u32, u32)> = sorted(&a, true)
+                .into_iter()
+                .chain(sorted(&b, true))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let mut all = sorted(&a, true);
+            merge_into(&mut all, &sorted(&b, false));
+            prop_assert_eq!(&all, &union);
+            let mut all = sorted(&b, true);
+            merge_into(&mut all, &sorted(&a, false));
+            prop_assert_eq!(&all, &union);
         }
 
         /// Sorting by a key that is not the whole value (as document frequencies do) puts
