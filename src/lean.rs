@@ -19,10 +19,12 @@
 //!    needs are derived again from the text, which is memory-mapped;
 //! 5. sentence level: document frequencies are counted in a first pass into a sorted
 //!    `(term, count)` table (per-batch sorted runs merged into it in place), sentences are
-//!    located by `(paragraph, byte range)` (12 bytes each), and a second pass signs them with
-//!    the IDF weights and writes each one's terms, as vocabulary indexes with their name flag
-//!    and document frequency (8 bytes, `pack_term`), to another temporary file; verification
-//!    reads them back in blocks, taking the candidates block pair by block pair;
+//!    located by `(paragraph, byte range)` (12 bytes each), and their terms go to a temporary
+//!    file (4 bytes each; their name flags to a bit set); a second pass reads them back, signs
+//!    the sentences with the IDF weights and writes each one's terms, as vocabulary indexes
+//!    with their name flag and document frequency (8 bytes, `pack_term`), to another temporary
+//!    file; verification reads them back in blocks, taking the candidates block pair by block
+//!    pair;
 //! 6. pairs stay between representatives: [`Matches::pair`] answers for any two paragraphs as
 //!    the expanded list of [`Detection::pairs`] would, without building it.
 //!
@@ -1035,20 +1037,26 @@ impl Detector {
         let band_hasher = &lsh::BandHasher::new(bands, rows, p.seed ^ 1);
         let para_of = |i: u32| &corpus.paragraphs[i as usize];
 
-        // Pass 1: the sentences taking part, and the document frequency of every term.
+        // Pass 1: the sentences taking part, and the document frequency of every term. Each
+        // sentence's terms go to a temporary file (4 bytes a term, until pass 2 ends) and their
+        // name flags to a bit set, where pass 2 reads them back rather than normalizing and
+        // stemming the text again: at 500 MB that was 4 of pass 2's 9.5 CPU-seconds.
         let mut units: Vec<Unit> = Vec::new();
+        let mut words_file = TempFile::new(temp_dir)?;
+        let mut names: Vec<u64> = Vec::new();
+        let mut term_off: Vec<usize> = vec![0];
         let (mut vocab, mut df): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
         // Batches of an eighth of the paragraphs on smaller inputs (their terms are held
         // twice while counted, which would otherwise be most of the memory there).
         let df_batch = (long_reps.len() / 8).clamp(DF_BATCH_MIN, DF_BATCH);
         for batch in long_reps.chunks(df_batch) {
-            let found: Vec<(Vec<Unit>, Vec<u64>)> = batch
+            let found: Vec<(Vec<Unit>, Vec<u64>, Vec<usize>)> = batch
                 .par_chunks(CHUNK)
                 .map_init(
                     || Hashers::new(languages, p.seed),
                     |hashers, chunk| {
                         let (mut swords, mut tagged) = (Words::default(), Vec::new());
-                        let (mut found, mut terms) = (Vec::new(), Vec::new());
+                        let (mut found, mut terms, mut lens) = (Vec::new(), Vec::new(), Vec::new());
                         for &para in chunk {
                             let pr = para_of(para);
                             let (th, names_marked, cache) = hashers.get(para);
@@ -1070,18 +1078,34 @@ impl Detector {
                                         start: span.start as u32,
                                         end: span.end as u32,
                                     });
-                                    terms.extend(tagged.iter().map(|&t| tag_term(t)));
+                                    terms.extend_from_slice(&tagged);
+                                    lens.push(tagged.len());
                                 }
                             }
                         }
-                        (found, terms)
+                        (found, terms, lens)
                     },
                 )
                 .collect();
             let mut terms = Vec::new();
-            for (mut f, t) in found {
+            let first = term_off.last().copied().unwrap_or(0);
+            for (mut f, t, lens) in found {
                 units.append(&mut f);
                 terms.extend_from_slice(&t);
+                for len in lens {
+                    let last = term_off.last().copied().unwrap_or(0);
+                    term_off.push(last + len);
+                }
+            }
+            let words: Vec<u32> = terms.iter().map(|&t| (t >> 32) as u32).collect();
+            words_file.append(as_bytes(&words))?;
+            drop(words);
+            names.resize((first + terms.len()).div_ceil(64), 0);
+            for (i, t) in terms.iter_mut().enumerate() {
+                if tag_is_name(*t) {
+                    names[(first + i) / 64] |= 1 << ((first + i) % 64);
+                }
+                *t = tag_term(*t);
             }
             let (run_t, run_c) = count_sorted(terms);
             merge_counts(&mut vocab, &mut df, &run_t, &run_c);
@@ -1115,14 +1139,18 @@ impl Detector {
         let run = IdCache::new_run();
         let mut signed: Vec<u32> = Vec::new();
         let mut term_file = TempFile::new(temp_dir)?;
-        let mut term_bytes: Vec<u8> = Vec::new();
         let mut n_terms = 0usize;
-        let mut term_off: Vec<usize> = Vec::with_capacity(units.len() + 1);
-        term_off.push(0);
+        let mut batch_words: Vec<u32> = Vec::new();
         let nu = units.len() as u32;
         for batch in (0..nu).step_by(SIGN_BATCH) {
             let batch_end = nu.min(batch.saturating_add(SIGN_BATCH as u32));
             let chunk = CHUNK as u32;
+            // The batch's terms as pass 1 made them.
+            let base = term_off[batch as usize];
+            batch_words.clear();
+            batch_words.resize(term_off[batch_end as usize] - base, 0);
+            words_file.read_at(base as u64 * 4, as_bytes_mut(&mut batch_words))?;
+            let (batch_words, term_off, names) = (&batch_words, &term_off, &names);
             let chunks: Vec<Signed> = (0..(batch_end - batch).div_ceil(chunk))
                 .into_par_iter()
                 .map(|c| {
@@ -1130,30 +1158,26 @@ impl Detector {
                     from..batch_end.min(from + chunk)
                 })
                 .map_init(
-                    || (Hashers::new(languages, p.seed), IdCache::take(run)),
-                    |(hashers, ids), chunk| {
-                        let (mut swords, mut tagged) = (Words::default(), Vec::new());
+                    || IdCache::take(run),
+                    |ids, chunk| {
                         let mut set: Vec<(u64, f32)> = Vec::new();
                         let mut sig = vec![0u32; hasher.len()];
                         let mut out = Signed::default();
                         let mut sigs: Vec<u32> = Vec::new();
+                        let mut tagged: Vec<u64> = Vec::new();
                         for u in chunk {
                             set.clear();
-                            let unit = units[u as usize];
-                            let pr = para_of(unit.para);
-                            let (th, names_marked, cache) = hashers.get(unit.para);
-                            let maker = SentenceTerms {
-                                names_marked,
-                                min_words: p.min_sentence_words,
-                            };
-                            let text = corpus.text(pr);
-                            let sentence = text.get(unit.start as usize..unit.end as usize);
-                            if maker.fill_with(
-                                sentence.unwrap_or(""),
-                                &mut swords,
-                                &mut tagged,
-                                (&mut *cache, th),
-                            ) {
+                            let u_at = u as usize;
+                            // The sentence's terms as `SentenceTerms` tagged them.
+                            let at = term_off[u_at]..term_off[u_at + 1];
+                            tagged.clear();
+                            tagged.extend(at.map(|k| {
+                                let word = batch_words.get(k - base).copied().unwrap_or(0);
+                                let name =
+                                    names.get(k / 64).is_some_and(|b| b >> (k % 64) & 1 == 1);
+                                u64::from(word) << 32 | u64::from(name)
+                            }));
+                            {
                                 // The look-ups miss the cache; the lines they will read
                                 // are asked for first, for all the sentence's terms at
                                 // once, so that the misses overlap.
@@ -1173,7 +1197,7 @@ impl Detector {
                                 for (t, name) in
                                     tagged.iter().map(|&t| (tag_term(t), tag_is_name(t)))
                                 {
-                                    // Every term was counted in pass 1 (same text, same function).
+                                    // Every term was counted in pass 1 (checked below).
                                     let Some((id, signed)) = ids.get(t, |t| {
                                         let id = index.find(&vocab, t)?;
                                         let d = df[id];
@@ -1209,21 +1233,25 @@ impl Detector {
                 )
                 .collect();
             let mut pushed = Vec::with_capacity(chunks.len());
-            term_bytes.clear();
             for mut c in chunks {
-                term_off.extend(c.lens.iter().map(|l| n_terms + l));
                 n_terms += c.terms.len();
-                term_bytes.extend(c.terms.iter().flat_map(|t| t.to_le_bytes()));
+                term_file.append(as_bytes(&c.terms))?;
                 pushed.push((c.ids.len(), c.keys));
                 signed.append(&mut c.ids);
             }
-            term_file.append(&term_bytes)?;
+            // Each term found in the vocabulary: the packed terms start where pass 1's did.
+            if n_terms != term_off[batch_end as usize] {
+                return Err(Error::Unsupported {
+                    reason: "sentence terms changed between the lean detector's passes".into(),
+                });
+            }
             spill.push(&pushed)?;
         }
+        drop((batch_words, words_file, names));
         // The heap's free pages go back to the system after the pass (the vocabulary) and
         // after the candidates (each band's entries and pairs), the run's two largest transient
         // sets; glibc would keep them, so they added to the peak of verification.
-        drop((term_bytes, vocab, index, df));
+        drop((vocab, index, df));
         crate::detect::release_free_memory();
         clock.lap("sentence signatures and terms (to files)");
         let mut scands = spill.candidates(Some(&signed), p.max_sentence_bucket)?;
@@ -1256,12 +1284,8 @@ impl Detector {
             into.block = None;
             into.terms.clear();
             into.terms.resize(to - from, 0);
-            // Straight into the block's terms (one copy, not two), then from the file's
-            // byte order (nothing to do on little-endian machines).
+            // Straight into the block's terms (one copy, not two).
             term_file.read_at(from as u64 * 8, as_bytes_mut(&mut into.terms))?;
-            for t in &mut into.terms {
-                *t = u64::from_le(*t);
-            }
             into.block = Some(b);
             into.base = from;
             Ok(())
@@ -1334,8 +1358,21 @@ impl Detector {
     }
 }
 
+/// Plain numbers, whose every bit pattern is a value and whose memory has no padding.
+trait Plain: Copy {}
+impl Plain for u32 {}
+impl Plain for u64 {}
+
+/// The bytes of `v` in memory (the temporary files hold terms in the machine's byte order).
+fn as_bytes<T: Plain>(v: &[T]) -> &[u8] {
+    // SAFETY: the slice covers exactly the memory of `v` (`size_of_val` bytes from its start),
+    // which is initialized and borrowed for as long as the result; `u8` has no alignment
+    // requirement.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) }
+}
+
 /// The bytes of `v`, to be read into.
-fn as_bytes_mut(v: &mut [u64]) -> &mut [u8] {
+fn as_bytes_mut<T: Plain>(v: &mut [T]) -> &mut [u8] {
     // SAFETY: the slice covers exactly the memory of `v` (`size_of_val` bytes from its start),
     // which is initialized, and borrowed mutably for as long as the result; `u8` has no
     // alignment requirement, and every bit pattern written through it is a valid `u64`.
