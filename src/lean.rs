@@ -1612,4 +1612,25 @@ mod tests {
         merge_counts(&mut t, &mut c, &[4], &[2]);
         assert_eq!((t, c), (vec![4], vec![2]));
     }
+
+    /// Merging batch after batch counts what one count of everything counts, whether the
+    /// batches hold mostly known terms or mostly new ones.
+    #[test]
+    fn counts_merged_in_batches_are_the_whole_count() {
+        let mut next = crate::test_rng(0xc0ffee);
+        for range in [20u64, 3000, 1 << 40] {
+            let (mut t, mut c) = (Vec::new(), Vec::new());
+            let mut want = std::collections::BTreeMap::new();
+            for batch in 0..30 {
+                let terms: Vec<u64> = (0..batch * 7).map(|_| next() % range).collect();
+                for &x in &terms {
+                    *want.entry(x).or_insert(0u32) += 1;
+                }
+                let (run_t, run_c) = count_sorted(terms);
+                merge_counts(&mut t, &mut c, &run_t, &run_c);
+            }
+            let (wt, wc): (Vec<u64>, Vec<u32>) = want.into_iter().unzip();
+            assert_eq!((t, c), (wt, wc), "terms below {range}");
+        }
+    }
 }
