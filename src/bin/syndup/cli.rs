@@ -307,7 +307,7 @@ pub enum MemoryArg {
     /// default preset and 2.3 at `near` (the input included)
     Ram,
     /// Band keys and sentence terms in temporary files (see `--temp-dir`), and with `scan` the
-    /// decoded text: under a third of the memory, 1.7-1.9 times the time; the same output
+    /// decoded text: under a third of the memory, 1.4-1.6 times the time; the same output
     Disk,
 }
 
