@@ -54,8 +54,11 @@
 //! ```
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+#[cfg(not(unix))]
+use std::io::Read;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+#[cfg(not(unix))]
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -240,11 +243,14 @@ const DF_BATCH_MIN: usize = if cfg!(debug_assertions) {
 };
 
 /// An unnamed temporary file (deleted when dropped, and by the system if the process dies),
-/// written at its end and read at any offset.
+/// written at its end and read at any offset, by several threads at once on Unix (`pread`).
 struct TempFile {
-    file: Mutex<File>,
+    file: File,
     dir: PathBuf,
     end: u64,
+    /// Elsewhere a read is a seek and a read, one thread at a time.
+    #[cfg(not(unix))]
+    reading: Mutex<()>,
 }
 
 impl TempFile {
@@ -255,9 +261,11 @@ impl TempFile {
             source,
         })?;
         Ok(TempFile {
-            file: Mutex::new(file),
+            file,
             dir,
             end: 0,
+            #[cfg(not(unix))]
+            reading: Mutex::new(()),
         })
     }
 
@@ -271,11 +279,11 @@ impl TempFile {
     /// Appends `bytes`; returns where they start.
     fn append(&mut self, bytes: &[u8]) -> Result<u64> {
         let at = self.end;
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        // `&mut self`: no read runs meanwhile.
+        let mut file = &self.file;
         let written = file
             .seek(SeekFrom::Start(at))
             .and_then(|_| file.write_all(bytes));
-        drop(file);
         written.map_err(|e| self.err(e))?;
         self.end += bytes.len() as u64;
         Ok(at)
@@ -283,12 +291,28 @@ impl TempFile {
 
     /// Fills `buf` from `offset`.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let read = file
-            .seek(SeekFrom::Start(offset))
-            .and_then(|_| file.read_exact(buf));
-        drop(file);
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset);
+        #[cfg(not(unix))]
+        let read = {
+            let _one = self.reading.lock().unwrap_or_else(|e| e.into_inner());
+            let mut file = &self.file;
+            file.seek(SeekFrom::Start(offset))
+                .and_then(|_| file.read_exact(buf))
+        };
         read.map_err(|e| self.err(e))
+    }
+
+    /// [`TempFile::read_at`] in two halves read at once (on Unix; one after the other
+    /// elsewhere), for large reads from the page cache, where one thread's copy is the limit.
+    fn read_at_parallel(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let half = buf.len() / 2;
+        let (first, second) = buf.split_at_mut(half);
+        let (a, b) = rayon::join(
+            || self.read_at(offset, first),
+            || self.read_at(offset + half as u64, second),
+        );
+        a.and(b)
     }
 }
 
@@ -1285,7 +1309,7 @@ impl Detector {
             into.terms.clear();
             into.terms.resize(to - from, 0);
             // Straight into the block's terms (one copy, not two).
-            term_file.read_at(from as u64 * 8, as_bytes_mut(&mut into.terms))?;
+            term_file.read_at_parallel(from as u64 * 8, as_bytes_mut(&mut into.terms))?;
             into.block = Some(b);
             into.base = from;
             Ok(())
