@@ -405,7 +405,10 @@ impl KeySpill {
             None => self.batches.iter().map(|b| b.1).sum(),
         };
         let parts = (n / 16_384).clamp(1, 1024);
-        let part_of = |packed: u64| ((packed >> 32) as usize * parts / n.max(1)).min(parts - 1);
+        // In 64 bits: `x * parts` passes 2^32 from about 8.4 million units.
+        let part_of = |packed: u64| {
+            ((packed >> 32) * parts as u64 / n.max(1) as u64).min(parts as u64 - 1) as usize
+        };
         let mut all: Vec<Vec<u64>> = vec![Vec::new(); parts];
         let mut bufs: Vec<BandBuffers> = (0..threads).map(|_| BandBuffers::default()).collect();
         for group in bands.chunks(threads) {
@@ -418,7 +421,11 @@ impl KeySpill {
                     b.pairs.clear();
                     lsh::bucket_pairs_packed(&b.entries, max_bucket, &mut b.pairs);
                     // Shifted so that the first units' top bits lead (as `sort_pairs`).
-                    let shift = b.pairs.iter().max().map_or(0, |&p| p.leading_zeros());
+                    let shift = b
+                        .pairs
+                        .iter()
+                        .max()
+                        .map_or(0, |&p| p.leading_zeros().min(63));
                     lsh::sort_by_bits(&mut b.pairs, &mut b.entries, |&p| p << shift);
                     b.pairs.dedup();
                     // Where each part's pairs start in the sorted list.
