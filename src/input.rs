@@ -114,6 +114,15 @@ enum Data {
     Owned(Vec<u8>),
 }
 
+impl Data {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Data::Mapped(m) => m,
+            Data::Owned(v) => v,
+        }
+    }
+}
+
 /// One input file (or standard input), with its text.
 pub struct Source {
     /// The path as given, or the given directory joined with the path below it; `-` for stdin.
@@ -146,10 +155,7 @@ pub struct Source {
 impl Source {
     /// The source's bytes.
     pub fn bytes(&self) -> &[u8] {
-        match &self.data {
-            Data::Mapped(m) => m,
-            Data::Owned(v) => v,
-        }
+        self.data.bytes()
     }
 
     /// The byte that ends the lines of a plain-text source: `\n`, or `\r` for a text that has
@@ -955,22 +961,12 @@ impl Corpus {
 
     /// Adds a plain-text input (decompressing it first when it is compressed).
     fn add_text(&mut self, name: String, data: Data, params: &Params) {
-        let kind = Compression::detect(match &data {
-            Data::Mapped(m) => m,
-            Data::Owned(v) => v,
-        });
+        let kind = Compression::detect(data.bytes());
         if kind != Compression::None {
-            let bytes: &[u8] = match &data {
-                Data::Mapped(m) => m,
-                Data::Owned(v) => v,
-            };
-            return self.add_compressed_text(name, bytes, kind, params);
+            return self.add_compressed_text(name, data.bytes(), kind, params);
         }
         let id = self.sources.len() as u32;
-        let all: &[u8] = match &data {
-            Data::Mapped(m) => m,
-            Data::Owned(v) => v,
-        };
+        let all = data.bytes();
         let head = &all[..all.len().min(BINARY_HEAD)];
         if let Some(nul) = head.iter().position(|&b| b == 0) {
             // Lines counted by the line ends of the first 8 KB, which are all a stream of it

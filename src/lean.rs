@@ -469,12 +469,11 @@ struct Unit {
     end: u32,
 }
 
-/// The sentences of one chunk of pass 2: their packed terms, the running end of each one's
-/// terms, and the ids and band keys of those signed.
+/// The sentences of one chunk of pass 2: their packed terms, and the ids and band keys of
+/// those signed.
 #[derive(Default)]
 struct Signed {
     terms: Vec<u64>,
-    lens: Vec<usize>,
     ids: Vec<u32>,
     keys: Vec<u32>,
 }
@@ -1195,54 +1194,46 @@ impl Detector {
                         let mut sig = vec![0u32; hasher.len()];
                         let mut out = Signed::default();
                         let mut sigs: Vec<u32> = Vec::new();
-                        let mut tagged: Vec<u64> = Vec::new();
                         for u in chunk {
                             set.clear();
-                            let u_at = u as usize;
-                            // The sentence's terms as `SentenceTerms` tagged them.
-                            let at = term_off[u_at]..term_off[u_at + 1];
-                            tagged.clear();
-                            tagged.extend(at.map(|k| {
-                                let word = batch_words.get(k - base).copied().unwrap_or(0);
-                                let name =
-                                    names.get(k / 64).is_some_and(|b| b >> (k % 64) & 1 == 1);
-                                u64::from(word) << 32 | u64::from(name)
-                            }));
-                            {
-                                // The look-ups miss the cache; the lines they will read
-                                // are asked for first, for all the sentence's terms at
-                                // once, so that the misses overlap.
-                                for t in tagged.iter().map(|&t| tag_term(t)) {
-                                    if !ids.has(t) {
-                                        index.prefetch_bucket(t);
-                                    }
+                            // The sentence's terms as pass 1 made them (each a folded term in
+                            // the top half, as `tag_term` leaves it), at these positions.
+                            let (from, to) = (term_off[u as usize], term_off[u as usize + 1]);
+                            let words = batch_words.get(from - base..to - base).unwrap_or(&[]);
+                            let term = |w: u32| u64::from(w) << 32;
+                            // The look-ups miss the cache; the lines they will read are asked
+                            // for first, for all the sentence's terms at once, so that the
+                            // misses overlap.
+                            for t in words.iter().map(|&w| term(w)) {
+                                if !ids.has(t) {
+                                    index.prefetch_bucket(t);
                                 }
-                                for t in tagged.iter().map(|&t| tag_term(t)) {
-                                    if !ids.has(t) {
-                                        if let Some(from) = index.bucket_start(t) {
-                                            prefetch(&vocab, from);
-                                            prefetch(&df, from);
-                                        }
-                                    }
-                                }
-                                for (t, name) in
-                                    tagged.iter().map(|&t| (tag_term(t), tag_is_name(t)))
-                                {
-                                    // Every term was counted in pass 1 (checked below).
-                                    let Some((id, signed)) = ids.get(t, |t| {
-                                        let id = index.find(&vocab, t)?;
-                                        let d = df[id];
-                                        Some((id as u32, (d <= common).then(|| idf.weight(d))))
-                                    }) else {
-                                        continue;
-                                    };
-                                    out.terms.push(pack_term(id, name, df[id as usize]));
-                                    if let Some(w) = signed {
-                                        set.push((t, w));
+                            }
+                            for t in words.iter().map(|&w| term(w)) {
+                                if !ids.has(t) {
+                                    if let Some(from) = index.bucket_start(t) {
+                                        prefetch(&vocab, from);
+                                        prefetch(&df, from);
                                     }
                                 }
                             }
-                            out.lens.push(out.terms.len());
+                            for (k, &w) in (from..to).zip(words) {
+                                let t = term(w);
+                                let name =
+                                    names.get(k / 64).is_some_and(|b| b >> (k % 64) & 1 == 1);
+                                // Every term was counted in pass 1 (checked below).
+                                let Some((id, signed)) = ids.get(t, |t| {
+                                    let id = index.find(&vocab, t)?;
+                                    let d = df[id];
+                                    Some((id as u32, (d <= common).then(|| idf.weight(d))))
+                                }) else {
+                                    continue;
+                                };
+                                out.terms.push(pack_term(id, name, df[id as usize]));
+                                if let Some(w) = signed {
+                                    set.push((t, w));
+                                }
+                            }
                             if set.is_empty() {
                                 continue;
                             }
