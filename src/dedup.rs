@@ -983,7 +983,7 @@ struct Origin<'a> {
 
 impl<'a> Origin<'a> {
     fn of(corpus: &'a Corpus, p: u32) -> Origin<'a> {
-        let m = report::member(corpus, p as usize);
+        let m = report::place(corpus, p as usize);
         Origin {
             doc: m.doc,
             paragraph: m.paragraph.or_else(|| corpus.span_index(p as usize)),
