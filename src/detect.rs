@@ -1537,33 +1537,47 @@ impl Detector {
         let p = &self.params;
         let n = corpus.paragraphs.len();
         let whole = |i: u32| whole_span(corpus, i);
-        // The shingle Jaccard of the pairs found by a sentence, from the text (sorted by `a`,
-        // so each thread shingles each `a` once per run).
+        // The shingle Jaccard of the pairs found by a sentence, from the text: each paragraph
+        // on either side of such a pair is shingled once (a paragraph restated by several
+        // others is in several pairs), in chunks of flat sets.
         let shingler = Shingler::new(p.shingle_words, p.seed);
+        let mut sides: Vec<u32> = merged
+            .iter()
+            .filter(|q| q.jaccard.is_nan())
+            .flat_map(|q| [q.a, q.b])
+            .collect();
+        sides.par_sort_unstable();
+        sides.dedup();
+        // Small in debug builds, so that the tests' few pairs span several chunks.
+        const SIDES_PER_JOB: usize = if cfg!(debug_assertions) { 4 } else { 256 };
+        let sets: Vec<(Vec<u32>, Vec<usize>)> = sides
+            .par_chunks(SIDES_PER_JOB)
+            .map_init(
+                || (Words::default(), Vec::new()),
+                |(words, set), chunk| {
+                    let (mut flat, mut ends) = (Vec::new(), Vec::with_capacity(chunk.len() + 1));
+                    ends.push(0);
+                    for &i in chunk {
+                        let text = corpus.text(&corpus.paragraphs[i as usize]);
+                        shingle_set(&shingler, words, text, set);
+                        flat.extend_from_slice(set);
+                        ends.push(flat.len());
+                    }
+                    (flat, ends)
+                },
+            )
+            .collect();
+        let set_of = |i: u32| -> &[u32] {
+            // Every side is in `sides`: the search finds it.
+            let k = sides.partition_point(|&x| x < i);
+            let (flat, ends) = &sets[k / SIDES_PER_JOB];
+            &flat[ends[k % SIDES_PER_JOB]..ends[k % SIDES_PER_JOB + 1]]
+        };
         merged
             .par_iter_mut()
             .filter(|q| q.jaccard.is_nan())
-            .for_each_init(
-                || (Words::default(), None, Vec::new(), Vec::new()),
-                |(words, last_a, sa, sb), q| {
-                    if *last_a != Some(q.a) {
-                        shingle_set(
-                            &shingler,
-                            words,
-                            corpus.text(&corpus.paragraphs[q.a as usize]),
-                            sa,
-                        );
-                        *last_a = Some(q.a);
-                    }
-                    shingle_set(
-                        &shingler,
-                        words,
-                        corpus.text(&corpus.paragraphs[q.b as usize]),
-                        sb,
-                    );
-                    q.jaccard = verify::jaccard(sa, sb);
-                },
-            );
+            .for_each(|q| q.jaccard = verify::jaccard(set_of(q.a), set_of(q.b)));
+        drop((sets, sides));
         if p.sentence_threshold.is_some() {
             clock.lap("Jaccard of the pairs sentences found");
         }
@@ -2219,6 +2233,58 @@ mod tests {
             assert_eq!(spilled.pairs, full.pairs, "cap {cap}");
             assert_eq!(spilled.clusters, full.clusters, "cap {cap}");
         }
+    }
+
+    /// The Jaccard a pair found by a sentence reports is its two paragraphs' shingle Jaccard,
+    /// computed here from their texts: in the seed article and the bundled sample's English,
+    /// German and French wire stories and copies, whose pairs span several of the debug build's
+    /// chunks.
+    #[test]
+    fn sentence_pairs_report_their_shingle_jaccard() {
+        let texts = [
+            (
+                "seed",
+                include_str!("../corpus/seed/000_eabddb1ef9b5a4a1.txt"),
+            ),
+            ("wire_en", include_str!("../corpus/sample/wire_en.txt")),
+            (
+                "copy_news",
+                include_str!("../corpus/sample/copy_news_site.txt"),
+            ),
+            (
+                "copy_daily",
+                include_str!("../corpus/sample/copy_regional_daily.txt"),
+            ),
+            ("wire_de", include_str!("../corpus/sample/wire_de.txt")),
+            ("copy_de", include_str!("../corpus/sample/copy_de.txt")),
+            ("wire_fr", include_str!("../corpus/sample/wire_fr.txt")),
+            ("copy_fr", include_str!("../corpus/sample/copy_fr.txt")),
+        ];
+        let p = Params::default();
+        let corpus = Corpus::from_texts(&texts, &p);
+        let found = Detector::new(p.clone()).map(|d| d.detect(&corpus));
+        let found = found.unwrap_or_else(|e| panic!("{e}"));
+        let shingler = Shingler::new(p.shingle_words, p.seed);
+        let mut words = Words::default();
+        let mut set = |i: u32| {
+            let mut out = Vec::new();
+            let text = corpus.text(&corpus.paragraphs[i as usize]);
+            shingle_set(&shingler, &mut words, text, &mut out);
+            out
+        };
+        let mut sides = Vec::new();
+        for q in found
+            .pairs
+            .iter()
+            .filter(|q| q.measure == Measure::Sentence)
+        {
+            let want = verify::jaccard(&set(q.a), &set(q.b));
+            assert_eq!(q.jaccard, want, "{} {}", q.a, q.b);
+            sides.extend([q.a, q.b]);
+        }
+        sides.sort_unstable();
+        sides.dedup();
+        assert!(sides.len() > 12, "{}", sides.len());
     }
 
     /// Byte-for-byte copies point at their first copy, across sources; paragraphs that only
