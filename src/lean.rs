@@ -737,6 +737,7 @@ fn count_run(sorted: &[u32]) -> (Vec<u32>, Vec<u32>) {
 
 /// What one parallel task of the first sentence pass finds: its sentences, their numbers of
 /// terms, and their terms in order with their name flags.
+#[derive(Default)]
 struct Pass1Chunk {
     units: Vec<Unit>,
     lens: Vec<u32>,
@@ -745,15 +746,6 @@ struct Pass1Chunk {
 }
 
 impl Pass1Chunk {
-    fn new() -> Pass1Chunk {
-        Pass1Chunk {
-            units: Vec::new(),
-            lens: Vec::new(),
-            words: Vec::new(),
-            names: Vec::new(),
-        }
-    }
-
     /// Adds a sentence with its tagged terms ([`SentenceTerms`]).
     fn push(&mut self, unit: Unit, tagged: &[u64]) {
         self.units.push(unit);
@@ -1168,7 +1160,7 @@ impl Detector {
                     || Hashers::new(languages, p.seed),
                     |hashers, chunk| {
                         let (mut swords, mut tagged) = (Words::default(), Vec::new());
-                        let mut out = Pass1Chunk::new();
+                        let mut out = Pass1Chunk::default();
                         for &para in chunk {
                             let pr = para_of(para);
                             let (th, names_marked, cache) = hashers.get(para);
@@ -1732,7 +1724,7 @@ mod tests {
                 // takes some.
                 let chunks: Vec<Pass1Chunk> = (0..1 + batch % 3)
                     .map(|_| {
-                        let mut chunk = Pass1Chunk::new();
+                        let mut chunk = Pass1Chunk::default();
                         for s in 0..batch * 2 {
                             let tagged: Vec<u64> = (0..next() % 13)
                                 .map(|_| {
