@@ -174,10 +174,47 @@ struct Features {
     unit_span: Vec<Span>,
     term_off: Vec<usize>,
     terms: Vec<u32>,
-    /// A bit for each of `terms` (bit `i % 64` of word `i / 64`): the term is a name
-    /// (capitalized inside the sentence every time it occurs, in a language that capitalizes
-    /// only names). A bit rather than a `bool`: at 500 MB the sentences hold 49.7 M terms.
-    names: Vec<u64>,
+    /// A bit for each of `terms`: the term is a name (capitalized inside the sentence every
+    /// time it occurs, in a language that capitalizes only names). A bit rather than a
+    /// `bool`: at 500 MB the sentences hold 49.7 M terms.
+    names: Bits,
+}
+
+/// Flags of one bit each, pushed in order (the name flags of sentence terms, which the lean
+/// detector keeps too): bit `i % 64` of word `i / 64`.
+#[derive(Clone, Default)]
+pub(crate) struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    /// Appends a flag.
+    pub(crate) fn push(&mut self, bit: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        if let Some(word) = self.words.last_mut() {
+            *word |= u64::from(bit) << (self.len % 64);
+        }
+        self.len += 1;
+    }
+
+    /// Flag `i` (false beyond the end).
+    pub(crate) fn get(&self, i: usize) -> bool {
+        i < self.len && self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// The flags so far in a vector of its exact size, leaving `self` empty with its capacity.
+    fn take_exact(&mut self) -> Bits {
+        let out = Bits {
+            words: self.words.as_slice().to_vec(),
+            len: self.len,
+        };
+        self.words.clear();
+        self.len = 0;
+        out
+    }
 }
 
 impl Features {
@@ -207,13 +244,7 @@ impl Features {
     /// Adds a sentence's terms ([`SentenceTerms`] tags) with their name flags.
     fn push_terms(&mut self, tagged: &[u64]) {
         for &t in tagged {
-            let i = self.terms.len();
-            if i.is_multiple_of(64) {
-                self.names.push(0);
-            }
-            if let Some(word) = self.names.last_mut() {
-                *word |= u64::from(tag_is_name(t)) << (i % 64);
-            }
+            self.names.push(tag_is_name(t));
             self.terms.push((t >> 32) as u32);
         }
     }
@@ -239,7 +270,7 @@ impl Features {
             unit_span: exact(&mut self.unit_span),
             term_off: exact(&mut self.term_off),
             terms: exact(&mut self.terms),
-            names: exact(&mut self.names),
+            names: self.names.take_exact(),
         };
         self.shingle_off.push(0);
         self.term_off.push(0);
@@ -307,7 +338,7 @@ impl AllFeatures {
 
 /// The name flags of one sentence's terms, read from a block's bit set.
 struct Names<'a> {
-    bits: &'a [u64],
+    bits: &'a Bits,
     at: std::ops::Range<usize>,
 }
 
@@ -316,11 +347,7 @@ impl Iterator for Names<'_> {
 
     fn next(&mut self) -> Option<bool> {
         let i = self.at.next()?;
-        Some(
-            self.bits
-                .get(i / 64)
-                .is_some_and(|w| w >> (i % 64) & 1 == 1),
-        )
+        Some(self.bits.get(i))
     }
 }
 

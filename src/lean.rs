@@ -1145,7 +1145,7 @@ impl Detector {
         // stemming the text again: at 500 MB that was 4 of pass 2's 9.5 CPU-seconds.
         let mut units: Vec<Unit> = Vec::new();
         let mut words_file = TempFile::new(temp_dir)?;
-        let mut names: Vec<u64> = Vec::new();
+        let mut names = crate::detect::Bits::default();
         let mut term_off: Vec<usize> = vec![0];
         let mut counts = Counts::new();
         // Batches of an eighth of the paragraphs on smaller inputs (their terms are held
@@ -1192,7 +1192,6 @@ impl Detector {
                     },
                 )
                 .collect();
-            let first = term_off.last().copied().unwrap_or(0);
             batch_words.clear();
             for f in &found {
                 units.extend_from_slice(&f.units);
@@ -1201,16 +1200,11 @@ impl Detector {
                     term_off.push(last + len as usize);
                 }
                 batch_words.extend_from_slice(&f.words);
-            }
-            words_file.append(as_bytes(&batch_words))?;
-            names.resize((first + batch_words.len()).div_ceil(64), 0);
-            let mut at = first;
-            for f in &found {
                 for &name in &f.names {
-                    names[at / 64] |= u64::from(name) << (at % 64);
-                    at += 1;
+                    names.push(name);
                 }
             }
+            words_file.append(as_bytes(&batch_words))?;
             counts.add(&found);
         }
         drop(batch_words);
@@ -1294,8 +1288,7 @@ impl Detector {
                             }
                             for (k, &w) in (from..to).zip(words) {
                                 let t = term(w);
-                                let name =
-                                    names.get(k / 64).is_some_and(|b| b >> (k % 64) & 1 == 1);
+                                let name = names.get(k);
                                 // Every term was counted in pass 1 (checked below).
                                 let Some((id, signed)) = ids.get(t, |_| {
                                     let id = index.find(&vocab, w)?;
