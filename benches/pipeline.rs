@@ -16,6 +16,12 @@
 //!   `HashMap<u64, Vec<u32>>` of band keys per band.
 //! * `verify`: [`verify::jaccard`] on sorted vectors vs `HashSet` intersection / union counts,
 //!   over every paragraph paired with the next 16 (bytes: both paragraphs' text per pair).
+//! * `verify_sentences`: [`verify::overlap_at_least`] (the sentence score; name weight 0.5, at
+//!   least 6 shared terms) over each sentence's terms (stemmed word hashes folded to 32 bits,
+//!   IDF-weighted by their frequency among the input's sentences) paired with the next 16, with
+//!   the keys given as one slice (vector compares where the CPU has AVX-512, as the in-memory
+//!   detector's records give them: `syndup`) and key by key (`key_by_key`), vs a `HashMap` of
+//!   one side's terms probed with the other's (`naive`); bytes: both sentences' text per pair.
 //! * `end_to_end`: [`Detector::detect`] on a whole corpus for the presets `exact`, `near` and
 //!   `paraphrase` vs an exact-hash dedup of naively normalized paragraphs (a `HashMap` of
 //!   normalized `String` → first index). Opening the corpus is not timed.
@@ -413,6 +419,212 @@ fn bench_verify(c: &mut Criterion, inputs: &[Input]) {
     g.finish();
 }
 
+/// One sentence's terms for the `verify_sentences` group: sorted distinct 32-bit keys, their
+/// IDF weights and name flags, and the sentence's length in bytes.
+struct SentenceTerms {
+    keys: Vec<u32>,
+    weights: Vec<f32>,
+    names: Vec<bool>,
+    total: f64,
+    bytes: usize,
+}
+
+impl SentenceTerms {
+    fn side(&self) -> verify::Side<'_, u32> {
+        verify::Side {
+            terms: &self.keys,
+            weights: &self.weights,
+            names: &self.names,
+            total: self.total,
+        }
+    }
+}
+
+/// A sentence whose keys are one slice, as the in-memory detector's records are.
+struct Sliced<'a>(verify::Side<'a, u32>);
+
+impl verify::Sentence for Sliced<'_> {
+    type Key = u32;
+    fn len(&self) -> usize {
+        self.0.terms.len()
+    }
+    fn key(&self, i: usize) -> u32 {
+        self.0.terms[i]
+    }
+    fn weight(&self, i: usize) -> f32 {
+        self.0.weights[i]
+    }
+    fn name(&self, i: usize) -> bool {
+        self.0.names[i]
+    }
+    fn total(&self) -> f64 {
+        self.0.total
+    }
+    fn keys32(&self) -> Option<&[u32]> {
+        Some(self.0.terms)
+    }
+}
+
+/// The sentences (of 8 words or more) of every paragraph, as [`SentenceTerms`].
+fn sentence_terms(input: &Input, params: &Params) -> Vec<SentenceTerms> {
+    let mut raw: Vec<(Vec<u32>, Vec<bool>, usize)> = Vec::new();
+    let mut words = Words::default();
+    for text in &input.paragraphs {
+        let hasher = TermHasher::new(Language::detect(text), params.seed);
+        for span in syndup::segment::sentences(text) {
+            let sentence = &text[span.range()];
+            words.normalize(sentence);
+            if words.len() < params.min_sentence_words {
+                continue;
+            }
+            // A capitalized word after the first counts as a name, as a rough stand-in.
+            let caps: HashSet<String> = sentence
+                .split_whitespace()
+                .skip(1)
+                .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+                .map(str::to_lowercase)
+                .collect();
+            let mut terms: Vec<(u32, bool)> = words
+                .iter()
+                .map(|w| {
+                    let h = hasher.hash(w);
+                    ((h ^ (h >> 32)) as u32, caps.contains(w))
+                })
+                .collect();
+            terms.sort_unstable();
+            terms.dedup_by_key(|t| t.0);
+            let (keys, names) = terms.into_iter().unzip();
+            raw.push((keys, names, sentence.len()));
+        }
+    }
+    let mut df: HashMap<u32, u32> = HashMap::new();
+    for (keys, _, _) in &raw {
+        for &k in keys {
+            *df.entry(k).or_default() += 1;
+        }
+    }
+    let n = raw.len() as f64;
+    raw.into_iter()
+        .map(|(keys, names, bytes)| {
+            let weights: Vec<f32> = keys
+                .iter()
+                .map(|k| ((n + 1.0) / (f64::from(df[k]) + 0.5)).ln().max(0.0) as f32)
+                .collect();
+            let total = weights.iter().map(|&w| f64::from(w)).sum();
+            SentenceTerms {
+                keys,
+                weights,
+                names,
+                total,
+                bytes,
+            }
+        })
+        .collect()
+}
+
+/// The sentence score with a `HashMap` of `a`'s terms probed by `b`'s.
+fn naive_sentence_score(
+    a: &HashMap<u32, (f32, bool)>,
+    b: &SentenceTerms,
+    total_a: f64,
+    name_weight: f64,
+    min_shared: usize,
+) -> Option<f64> {
+    let (mut inter, mut inter_full, mut shared) = (0f64, 0f64, 0usize);
+    for (k, &name_b) in b.keys.iter().zip(&b.names) {
+        if let Some(&(w, name_a)) = a.get(k) {
+            let w = f64::from(w);
+            inter_full += w;
+            inter += if name_a || name_b { w * name_weight } else { w };
+            shared += 1;
+        }
+    }
+    if shared < min_shared {
+        return None;
+    }
+    let union = total_a + b.total - inter_full;
+    let smaller = total_a.min(b.total);
+    if inter <= 0.0 || union <= 0.0 || smaller <= 0.0 {
+        return Some(0.0);
+    }
+    Some((inter / (union * smaller).sqrt()).min(1.0))
+}
+
+/// The sum of [`verify::overlap_at_least`]'s scores over `pairs` of sentences, each side made
+/// by `side` (0 where a pair shares too few terms).
+fn sum_scores<S: verify::Sentence>(
+    pairs: &[(usize, usize)],
+    side: impl Fn(usize) -> S,
+    name_weight: f64,
+    min_shared: usize,
+) -> f64 {
+    pairs
+        .iter()
+        .map(|&(x, y)| {
+            verify::overlap_at_least(black_box(&side(x)), &side(y), name_weight, min_shared)
+                .map_or(0.0, |(s, _)| s)
+        })
+        .sum()
+}
+
+fn bench_verify_sentences(c: &mut Criterion, inputs: &[Input], params: &Params) {
+    let mut g = c.benchmark_group("verify_sentences");
+    let (name_weight, min_shared) = (params.name_weight, params.min_shared_words);
+    for input in inputs {
+        let sentences = sentence_terms(input, params);
+        let n = sentences.len();
+        let pairs: Vec<(usize, usize)> = (0..n)
+            .flat_map(|a| (a + 1..n.min(a + 1 + VERIFY_WINDOW)).map(move |b| (a, b)))
+            .collect();
+        let bytes: u64 = pairs
+            .iter()
+            .map(|&(a, b)| (sentences[a].bytes + sentences[b].bytes) as u64)
+            .sum();
+        let maps: Vec<HashMap<u32, (f32, bool)>> = sentences
+            .iter()
+            .map(|s| {
+                s.keys
+                    .iter()
+                    .zip(s.weights.iter().zip(&s.names))
+                    .map(|(&k, (&w, &name))| (k, (w, name)))
+                    .collect()
+            })
+            .collect();
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function(BenchmarkId::new("syndup", &input.name), |b| {
+            b.iter(|| {
+                sum_scores(
+                    &pairs,
+                    |i| Sliced(sentences[i].side()),
+                    name_weight,
+                    min_shared,
+                )
+            })
+        });
+        g.bench_function(BenchmarkId::new("key_by_key", &input.name), |b| {
+            b.iter(|| sum_scores(&pairs, |i| sentences[i].side(), name_weight, min_shared))
+        });
+        g.bench_function(BenchmarkId::new("naive", &input.name), |b| {
+            b.iter(|| {
+                pairs
+                    .iter()
+                    .map(|&(x, y)| {
+                        naive_sentence_score(
+                            black_box(&maps[x]),
+                            &sentences[y],
+                            sentences[x].total,
+                            name_weight,
+                            min_shared,
+                        )
+                        .unwrap_or(0.0)
+                    })
+                    .sum::<f64>()
+            })
+        });
+    }
+    g.finish();
+}
+
 fn bench_end_to_end(c: &mut Criterion, inputs: &[Input]) {
     let mut g = c.benchmark_group("end_to_end");
     g.sampling_mode(SamplingMode::Flat);
@@ -441,6 +653,7 @@ fn pipeline(c: &mut Criterion) {
     bench_minhash(c, &inputs, &params);
     bench_lsh(c, &inputs);
     bench_verify(c, &inputs);
+    bench_verify_sentences(c, &inputs, &params);
     bench_end_to_end(c, &inputs);
 }
 

@@ -1000,6 +1000,23 @@ impl verify::Sentence for Record<'_> {
     fn total(&self) -> f64 {
         f64::from_bits(self.0[1])
     }
+    /// The keys are two to a word, the first in the low half: in memory, on a little-endian
+    /// CPU, one array of `u32` in order.
+    fn keys32(&self) -> Option<&[u32]> {
+        if cfg!(target_endian = "big") {
+            return None;
+        }
+        let n = verify::Sentence::len(self);
+        let words = self.0.get(2..2 + n.div_ceil(2))?;
+        // SAFETY: every bit pattern is a valid `u32`, and a `u64` is aligned for one, so the
+        // words are viewed whole as twice as many `u32`s (nothing before or after them).
+        let (before, halves, _) = unsafe { words.align_to::<u32>() };
+        if before.is_empty() {
+            halves.get(..n)
+        } else {
+            None
+        }
+    }
 }
 
 /// Asks the CPU to start loading the cache line of `s[i]` (nothing when `i` is out of bounds,

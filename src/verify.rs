@@ -136,6 +136,12 @@ pub trait Sentence {
     fn name(&self, i: usize) -> bool;
     /// The sum of the weights.
     fn total(&self) -> f64;
+    /// The keys of all terms, in order, as one slice, where the layout holds them so and they
+    /// are 32-bit values: then the shared terms of two sentences are found by vector compares
+    /// (see [`overlap_at_least`]). `None` (the default): key by key.
+    fn keys32(&self) -> Option<&[u32]> {
+        None
+    }
 }
 
 impl<T: Ord + Copy> Sentence for Side<'_, T> {
@@ -166,9 +172,13 @@ where
     overlap_at_least(a, b, name_weight, 0).unwrap_or((0.0, 0))
 }
 
-/// [`overlap_of`], or `None` when the two sentences share fewer than `min_shared` terms; the
-/// merge stops as soon as the terms left on the shorter side could not make up the difference,
-/// so candidates that share few terms cost less.
+/// [`overlap_of`], or `None` when the two sentences share fewer than `min_shared` terms, in
+/// which case no weight is read. Sentences of up to 64 terms (nearly all) find their shared
+/// terms first: by AVX-512 compares when both sides give their keys as 32-bit slices
+/// ([`Sentence::keys32`]) and the CPU has them, else by a merge without branches on the keys.
+/// Longer ones are merged term by term, and the merge stops as soon as the terms left on the
+/// shorter side could not make up the difference. Either way the weights of the shared terms
+/// are added in term order, so the score is the same to the bit.
 ///
 /// ```
 /// use syndup::verify::{overlap_at_least, Side};
@@ -189,35 +199,62 @@ where
     A: Sentence,
     B: Sentence<Key = A::Key>,
 {
-    let (mut i, mut j, mut shared) = (0, 0, 0usize);
-    let (mut inter, mut inter_full) = (0f64, 0f64);
     let (na, nb) = (a.len(), b.len());
     if na.min(nb) < min_shared {
         return None;
     }
-    while i < na && j < nb {
-        if shared + (na - i).min(nb - j) < min_shared {
+    let (mut inter, mut inter_full) = (0f64, 0f64);
+    let mut add = |i: usize, j: usize| {
+        let w = f64::from(a.weight(i));
+        inter_full += w;
+        inter += if a.name(i) || b.name(j) {
+            w * name_weight
+        } else {
+            w
+        };
+    };
+    let shared = if na <= 64 && nb <= 64 {
+        // The shared terms first, by a merge without branches on the keys (most candidates
+        // share too few terms, and which key is smaller is a coin toss the CPU mispredicts),
+        // as the positions of each side; their weights only when there are enough of them,
+        // added in the order of the full merge, so the sums are the same to the bit.
+        let vectors = match (a.keys32(), b.keys32()) {
+            (Some(ka), Some(kb)) => common_positions32(ka, kb),
+            _ => None,
+        };
+        let (mut at_a, mut at_b) = vectors.unwrap_or_else(|| common_positions(a, b));
+        let shared = at_a.count_ones() as usize;
+        if shared < min_shared {
             return None;
         }
-        let (x, y) = (a.key(i), b.key(j));
-        if x == y {
-            let w = f64::from(a.weight(i));
-            inter_full += w;
-            inter += if a.name(i) || b.name(j) {
-                w * name_weight
-            } else {
-                w
-            };
-            shared += 1;
+        while at_a != 0 {
+            add(
+                at_a.trailing_zeros() as usize,
+                at_b.trailing_zeros() as usize,
+            );
+            at_a &= at_a - 1;
+            at_b &= at_b - 1;
         }
-        // The side with the smaller key moves on (both when equal), by arithmetic rather than
-        // a branch: which side is smaller is a coin toss the CPU cannot predict.
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    if shared < min_shared {
-        return None;
-    }
+        shared
+    } else {
+        let (mut i, mut j, mut shared) = (0, 0, 0usize);
+        while i < na && j < nb {
+            if shared + (na - i).min(nb - j) < min_shared {
+                return None;
+            }
+            let (x, y) = (a.key(i), b.key(j));
+            if x == y {
+                add(i, j);
+                shared += 1;
+            }
+            i += usize::from(x <= y);
+            j += usize::from(y <= x);
+        }
+        if shared < min_shared {
+            return None;
+        }
+        shared
+    };
     let (ta, tb) = (a.total(), b.total());
     let union = ta + tb - inter_full;
     let smaller = ta.min(tb);
@@ -225,6 +262,81 @@ where
         return Some((0.0, shared));
     }
     Some(((inter / (union * smaller).sqrt()).min(1.0), shared))
+}
+
+/// [`common_positions`] of two sides whose keys are 32-bit slices ([`Sentence::keys32`]), by
+/// AVX-512 compares where the CPU has them: each of `b`'s keys against all of `a`'s at once, so
+/// that no compare waits for the one before as the steps of a merge do. The positions are the
+/// same (`None` when there is no such CPU, or a side is longer than 64).
+fn common_positions32(a: &[u32], b: &[u32]) -> Option<(u64, u64)> {
+    #[cfg(target_arch = "x86_64")]
+    if a.len() <= 64 && b.len() <= 64 && std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return Some(unsafe { common_positions_avx512(a, b) });
+    }
+    let _ = (a, b);
+    None
+}
+
+/// [`common_positions32`] in 16-lane vectors: `a` (at most 64 keys) held in four registers,
+/// lanes beyond its end masked off in every compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn common_positions_avx512(a: &[u32], b: &[u32]) -> (u64, u64) {
+    use std::arch::x86_64::{
+        __m512i, _mm512_mask_cmpeq_epi32_mask, _mm512_maskz_loadu_epi32, _mm512_set1_epi32,
+        _mm512_setzero_si512,
+    };
+    let n = a.len().min(64);
+    let vectors = n.div_ceil(16);
+    let mut keys: [__m512i; 4] = [_mm512_setzero_si512(); 4];
+    let mut lanes = [0u16; 4];
+    for v in 0..vectors {
+        let left = n - 16 * v;
+        lanes[v] = if left >= 16 {
+            u16::MAX
+        } else {
+            (1u16 << left) - 1
+        };
+        // SAFETY: only the lanes set in `lanes[v]` are read, and they are elements
+        // `16 v .. min(16 v + 16, n)` of `a`.
+        keys[v] = unsafe { _mm512_maskz_loadu_epi32(lanes[v], a.as_ptr().add(16 * v).cast()) };
+    }
+    let (mut at_a, mut at_b) = (0u64, 0u64);
+    for (j, &y) in b.iter().enumerate().take(64) {
+        // The bits of the key, as the lanes compare them.
+        let y = _mm512_set1_epi32(i32::from_ne_bytes(y.to_ne_bytes()));
+        let mut found = 0u64;
+        for v in 0..vectors {
+            found |= u64::from(_mm512_mask_cmpeq_epi32_mask(lanes[v], keys[v], y)) << (16 * v);
+        }
+        at_a |= found;
+        at_b |= u64::from(found != 0) << j;
+    }
+    (at_a, at_b)
+}
+
+/// The positions of the terms `a` and `b` share (both at most 64 terms long), as bit sets:
+/// bit `i` of the first for `a`'s term `i`, bit `j` of the second for `b`'s term `j`; the
+/// `k`-th shared term is at the `k`-th set bit of each.
+fn common_positions<A, B>(a: &A, b: &B) -> (u64, u64)
+where
+    A: Sentence,
+    B: Sentence<Key = A::Key>,
+{
+    let (na, nb) = (a.len(), b.len());
+    let (mut i, mut j) = (0usize, 0usize);
+    let (mut at_a, mut at_b) = (0u64, 0u64);
+    while i < na && j < nb {
+        let (x, y) = (a.key(i), b.key(j));
+        let (le, ge) = (x <= y, y <= x);
+        let same = u64::from(le & ge);
+        at_a |= same << i;
+        at_b |= same << j;
+        i += usize::from(le);
+        j += usize::from(ge);
+    }
+    (at_a, at_b)
 }
 
 #[cfg(test)]
@@ -280,6 +392,102 @@ mod tests {
             } else {
                 proptest::prop_assert_eq!(early, None);
             }
+        }
+    }
+
+    /// The score as the term-by-term merge gives it (the only way before shared terms were
+    /// found first): the reference the faster paths must match to the bit.
+    fn merged_overlap<A, B>(
+        a: &A,
+        b: &B,
+        name_weight: f64,
+        min_shared: usize,
+    ) -> Option<(f64, usize)>
+    where
+        A: Sentence,
+        B: Sentence<Key = A::Key>,
+    {
+        let (mut i, mut j, mut shared) = (0, 0, 0usize);
+        let (mut inter, mut inter_full) = (0f64, 0f64);
+        while i < a.len() && j < b.len() {
+            let (x, y) = (a.key(i), b.key(j));
+            if x == y {
+                let w = f64::from(a.weight(i));
+                inter_full += w;
+                inter += if a.name(i) || b.name(j) {
+                    w * name_weight
+                } else {
+                    w
+                };
+                shared += 1;
+            }
+            i += usize::from(x <= y);
+            j += usize::from(y <= x);
+        }
+        if shared < min_shared {
+            return None;
+        }
+        let (ta, tb) = (a.total(), b.total());
+        let (union, smaller) = (ta + tb - inter_full, ta.min(tb));
+        if inter <= 0.0 || union <= 0.0 || smaller <= 0.0 {
+            return Some((0.0, shared));
+        }
+        Some(((inter / (union * smaller).sqrt()).min(1.0), shared))
+    }
+
+    /// A side that gives its keys as one slice, as the in-memory detector's records do.
+    struct Sliced<'a>(Side<'a, u32>);
+
+    impl Sentence for Sliced<'_> {
+        type Key = u32;
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn key(&self, i: usize) -> u32 {
+            self.0.key(i)
+        }
+        fn weight(&self, i: usize) -> f32 {
+            self.0.weight(i)
+        }
+        fn name(&self, i: usize) -> bool {
+            self.0.name(i)
+        }
+        fn total(&self) -> f64 {
+            self.0.total()
+        }
+        fn keys32(&self) -> Option<&[u32]> {
+            Some(self.0.terms)
+        }
+    }
+
+    proptest::proptest! {
+        /// Key by key, by vector compares (where the CPU has them) and by the merge for sides
+        /// longer than 64 terms (both sides of that bound, and of the 16-key vectors), the
+        /// shared terms, the score and the `None`s are the reference merge's, to the bit.
+        #[test]
+        fn every_way_to_find_shared_terms_scores_alike(
+            a in proptest::collection::btree_set(0u32..120, 0..80),
+            b in proptest::collection::btree_set(0u32..120, 0..80),
+            min_shared in 0usize..12,
+            name_weight in 0.0f64..1.0,
+        ) {
+            let (ta, tb): (Vec<u32>, Vec<u32>) = (a.into_iter().collect(), b.into_iter().collect());
+            let weight = |t: &u32| 0.3 + (t.wrapping_mul(2_654_435_761) % 97) as f32 / 7.0;
+            let (wa, wb): (Vec<f32>, Vec<f32>) = (ta.iter().map(weight).collect(), tb.iter().map(weight).collect());
+            let na: Vec<bool> = ta.iter().map(|&t| t % 5 == 0).collect();
+            let nb: Vec<bool> = tb.iter().map(|&t| t % 3 == 0).collect();
+            let total = |w: &[f32]| w.iter().map(|&w| f64::from(w)).sum();
+            let sa = Side { terms: &ta, weights: &wa, names: &na, total: total(&wa) };
+            let sb = Side { terms: &tb, weights: &wb, names: &nb, total: total(&wb) };
+            let want = merged_overlap(&sa, &sb, name_weight, min_shared);
+            let bits = |r: Option<(f64, usize)>| r.map(|(s, n)| (s.to_bits(), n));
+            proptest::prop_assert_eq!(bits(overlap_at_least(&sa, &sb, name_weight, min_shared)), bits(want));
+            proptest::prop_assert_eq!(
+                bits(overlap_at_least(&Sliced(sa), &Sliced(sb), name_weight, min_shared)),
+                bits(want)
+            );
+            // Mixed: one side sliced, the other key by key.
+            proptest::prop_assert_eq!(bits(overlap_at_least(&Sliced(sa), &sb, name_weight, min_shared)), bits(want));
         }
     }
 
