@@ -214,10 +214,10 @@ where
         };
     };
     let shared = if na <= 64 && nb <= 64 {
-        // The shared terms first, by a merge without branches on the keys (most candidates
-        // share too few terms, and which key is smaller is a coin toss the CPU mispredicts),
-        // as the positions of each side; their weights only when there are enough of them,
-        // added in the order of the full merge, so the sums are the same to the bit.
+        // The shared terms first, as the positions of each side: by vector compares, or by a
+        // merge without branches on the keys (which key is smaller is a coin toss the CPU
+        // mispredicts). Most candidates share too few terms and stop there; the others add
+        // their weights in the order of the full merge, so the sums are the same to the bit.
         let vectors = match (a.keys32(), b.keys32()) {
             (Some(ka), Some(kb)) => common_positions32(ka, kb),
             _ => None,
