@@ -383,7 +383,8 @@ impl KeySpill {
     }
 
     /// Candidate pairs of the spilled units, sorted and distinct, as
-    /// [`lsh::candidate_pairs`] gives them. Bands run in parallel, as many at a time as there
+    /// [`lsh::candidate_pairs`] gives them (with the same budget of pairs per band,
+    /// [`lsh::BandBudget`]). Bands run in parallel, as many at a time as there
     /// are threads, each thread reusing its buffers from band to band; each band's pairs are
     /// merged into the sorted list in place, so memory holds the distinct pairs plus those of
     /// the bands at work.
@@ -405,6 +406,8 @@ impl KeySpill {
             None => self.batches.iter().map(|b| b.1).sum(),
         };
         let parts = (n / 16_384).clamp(1, 1024);
+        // The units banded, for each band's budget of pairs (as in `lsh::BandKeys`).
+        let units = ids.map_or(n, <[u32]>::len);
         // In 64 bits: `x * parts` passes 2^32 from about 8.4 million units.
         let part_of = |packed: u64| {
             ((packed >> 32) * parts as u64 / n.max(1) as u64).min(parts as u64 - 1) as usize
@@ -419,7 +422,14 @@ impl KeySpill {
                     self.band(band, ids, &mut b.entries, &mut b.bytes)?;
                     lsh::sort_entries(&mut b.entries, &mut b.pairs);
                     b.pairs.clear();
-                    lsh::bucket_pairs_packed(&b.entries, max_bucket, &mut b.pairs);
+                    let bound = lsh::entries_bound(
+                        &b.entries,
+                        units,
+                        max_bucket,
+                        lsh::BandBudget::default(),
+                        &mut b.sizes,
+                    );
+                    lsh::bucket_pairs_packed(&b.entries, bound, &mut b.pairs);
                     // Shifted so that the first units' top bits lead (as `sort_pairs`).
                     let shift = b
                         .pairs
@@ -459,6 +469,8 @@ struct BandBuffers {
     pairs: Vec<u64>,
     /// Where each part's pairs start in `pairs`, and their end.
     starts: Vec<usize>,
+    /// The member counts of a band's buckets.
+    sizes: Vec<usize>,
 }
 
 /// A sentence taking part in sentence-level matching: its paragraph and byte range in it.

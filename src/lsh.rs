@@ -9,6 +9,13 @@
 //! of times) is not expanded into all its pairs, which would be quadratic: its members are
 //! paired with their neighbours in id order only, so they still end up connected.
 //!
+//! A band's pairs are also bounded in all ([`BandBudget`]): where expanding every bucket within
+//! `max_bucket` would propose more pairs than the band's budget (one per unit banded), the
+//! band's largest buckets are chained too, the fewest that bring it within the budget
+//! ([`bucket_bound`]). On news the budget is never reached; on text with a small vocabulary,
+//! where thousands of buckets hold dozens of unrelated units each, it keeps the candidates (and
+//! their memory and verification) linear in the input rather than quadratic.
+//!
 //! Units that are identical (the same set, hence the same keys) can be taken as groups
 //! ([`UnitGroups`], [`BandKeys::candidate_groups`]): each group is banded once, and the
 //! candidates come out as pairs of groups, whole groups and chained pairs of members, which
@@ -284,6 +291,112 @@ pub struct BandKeys {
     bands: usize,
     /// One column per band: the key of every unit.
     keys: Vec<Vec<u32>>,
+    /// The pairs each band may propose.
+    budget: BandBudget,
+}
+
+/// How many candidate pairs one band may propose: `per_unit` for each unit banded, and at
+/// least `min`. A band whose buckets within `max_bucket` would propose more has its largest
+/// buckets chained (see [`bucket_bound`]), so a band's pairs stay about linear in its units.
+///
+/// The default (one pair a unit, at least 65,536) is never reached on news: at 500 MB of
+/// generated news the sentence bands propose 0.47 pairs of sentences a sentence, the paragraph
+/// bands fewer. On 200 MB of random text drawn from 20,000 made-up words, the sentence bands
+/// proposed 2.9 a sentence (buckets of 17 to 64 sentences sharing a rare word), and at 1 GB
+/// the run passed 22 GB of memory.
+///
+/// ```
+/// use syndup::lsh::{bucket_bound, BandBudget};
+/// let budget = BandBudget { per_unit: 1, min: 10 };
+/// // Within the budget: 6 + 3 pairs.
+/// assert_eq!(bucket_bound(&mut vec![4, 3], 10, 100, budget), 100);
+/// // 10 + 3 pairs are too many; chaining the 5 (4 pairs) leaves 4 + 3.
+/// assert_eq!(bucket_bound(&mut vec![5, 3], 10, 100, budget), 3);
+/// // Chained, the 5s alone are 12 pairs: only buckets of two stay (chained or not, one pair).
+/// assert_eq!(bucket_bound(&mut vec![5, 5, 5, 2, 2], 10, 100, budget), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BandBudget {
+    /// Pairs for each unit banded.
+    pub per_unit: usize,
+    /// Pairs a band may always propose (small inputs are never bounded by the budget).
+    pub min: usize,
+}
+
+impl Default for BandBudget {
+    fn default() -> BandBudget {
+        BandBudget {
+            per_unit: 1,
+            min: 1 << 16,
+        }
+    }
+}
+
+impl BandBudget {
+    /// The pairs a band of `units` units may propose.
+    pub fn pairs(&self, units: usize) -> usize {
+        units.saturating_mul(self.per_unit).max(self.min)
+    }
+}
+
+/// The bucket bound of one band: buckets of at most this many members are expanded into all
+/// their pairs, larger ones chained. It is `max_bucket` when that keeps the band's pairs
+/// within `budget` (for `units` units banded); otherwise the largest bucket size that does,
+/// chaining every larger bucket (1, chaining them all, when none does). `sizes` holds the
+/// member count of each bucket of two or more members (in any order; it is sorted here).
+///
+/// The pairs of a band at bound `b`: `s (s - 1) / 2` for a bucket of `s ≤ b` members, `s - 1`
+/// for a larger one.
+pub fn bucket_bound(
+    sizes: &mut [usize],
+    units: usize,
+    max_bucket: usize,
+    budget: BandBudget,
+) -> usize {
+    let limit = budget.pairs(units);
+    let all = |s: usize| s.saturating_mul(s.saturating_sub(1)) / 2;
+    let chained = |s: usize| s.saturating_sub(1);
+    let at_max = sizes
+        .iter()
+        .map(|&s| if s <= max_bucket { all(s) } else { chained(s) })
+        .fold(0usize, usize::saturating_add);
+    if at_max <= limit {
+        return max_bucket;
+    }
+    sizes.sort_unstable();
+    let mut pairs = sizes
+        .iter()
+        .map(|&s| chained(s))
+        .fold(0usize, usize::saturating_add);
+    let mut bound = 1;
+    for same in sizes.chunk_by(|a, b| a == b) {
+        let s = same[0];
+        if s > max_bucket {
+            break;
+        }
+        let more = same.len().saturating_mul(all(s) - chained(s));
+        // Buckets of two propose their one pair either way.
+        if more > 0 && pairs.saturating_add(more) > limit {
+            break;
+        }
+        pairs += more;
+        bound = s;
+    }
+    bound
+}
+
+/// The bucket bound ([`bucket_bound`]) of a band of sorted `entries` ([`entry`]) of `units`
+/// units, each entry one member; `sizes` is scratch.
+pub(crate) fn entries_bound(
+    entries: &[u64],
+    units: usize,
+    max_bucket: usize,
+    budget: BandBudget,
+    sizes: &mut Vec<usize>,
+) -> usize {
+    sizes.clear();
+    sizes.extend(buckets(entries).map(<[u64]>::len).filter(|&s| s > 1));
+    bucket_bound(sizes, units, max_bucket, budget)
 }
 
 impl BandKeys {
@@ -320,7 +433,26 @@ impl BandKeys {
                 },
             );
         }
-        BandKeys { bands, keys }
+        BandKeys {
+            bands,
+            keys,
+            budget: BandBudget::default(),
+        }
+    }
+
+    /// The same keys, banded with another budget of pairs per band (see [`BandBudget`]).
+    ///
+    /// ```
+    /// use syndup::lsh::{BandBudget, BandKeys};
+    /// // Five units in one bucket: ten pairs, or four when chained.
+    /// let keys = BandKeys::compute(5, 1, || (), |_, _, out| out[0] = 7);
+    /// assert_eq!(keys.clone().candidate_pairs(&[0, 1, 2, 3, 4], 100).len(), 10);
+    /// let tight = keys.with_budget(BandBudget { per_unit: 1, min: 0 });
+    /// assert_eq!(tight.candidate_pairs(&[0, 1, 2, 3, 4], 100), vec![(0, 1), (1, 2), (2, 3), (3, 4)]);
+    /// ```
+    pub fn with_budget(mut self, budget: BandBudget) -> BandKeys {
+        self.budget = budget;
+        self
     }
 
     /// The key of band `band` of unit `i`.
@@ -330,19 +462,28 @@ impl BandKeys {
 
     /// Candidate pairs `(a, b)` with `a < b` among `units` (indexes of units), sorted and
     /// deduplicated: units that share the key of some band. A bucket with more than
-    /// `max_bucket` members is chained (see [`bucket_pairs`]).
+    /// `max_bucket` members is chained (see [`bucket_pairs`]), and so are a band's largest
+    /// buckets when its pairs would pass its budget ([`BandBudget`], [`bucket_bound`]).
     ///
     /// Each band's keys are freed as soon as its pairs are found, so the memory of the keys
     /// goes down while that of the pairs goes up (at 500 MB the sentence keys are 0.47 GB).
     pub fn candidate_pairs(self, units: &[u32], max_bucket: usize) -> Vec<(u32, u32)> {
-        let lists = self.by_band(units, None, PairList::default, |list, entries| {
-            bucket_pairs(entries, max_bucket, &mut list.pairs);
-            list.compact_if_grown();
-        });
+        let budget = self.budget;
+        let lists = self.by_band(
+            units,
+            None,
+            |_| false,
+            || (PairList::default(), Vec::new()),
+            |(list, sizes), entries| {
+                let bound = entries_bound(entries, units.len(), max_bucket, budget, sizes);
+                bucket_pairs(entries, bound, &mut list.pairs);
+                list.compact_if_grown();
+            },
+        );
         merge_lists(
             lists
                 .into_par_iter()
-                .map(PairList::finish)
+                .map(|(list, _)| list.finish())
                 .collect::<Vec<_>>(),
         )
     }
@@ -351,7 +492,8 @@ impl BandKeys {
     /// (`groups`; `units` lists groups, the keys are those of each group's members), as if
     /// every member had the keys of its group: the same candidate pairs of members, in a form
     /// that need not list them one by one ([`GroupCandidates`]). A bucket is chained when its
-    /// groups have more than `max_bucket` members in all.
+    /// groups have more than `max_bucket` members in all, or more than the band's bound when
+    /// the band passes its budget of pairs ([`bucket_bound`], counting members).
     ///
     /// Identical members always share every bucket, so among members each such pair comes
     /// once a band, and a pair of groups once a band for every pair of their members: at 500
@@ -379,22 +521,41 @@ impl BandKeys {
         // Entries hold each group's representative, whose group size is one byte read.
         let reps: Vec<u32> = (0..n as u32).map(|g| groups.representative(g)).collect();
         let bands = self.bands as u32;
+        let budget = self.budget;
+        // The budget counts members, as if each were banded on its own.
+        let member_units: usize = units.iter().map(|&g| groups.members(g).len()).sum();
+        let members_of =
+            |run: &[u64]| -> usize { run.iter().map(|&e| groups.size_of(entry_unit(e))).sum() };
         let workers = self.by_band(
             units,
             Some(&reps),
+            // A group of identical members is a bucket of its own where no other group shares
+            // its key: its size counts in the band's budget.
+            |g| !groups.is_alone(reps[g as usize]),
             || GroupWorker {
                 pairs: PairList::default(),
                 chained: PairList::default(),
                 chained_in: Vec::new(),
                 members: Vec::new(),
+                sizes: Vec::new(),
             },
             |w, entries| {
+                w.sizes.clear();
+                w.sizes
+                    .extend(buckets(entries).map(members_of).filter(|&m| m > 1));
+                let bound = bucket_bound(&mut w.sizes, member_units, max_bucket, budget);
                 for run in buckets(entries) {
                     if run.len() == 1 {
+                        // A group alone in its bucket: chained (its members with each other)
+                        // when larger than the band's bound.
+                        let rep = entry_unit(run[0]);
+                        if !groups.is_alone(rep) && groups.size_of(rep) > bound {
+                            w.chain(rep, true, units_n);
+                        }
                         continue;
                     }
-                    let members: usize = run.iter().map(|&e| groups.size_of(entry_unit(e))).sum();
-                    if members <= max_bucket {
+                    let members = members_of(run);
+                    if members <= bound {
                         push_bucket_pairs(run, usize::MAX, &mut w.pairs.pairs, |a, b| (a, b));
                         continue;
                     }
@@ -404,10 +565,7 @@ impl BandKeys {
                         let rep = entry_unit(e);
                         w.members.extend_from_slice(groups.copies(rep));
                         if !groups.is_alone(rep) {
-                            if w.chained_in.is_empty() {
-                                w.chained_in = vec![0; units_n];
-                            }
-                            w.chained_in[rep as usize] += 1;
+                            w.chain(rep, false, units_n);
                         }
                     }
                     w.members.sort_unstable();
@@ -427,25 +585,29 @@ impl BandKeys {
             .collect();
         for (p, c, counts) in workers {
             for (all, mine) in chained_in.iter_mut().zip(counts) {
-                *all += mine;
+                *all = (*all | mine) & GroupWorker::ALONE
+                    | ((*all & !GroupWorker::ALONE) + (mine & !GroupWorker::ALONE));
             }
             pair_lists.push(p);
             chain_lists.push(c);
         }
         // Identical members share every bucket. A group's members are all paired in a band
-        // where its bucket is not chained; a group too large for that is chained on its own
-        // in a band where it is alone (a bucket with another group is chained as a whole).
+        // where its bucket is not chained (every group of two or more has an entry in every
+        // band); a group chained in every band has its members chained with each other if
+        // it was alone in one of those buckets (a bucket with another group is chained as a
+        // whole).
         let mut whole = Vec::new();
         let mut alone_chained = Vec::new();
         for &g in units {
             let rep = groups.representative(g);
-            if groups.is_alone(rep) || chained_in[rep as usize] == bands {
+            if groups.is_alone(rep) {
                 continue;
             }
-            let members = groups.members(g);
-            if members.len() <= max_bucket {
+            let chained = chained_in[rep as usize];
+            if chained & !GroupWorker::ALONE < bands {
                 whole.push(rep);
-            } else {
+            } else if chained & GroupWorker::ALONE != 0 {
+                let members = groups.members(g);
                 alone_chained.extend(members.windows(2).map(|m| (m[0], m[1])));
             }
         }
@@ -475,7 +637,7 @@ impl BandKeys {
     /// Runs `band(state, entries)` for every band, with the band's entries ([`entry`]) of
     /// `units` sorted, each entry holding `label[unit]` (the unit itself without `label`).
     /// Entries whose key no other unit of the band holds may be left out: a bucket of one
-    /// makes no pair. A worker checks its first band's keys with [`Seen`] before sorting
+    /// makes no pair (unless `keep(unit)`). A worker checks its first band's keys with [`Seen`] before sorting
     /// them, and goes on doing so while that leaves out more than half of each band's
     /// entries. At 500 MB of generated news the check keeps 24 % of the paragraph level's
     /// entries, and `--preset near` took 2.83-2.88 s rather than 2.92-2.99 s; at the
@@ -483,9 +645,17 @@ impl BandKeys {
     /// Bands run in parallel, one group of bands per thread, each with its own state (made by
     /// `init`), which is returned. Each band's keys are freed as soon as its entries are made,
     /// and each worker reuses its buffers from band to band.
-    fn by_band<S, I, F>(self, units: &[u32], label: Option<&[u32]>, init: I, band: F) -> Vec<S>
+    fn by_band<S, K, I, F>(
+        self,
+        units: &[u32],
+        label: Option<&[u32]>,
+        keep: K,
+        init: I,
+        band: F,
+    ) -> Vec<S>
     where
         S: Send,
+        K: Fn(u32) -> bool + Sync + Send,
         I: Fn() -> S + Sync + Send,
         F: Fn(&mut S, &[u64]) + Sync + Send,
     {
@@ -514,7 +684,7 @@ impl BandKeys {
                         entries.extend(
                             units
                                 .iter()
-                                .filter(|&&u| seen.twice(column[u as usize]))
+                                .filter(|&&u| seen.twice(column[u as usize]) || keep(u))
                                 .map(|&u| unit_entry(u)),
                         );
                         filter = entries.len() * 2 < units.len();
@@ -741,11 +911,32 @@ struct GroupWorker {
     pairs: PairList,
     /// Member pairs from chained buckets.
     chained: PairList,
-    /// For each representative of a group of two or more, the bands in which its bucket was
-    /// chained (empty until one is).
+    /// For each representative of a group of two or more, the number of bands in which its
+    /// bucket was chained, with [`GroupWorker::ALONE`] set if it was alone in one of those
+    /// buckets (empty until a group's bucket is chained).
     chained_in: Vec<u32>,
     /// The members of a chained bucket.
     members: Vec<u32>,
+    /// The member counts of a band's buckets (for [`bucket_bound`]).
+    sizes: Vec<usize>,
+}
+
+impl GroupWorker {
+    /// In [`GroupWorker::chained_in`]: the group was alone in a chained bucket.
+    const ALONE: u32 = 1 << 31;
+
+    /// Notes that the bucket of the group of `rep` (among `units` units) was chained in a
+    /// band, `alone` in it or not.
+    fn chain(&mut self, rep: u32, alone: bool, units: usize) {
+        if self.chained_in.is_empty() {
+            self.chained_in = vec![0; units];
+        }
+        let c = &mut self.chained_in[rep as usize];
+        *c += 1;
+        if alone {
+            *c |= Self::ALONE;
+        }
+    }
 }
 
 /// A set of units, one bit each (290 KB for 2.3 million sentences, small enough to stay in
@@ -1122,7 +1313,8 @@ mod tests {
     proptest! {
         /// Candidates among groups of identical units stand for exactly the pairs that the
         /// units' own candidates are when each has its group's keys: buckets full and chained
-        /// (small caps), groups alone and shared, big and small, some groups left out.
+        /// (small caps), groups alone and shared, big and small, some groups left out, bands
+        /// within their budget of pairs and beyond it.
         #[test]
         fn group_candidates_are_the_member_candidates(
             back in proptest::collection::vec(0usize..6, 1..90),
@@ -1130,7 +1322,10 @@ mod tests {
             left_out in proptest::collection::vec(proptest::bool::weighted(0.2), 90),
             bands in 1usize..4,
             max_bucket in 1usize..10,
+            per_unit in 0usize..3,
+            min in prop_oneof![Just(1usize << 16), 0usize..40],
         ) {
+            let budget = BandBudget { per_unit, min };
             // Unit k joins the group of unit k - back[k] (0: a group of its own).
             let mut rep: Vec<u32> = Vec::new();
             for (k, &b) in back.iter().enumerate() {
@@ -1144,12 +1339,14 @@ mod tests {
                     for (band, k) in out.iter_mut().enumerate() {
                         *k = key(g as u32, band);
                     }
-                });
+                })
+                .with_budget(budget);
             let by_unit = BandKeys::compute(rep.len(), bands, || (), |_, k, out| {
                 for (band, x) in out.iter_mut().enumerate() {
                     *x = key(groups.group_of(k as u32), band);
                 }
-            });
+            })
+            .with_budget(budget);
             let kept: Vec<u32> = (0..groups.len() as u32)
                 .filter(|&g| !left_out[g as usize])
                 .collect();
@@ -1244,6 +1441,79 @@ mod tests {
         // Group sizes past a byte.
         let big = UnitGroups::from_representatives(&vec![0; 300]);
         assert_eq!((big.size_of(299), big.copies(7).len()), (300, 300));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// The bucket bound expands the buckets that the largest bound within the budget
+        /// expands (found by trying every bound), and all of them when that is `max_bucket`.
+        #[test]
+        fn bucket_bound_is_the_largest_within_the_budget(
+            sizes in proptest::collection::vec(2usize..40, 0..60),
+            units in 0usize..400,
+            max_bucket in 1usize..50,
+            per_unit in 0usize..4,
+            min in 0usize..300,
+        ) {
+            let budget = BandBudget { per_unit, min };
+            let pairs = |b: usize| -> usize {
+                sizes
+                    .iter()
+                    .map(|&s| if s <= b { s * (s - 1) / 2 } else { s - 1 })
+                    .sum()
+            };
+            let limit = budget.pairs(units);
+            let bound = bucket_bound(&mut sizes.clone(), units, max_bucket, budget);
+            if pairs(max_bucket) <= limit {
+                prop_assert_eq!(bound, max_bucket);
+            } else {
+                // Chaining every bucket is the least a band can do.
+                let best = (1..=max_bucket)
+                    .rev()
+                    .find(|&b| pairs(b) <= limit.max(pairs(1)))
+                    .unwrap_or(1);
+                let expanded = |b: usize| sizes.iter().filter(|&&s| s <= b).count();
+                prop_assert!(bound <= max_bucket);
+                prop_assert_eq!(expanded(bound), expanded(best));
+                prop_assert!(pairs(bound) <= limit.max(pairs(1)));
+            }
+        }
+    }
+
+    /// A band beyond its budget chains its largest buckets: 20 buckets of 30 units and 10 of
+    /// 5 would propose 8,800 pairs, where 650 units at two pairs a unit may propose 1,300; the
+    /// buckets of 5 stay whole.
+    #[test]
+    fn bands_beyond_their_budget_chain_their_largest_buckets() {
+        let mut key_of = Vec::new();
+        for b in 0..20u32 {
+            key_of.extend(std::iter::repeat_n(b, 30));
+        }
+        for b in 20..30u32 {
+            key_of.extend(std::iter::repeat_n(b, 5));
+        }
+        let units: Vec<u32> = (0..key_of.len() as u32).collect();
+        let keys = BandKeys::compute(key_of.len(), 1, || (), |_, i, out| out[0] = key_of[i]);
+        let all = keys.clone().candidate_pairs(&units, 100);
+        assert_eq!(all.len(), 20 * 435 + 10 * 10);
+        let budget = BandBudget {
+            per_unit: 2,
+            min: 0,
+        };
+        let bounded = keys.with_budget(budget).candidate_pairs(&units, 100);
+        assert_eq!(bounded.len(), 20 * 29 + 10 * 10);
+        // One pair a unit: every bucket chained.
+        let tighter = BandBudget {
+            per_unit: 1,
+            min: 0,
+        };
+        let keys = BandKeys::compute(key_of.len(), 1, || (), |_, i, out| out[0] = key_of[i]);
+        let chained = keys.with_budget(tighter).candidate_pairs(&units, 100);
+        assert_eq!(chained.len(), 20 * 29 + 10 * 4);
+        // The large buckets are chains of neighbours, the small ones whole.
+        assert!(bounded
+            .iter()
+            .all(|&(a, b)| b == a + 1 || (a >= 600 && (a - 600) / 5 == (b - 600) / 5)));
     }
 
     #[test]

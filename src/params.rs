@@ -127,7 +127,9 @@ pub struct Params {
     /// Seed of every hash function; the same seed gives the same signatures.
     pub seed: u64,
     /// LSH buckets with more members than this are not expanded into all their pairs (which
-    /// would cost quadratic time on boilerplate); only neighbouring members are paired.
+    /// would cost quadratic time on boilerplate); only neighbouring members are paired. A
+    /// band's largest buckets are chained too when its pairs would pass one per unit (and
+    /// 65,536; see [`crate::lsh::BandBudget`]), so that candidates stay linear in the input.
     pub max_bucket: usize,
     /// The same bound for the sentence-level index. Its buckets gather sentences that share a
     /// pair of (weighted) words; a big one is a topic, not a restatement, and a restatement
