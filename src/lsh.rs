@@ -472,7 +472,6 @@ impl BandKeys {
         let lists = self.by_band(
             units,
             None,
-            |_| false,
             || (PairList::default(), Vec::new()),
             |(list, sizes), entries| {
                 let bound = entries_bound(entries, units.len(), max_bucket, budget, sizes);
@@ -522,39 +521,91 @@ impl BandKeys {
         let reps: Vec<u32> = (0..n as u32).map(|g| groups.representative(g)).collect();
         let bands = self.bands as u32;
         let budget = self.budget;
-        // The budget counts members, as if each were banded on its own.
+        // The budget counts members, as if each were banded on its own; a group of identical
+        // members where no other group shares its key is a bucket of its own (of `m` members,
+        // `pairs_at_max(m)` pairs when the band is within its budget).
         let member_units: usize = units.iter().map(|&g| groups.members(g).len()).sum();
-        let members_of =
-            |run: &[u64]| -> usize { run.iter().map(|&e| groups.size_of(entry_unit(e))).sum() };
+        let pairs_at_max = |m: usize| {
+            if m <= max_bucket {
+                m.saturating_mul(m - 1) / 2
+            } else {
+                m - 1
+            }
+        };
+        // The groups of two or more, largest first, with their sizes, and the pairs they
+        // would propose if each were alone in its bucket.
+        let mut grouped: Vec<(usize, u32)> = units
+            .iter()
+            .map(|&g| groups.representative(g))
+            .filter(|&r| !groups.is_alone(r))
+            .map(|r| (groups.size_of(r), r))
+            .collect();
+        grouped.sort_unstable_by(|a, b| b.cmp(a));
+        let grouped_pairs = grouped
+            .iter()
+            .map(|&(m, _)| pairs_at_max(m))
+            .fold(0usize, usize::saturating_add);
+        let largest_group = grouped.first().map_or(0, |&(m, _)| m);
+        let (grouped, bands_seen) = (&grouped, std::sync::atomic::AtomicU32::new(0));
         let workers = self.by_band(
             units,
             Some(&reps),
-            // A group of identical members is a bucket of its own where no other group shares
-            // its key: its size counts in the band's budget.
-            |g| !groups.is_alone(reps[g as usize]),
             || GroupWorker {
                 pairs: PairList::default(),
                 chained: PairList::default(),
                 chained_in: Vec::new(),
                 members: Vec::new(),
+                runs: Vec::new(),
                 sizes: Vec::new(),
+                in_bucket: Vec::new(),
             },
             |w, entries| {
-                w.sizes.clear();
-                w.sizes
-                    .extend(buckets(entries).map(members_of).filter(|&m| m > 1));
-                let bound = bucket_bound(&mut w.sizes, member_units, max_bucket, budget);
-                for run in buckets(entries) {
-                    if run.len() == 1 {
-                        // A group alone in its bucket: chained (its members with each other)
-                        // when larger than the band's bound.
-                        let rep = entry_unit(run[0]);
-                        if !groups.is_alone(rep) && groups.size_of(rep) > bound {
-                            w.chain(rep, true, units_n);
+                // The members of each bucket shared by two groups or more, in order, and the
+                // band's pairs at `max_bucket`: theirs, and the other groups' on their own.
+                w.runs.clear();
+                let (mut pairs, mut shared_groups) = (0usize, 0usize);
+                for run in buckets(entries).filter(|run| run.len() > 1) {
+                    let mut members = 0;
+                    for &e in run {
+                        let m = groups.size_of(entry_unit(e));
+                        members += m;
+                        if m > 1 {
+                            shared_groups = shared_groups.saturating_add(pairs_at_max(m));
                         }
-                        continue;
                     }
-                    let members = members_of(run);
+                    pairs = pairs.saturating_add(pairs_at_max(members));
+                    w.runs.push(members);
+                }
+                let pairs = pairs.saturating_add(grouped_pairs.saturating_sub(shared_groups));
+                let within = pairs <= budget.pairs(member_units);
+                // The groups in shared buckets are marked (with a number no other band of this
+                // worker uses) when some group may be too large for the band's bound.
+                let band = bands_seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if !within || largest_group > max_bucket {
+                    w.mark_shared(entries, groups, band, units_n);
+                }
+                let bound = if within {
+                    max_bucket
+                } else {
+                    w.sizes.clear();
+                    w.sizes.extend_from_slice(&w.runs);
+                    w.sizes.extend(
+                        grouped
+                            .iter()
+                            .filter(|&&(_, r)| w.in_bucket[r as usize] != band)
+                            .map(|&(m, _)| m),
+                    );
+                    bucket_bound(&mut w.sizes, member_units, max_bucket, budget)
+                };
+                // A group alone in its bucket is chained (its members with each other) when
+                // larger than the bound.
+                for &(_, r) in grouped.iter().take_while(|&&(m, _)| m > bound) {
+                    if w.in_bucket[r as usize] != band {
+                        w.chain(r, true, units_n);
+                    }
+                }
+                let runs = std::mem::take(&mut w.runs);
+                for (run, &members) in buckets(entries).filter(|run| run.len() > 1).zip(&runs) {
                     if members <= bound {
                         push_bucket_pairs(run, usize::MAX, &mut w.pairs.pairs, |a, b| (a, b));
                         continue;
@@ -572,6 +623,7 @@ impl BandKeys {
                     let chain = w.members.windows(2).map(|m| (m[0], m[1]));
                     w.chained.pairs.extend(chain);
                 }
+                w.runs = runs;
                 w.pairs.compact_if_grown();
                 w.chained.compact_if_grown();
             },
@@ -592,10 +644,10 @@ impl BandKeys {
             chain_lists.push(c);
         }
         // Identical members share every bucket. A group's members are all paired in a band
-        // where its bucket is not chained (every group of two or more has an entry in every
-        // band); a group chained in every band has its members chained with each other if
-        // it was alone in one of those buckets (a bucket with another group is chained as a
-        // whole).
+        // where its bucket is not chained (a group alone in its bucket counts as chained in a
+        // band where it is larger than the bound); a group chained in every band has its
+        // members chained with each other if it was alone in one of those buckets (a bucket
+        // with another group is chained as a whole).
         let mut whole = Vec::new();
         let mut alone_chained = Vec::new();
         for &g in units {
@@ -637,7 +689,7 @@ impl BandKeys {
     /// Runs `band(state, entries)` for every band, with the band's entries ([`entry`]) of
     /// `units` sorted, each entry holding `label[unit]` (the unit itself without `label`).
     /// Entries whose key no other unit of the band holds may be left out: a bucket of one
-    /// makes no pair (unless `keep(unit)`). A worker checks its first band's keys with [`Seen`] before sorting
+    /// makes no pair. A worker checks its first band's keys with [`Seen`] before sorting
     /// them, and goes on doing so while that leaves out more than half of each band's
     /// entries. At 500 MB of generated news the check keeps 24 % of the paragraph level's
     /// entries, and `--preset near` took 2.83-2.88 s rather than 2.92-2.99 s; at the
@@ -645,17 +697,9 @@ impl BandKeys {
     /// Bands run in parallel, one group of bands per thread, each with its own state (made by
     /// `init`), which is returned. Each band's keys are freed as soon as its entries are made,
     /// and each worker reuses its buffers from band to band.
-    fn by_band<S, K, I, F>(
-        self,
-        units: &[u32],
-        label: Option<&[u32]>,
-        keep: K,
-        init: I,
-        band: F,
-    ) -> Vec<S>
+    fn by_band<S, I, F>(self, units: &[u32], label: Option<&[u32]>, init: I, band: F) -> Vec<S>
     where
         S: Send,
-        K: Fn(u32) -> bool + Sync + Send,
         I: Fn() -> S + Sync + Send,
         F: Fn(&mut S, &[u64]) + Sync + Send,
     {
@@ -684,7 +728,7 @@ impl BandKeys {
                         entries.extend(
                             units
                                 .iter()
-                                .filter(|&&u| seen.twice(column[u as usize]) || keep(u))
+                                .filter(|&&u| seen.twice(column[u as usize]))
                                 .map(|&u| unit_entry(u)),
                         );
                         filter = entries.len() * 2 < units.len();
@@ -917,13 +961,35 @@ struct GroupWorker {
     chained_in: Vec<u32>,
     /// The members of a chained bucket.
     members: Vec<u32>,
+    /// The member count of each bucket of two groups or more of a band, in order.
+    runs: Vec<usize>,
     /// The member counts of a band's buckets (for [`bucket_bound`]).
     sizes: Vec<usize>,
+    /// For each representative of a group of two or more, the last band (numbered from 1
+    /// across workers) in which [`GroupWorker::mark_shared`] found it in a bucket with
+    /// another group (empty until needed).
+    in_bucket: Vec<u32>,
 }
 
 impl GroupWorker {
     /// In [`GroupWorker::chained_in`]: the group was alone in a chained bucket.
     const ALONE: u32 = 1 << 31;
+
+    /// Marks the groups of two or more members found in a bucket with another group among
+    /// the sorted `entries` of band `band` (of `units` units).
+    fn mark_shared(&mut self, entries: &[u64], groups: &UnitGroups, band: u32, units: usize) {
+        if self.in_bucket.is_empty() {
+            self.in_bucket = vec![0; units];
+        }
+        for run in buckets(entries).filter(|run| run.len() > 1) {
+            for &e in run {
+                let rep = entry_unit(e);
+                if !groups.is_alone(rep) {
+                    self.in_bucket[rep as usize] = band;
+                }
+            }
+        }
+    }
 
     /// Notes that the bucket of the group of `rep` (among `units` units) was chained in a
     /// band, `alone` in it or not.
