@@ -300,10 +300,10 @@ pub struct BandKeys {
 /// buckets chained (see [`bucket_bound`]), so a band's pairs stay about linear in its units.
 ///
 /// The default (one pair a unit, at least 65,536) is never reached on news: at 500 MB of
-/// generated news the sentence bands propose 0.47 pairs of sentences a sentence, the paragraph
-/// bands fewer. On 200 MB of random text drawn from 20,000 made-up words, the sentence bands
-/// proposed 2.9 a sentence (buckets of 17 to 64 sentences sharing a rare word), and at 1 GB
-/// the run passed 22 GB of memory.
+/// generated news each sentence band would propose 0.47 pairs of sentences per sentence (0.48
+/// in the fullest band). On 200 MB of random text drawn from 20,000 made-up words, each
+/// proposed about 2.9 (buckets of 17 to 64 sentences sharing a rare word), and at 1 GB the run
+/// passed 22 GB of memory.
 ///
 /// ```
 /// use syndup::lsh::{bucket_bound, BandBudget};
