@@ -354,11 +354,10 @@ pub fn bucket_bound(
     budget: BandBudget,
 ) -> usize {
     let limit = budget.pairs(units);
-    let all = |s: usize| s.saturating_mul(s.saturating_sub(1)) / 2;
-    let chained = |s: usize| s.saturating_sub(1);
+    let (all, chained) = (|s| bucket_pair_count(s, s), |s| bucket_pair_count(s, 1));
     let at_max = sizes
         .iter()
-        .map(|&s| if s <= max_bucket { all(s) } else { chained(s) })
+        .map(|&s| bucket_pair_count(s, max_bucket))
         .fold(0usize, usize::saturating_add);
     if at_max <= limit {
         return max_bucket;
@@ -383,6 +382,16 @@ pub fn bucket_bound(
         bound = s;
     }
     bound
+}
+
+/// The pairs a bucket of `s` members proposes at bucket bound `bound`: all of them, or each
+/// member with the next when it has more members than `bound`.
+fn bucket_pair_count(s: usize, bound: usize) -> usize {
+    if s <= bound {
+        s.saturating_mul(s.saturating_sub(1)) / 2
+    } else {
+        s.saturating_sub(1)
+    }
 }
 
 /// The bucket bound ([`bucket_bound`]) of a band of sorted `entries` ([`entry`]) of `units`
@@ -525,13 +534,7 @@ impl BandKeys {
         // members where no other group shares its key is a bucket of its own (of `m` members,
         // `pairs_at_max(m)` pairs when the band is within its budget).
         let member_units: usize = units.iter().map(|&g| groups.members(g).len()).sum();
-        let pairs_at_max = |m: usize| {
-            if m <= max_bucket {
-                m.saturating_mul(m - 1) / 2
-            } else {
-                m - 1
-            }
-        };
+        let pairs_at_max = |m: usize| bucket_pair_count(m, max_bucket);
         // The groups of two or more, largest first, with their sizes, and the pairs they
         // would propose if each were alone in its bucket.
         let mut grouped: Vec<(usize, u32)> = units
