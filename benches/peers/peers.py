@@ -2,7 +2,8 @@
 """Driver of the peer benchmark (called by run.sh): generate the corpus, self-test every tool on a
 tiny input, run syndup, datasketch, rensa, gaoya and `wc -w` as whole processes in alternating
 rounds under /usr/bin/time, score candidate pairs against the generator's truth, print the table
-and write it as Markdown."""
+and the default's pairs by measure and similarity (where its false positives come from), and
+write both as Markdown."""
 import argparse
 import datetime
 import importlib.metadata
@@ -91,7 +92,9 @@ def prepare(syndup, source, size_mb, work):
 
 # ---------------------------------------------------------------- tools and their pairs
 
-def syndup_pairs(path):
+def syndup_pairs(path, evidence=None):
+    """Pairs of line numbers and the summary of a `syndup scan --format jsonl` report; with a
+    dict as `evidence`, also each pair's (measure, similarity) in it."""
     pairs, summary = set(), None
     with open(path, encoding="utf-8") as f:
         for row in f:
@@ -101,6 +104,8 @@ def syndup_pairs(path):
                 for p in o["data"]["pairs"]:
                     a, b = lines[p["a"]], lines[p["b"]]
                     pairs.add((min(a, b), max(a, b)))
+                    if evidence is not None:
+                        evidence[(min(a, b), max(a, b))] = (p["measure"], p["similarity"])
             elif o["type"] == "summary":
                 summary = o["data"]
     return pairs, summary
@@ -242,6 +247,23 @@ def score(pred, truth):
     return prec, rec, f1
 
 
+def by_evidence(path, truth):
+    """Where a syndup report's pairs fall against the truth, by the evidence that found them: rows
+    of (measure, similarity band, required, optional, false), bands 0.05 wide for sentence
+    matches and 0.1 for the others. Shows which measure and score the false positives come from."""
+    evidence = {}
+    syndup_pairs(path, evidence)
+    width = {"sentence": 0.05}
+    counts = {}
+    for p, (measure, sim) in evidence.items():
+        w = width.get(measure, 0.1)
+        band = round(int(sim / w + 1e-9) * w, 2)
+        label = truth.get(p)
+        col = 2 if label is None else (1 if label in OPTIONAL else 0)
+        counts.setdefault((measure, band), [0, 0, 0])[col] += 1
+    return [[m, f"{b:.2f}"] + [f"{x:,}" for x in c] for (m, b), c in sorted(counts.items())]
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -371,6 +393,17 @@ def main():
     print(per_para)
     print(spread)
 
+    # The default's pairs by measure and score: where its false positives come from.
+    ev_head = ["measure", "from", "required", "optional", "false"]
+    ev_rows = []
+    if "syndup" in wanted:
+        default = next(t for t in ts if t["key"] == "syndup-default-2")
+        ev_rows = by_evidence(default["stdout"], truth)
+        ev_widths = [max(len(x) for x in col) for col in zip(ev_head, *ev_rows)]
+        print("syndup default, 2 threads: pairs by measure and similarity (from: band start)")
+        for r in [ev_head] + ev_rows:
+            print("  ".join(x.rjust(w) for x, w in zip(r, ev_widths)))
+
     if a.markdown:
         md = [f"# Peer benchmark (`benches/peers/run.sh {a.size_mb}`)", ""]
         md += [f"- {m}" for m in meta] + [""]
@@ -381,6 +414,12 @@ def main():
         md += [f"- {x}" for x in ratios + [speed, per_para, spread] if x]
         if wanted != {"syndup", "datasketch", "rensa", "gaoya", "wc"}:
             md += [f"- tools run: {', '.join(sorted(wanted))} (the others were not run)"]
+        if ev_rows:
+            md += ["", "syndup default, 2 threads: its pairs by measure and similarity (`from`: "
+                   "the start of the band), against the truth.", ""]
+            md.append("| " + " | ".join(ev_head) + " |")
+            md.append("|---|---:|---:|---:|---:|")
+            md += ["| " + " | ".join(r) + " |" for r in ev_rows]
         with open(a.markdown, "w") as f:
             f.write("\n".join(md) + "\n")
         log(f"wrote {a.markdown}")
