@@ -1585,6 +1585,53 @@ mod tests {
             .all(|&(a, b)| b == a + 1 || (a >= 600 && (a - 600) / 5 == (b - 600) / 5)));
     }
 
+    /// The candidates of groups are the same on 1 and 3 threads (3 workers, bands split among
+    /// them), run after run: groups of identical units (alone in their bucket and shared),
+    /// buckets beyond `max_bucket`, and bands within and beyond their budget.
+    #[test]
+    fn group_candidates_do_not_depend_on_the_threads() {
+        let n = 4000usize;
+        // Units 3k, 3k + 1 and 3k + 2 are identical for k < 200; the rest are alone.
+        let reps: Vec<u32> = (0..n as u32)
+            .map(|u| if u < 600 { u - u % 3 } else { u })
+            .collect();
+        let groups = UnitGroups::from_representatives(&reps);
+        let units: Vec<u32> = (0..groups.len() as u32).collect();
+        // 37 bands of 50 to 1,490 buckets: about 80 members a bucket in the first (chained), 3
+        // in the last.
+        let make = || {
+            BandKeys::compute(
+                groups.len(),
+                37,
+                || (),
+                |_, g, out| {
+                    for (b, key) in out.iter_mut().enumerate() {
+                        let h = (g as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (40 + b % 7);
+                        *key = ((h as u32) % (50 + 40 * b as u32)).wrapping_mul(0x0101_0101)
+                            | b as u32;
+                    }
+                },
+            )
+            .with_budget(BandBudget {
+                per_unit: 1,
+                min: 0,
+            })
+        };
+        let pool = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        };
+        let (one, three) = (pool(1), pool(3));
+        let want = one.install(|| make().candidate_groups(&units, &groups, 40));
+        assert!(!want.pairs.is_empty() && !want.whole.is_empty() && !want.chained.is_empty());
+        for _ in 0..5 {
+            let got = three.install(|| make().candidate_groups(&units, &groups, 40));
+            assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn popular_buckets_are_chained_not_expanded() {
         let sets: Vec<Vec<u64>> = (0..50).map(|_| vec![1, 2, 3, 4, 5]).collect();
