@@ -103,9 +103,10 @@ def syndup_pairs(path, evidence=None):
                 lines = [m["line"] for m in o["data"]["members"]]
                 for p in o["data"]["pairs"]:
                     a, b = lines[p["a"]], lines[p["b"]]
-                    pairs.add((min(a, b), max(a, b)))
+                    key = (min(a, b), max(a, b))
+                    pairs.add(key)
                     if evidence is not None:
-                        evidence[(min(a, b), max(a, b))] = (p["measure"], p["similarity"])
+                        evidence[key] = (p["measure"], p["similarity"])
             elif o["type"] == "summary":
                 summary = o["data"]
     return pairs, summary
