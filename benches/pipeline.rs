@@ -19,7 +19,7 @@
 //! * `verify_sentences`: [`verify::overlap_at_least`] (the sentence score; name weight 0.5, at
 //!   least 6 shared terms) over each sentence's terms (stemmed word hashes folded to 32 bits,
 //!   IDF-weighted by their frequency among the input's sentences) paired with the next 16, with
-//!   the keys given as one slice (vector compares where the CPU has AVX-512, as the in-memory
+//!   the keys given as one slice (vector compares where the CPU has AVX-512 or AVX2, as the in-memory
 //!   detector's records give them: `syndup`) and key by key (`key_by_key`), vs a `HashMap` of
 //!   one side's terms probed with the other's (`naive`); bytes: both sentences' text per pair.
 //! * `end_to_end`: [`Detector::detect`] on a whole corpus for the presets `exact`, `near` and

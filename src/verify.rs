@@ -174,7 +174,7 @@ where
 
 /// [`overlap_of`], or `None` when the two sentences share fewer than `min_shared` terms, in
 /// which case no weight is read. Sentences of up to 64 terms (nearly all) find their shared
-/// terms first: by AVX-512 compares when both sides give their keys as 32-bit slices
+/// terms first: by AVX-512 or AVX2 compares when both sides give their keys as 32-bit slices
 /// ([`Sentence::keys32`]) and the CPU has them, else by a merge without branches on the keys.
 /// Longer ones are merged term by term, and the merge stops as soon as the terms left on the
 /// shorter side could not make up the difference. Either way the weights of the shared terms
@@ -265,17 +265,60 @@ where
 }
 
 /// [`common_positions`] of two sides whose keys are 32-bit slices ([`Sentence::keys32`]), by
-/// AVX-512 compares where the CPU has them: each of `b`'s keys against all of `a`'s at once, so
-/// that no compare waits for the one before as the steps of a merge do. The positions are the
-/// same (`None` when there is no such CPU, or a side is longer than 64).
+/// vector compares where the CPU has them (AVX-512, else AVX2): each of `b`'s keys against all
+/// of `a`'s at once, so that no compare waits for the one before as the steps of a merge do.
+/// The positions are the same (`None` when there is no such CPU, or a side is longer than 64).
 fn common_positions32(a: &[u32], b: &[u32]) -> Option<(u64, u64)> {
     #[cfg(target_arch = "x86_64")]
-    if a.len() <= 64 && b.len() <= 64 && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
-        return Some(unsafe { common_positions_avx512(a, b) });
+    if a.len() <= 64 && b.len() <= 64 {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return Some(unsafe { common_positions_avx512(a, b) });
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return Some(unsafe { common_positions_avx2(a, b) });
+        }
     }
     let _ = (a, b);
     None
+}
+
+/// [`common_positions32`] in 8-lane vectors: `a` (at most 64 keys) copied into a buffer of 64
+/// and held in up to eight registers; lanes beyond its end compare with the buffer's zeros, and
+/// their bits are cleared from every result.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn common_positions_avx2(a: &[u32], b: &[u32]) -> (u64, u64) {
+    use std::arch::x86_64::{
+        __m256i, _mm256_castsi256_ps, _mm256_cmpeq_epi32, _mm256_loadu_si256, _mm256_movemask_ps,
+        _mm256_set1_epi32, _mm256_setzero_si256,
+    };
+    let n = a.len().min(64);
+    let vectors = n.div_ceil(8);
+    let mut buf = [0u32; 64];
+    buf[..n].copy_from_slice(&a[..n]);
+    let mut keys: [__m256i; 8] = [_mm256_setzero_si256(); 8];
+    for (v, key) in keys.iter_mut().enumerate().take(vectors) {
+        // SAFETY: `buf` holds 64 keys, and `8 v + 8 <= 64` for `v < 8`: an unaligned load of
+        // eight of them.
+        *key = unsafe { _mm256_loadu_si256(buf.as_ptr().add(8 * v).cast()) };
+    }
+    let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let (mut at_a, mut at_b) = (0u64, 0u64);
+    for (j, &y) in b.iter().enumerate().take(64) {
+        // The bits of the key, as the lanes compare them.
+        let y = _mm256_set1_epi32(i32::from_ne_bytes(y.to_ne_bytes()));
+        let mut found = 0u64;
+        for (v, &key) in keys.iter().enumerate().take(vectors) {
+            let same = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(key, y)));
+            found |= u64::from(same as u8) << (8 * v);
+        }
+        found &= valid;
+        at_a |= found;
+        at_b |= u64::from(found != 0) << j;
+    }
+    (at_a, at_b)
 }
 
 /// [`common_positions32`] in 16-lane vectors: `a` (at most 64 keys) held in four registers,
