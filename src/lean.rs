@@ -519,6 +519,13 @@ impl verify::Sentence for Packed<'_> {
             .map(|&v| f64::from(self.1.weight(unpack_term(v).2)))
             .sum()
     }
+    /// The vocabulary indexes, out of the packed words.
+    fn copy_keys32(&self, out: &mut [u32]) -> bool {
+        for (o, &v) in out.iter_mut().zip(self.0) {
+            *o = unpack_term(v).0;
+        }
+        true
+    }
 }
 
 /// Positions in a strictly increasing array of hashes (the sentence vocabulary), found through

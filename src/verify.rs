@@ -142,6 +142,15 @@ pub trait Sentence {
     fn keys32(&self) -> Option<&[u32]> {
         None
     }
+    /// Copies the keys of all terms, in order, into `out[..self.len()]` as the 32-bit values
+    /// [`Sentence::keys32`] would give, where the keys are 32-bit values but the layout keeps
+    /// them inside wider words (the disk-backed detector's terms): then the shared terms are
+    /// found by vector compares on the copies. `false` (the default), and `out` untouched:
+    /// key by key.
+    fn copy_keys32(&self, out: &mut [u32]) -> bool {
+        let _ = out;
+        false
+    }
 }
 
 impl<T: Ord + Copy> Sentence for Side<'_, T> {
@@ -174,8 +183,9 @@ where
 
 /// [`overlap_of`], or `None` when the two sentences share fewer than `min_shared` terms, in
 /// which case no weight is read. Sentences of up to 64 terms (nearly all) find their shared
-/// terms first: by AVX-512 or AVX2 compares when both sides give their keys as 32-bit slices
-/// ([`Sentence::keys32`]) and the CPU has them, else by a merge without branches on the keys.
+/// terms first: by AVX-512 or AVX2 compares when both sides give their keys as 32-bit values
+/// ([`Sentence::keys32`] or [`Sentence::copy_keys32`]) and the CPU has them, else by a merge
+/// without branches on the keys.
 /// Longer ones are merged term by term, and the merge stops as soon as the terms left on the
 /// shorter side could not make up the difference. Either way the weights of the shared terms
 /// are added in term order, so the score is the same to the bit.
@@ -218,9 +228,22 @@ where
         // merge without branches on the keys (which key is smaller is a coin toss the CPU
         // mispredicts). Most candidates share too few terms and stop there; the others add
         // their weights in the order of the full merge, so the sums are the same to the bit.
-        let vectors = match (a.keys32(), b.keys32()) {
-            (Some(ka), Some(kb)) => common_positions32(ka, kb),
-            _ => None,
+        let vectors = if vector_compares() {
+            let mut copies = ([0u32; 64], [0u32; 64]);
+            let ka = a.keys32().or_else(|| {
+                a.copy_keys32(&mut copies.0[..na])
+                    .then_some(&copies.0[..na])
+            });
+            let kb = b.keys32().or_else(|| {
+                b.copy_keys32(&mut copies.1[..nb])
+                    .then_some(&copies.1[..nb])
+            });
+            match (ka, kb) {
+                (Some(ka), Some(kb)) => common_positions32(ka, kb),
+                _ => None,
+            }
+        } else {
+            None
         };
         let (mut at_a, mut at_b) = vectors.unwrap_or_else(|| common_positions(a, b));
         let shared = at_a.count_ones() as usize;
@@ -262,6 +285,20 @@ where
         return Some((0.0, shared));
     }
     Some(((inter / (union * smaller).sqrt()).min(1.0), shared))
+}
+
+/// Whether [`common_positions32`] has vector compares on this CPU (checked once by the standard
+/// library, then read from a cache).
+fn vector_compares() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            || std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// [`common_positions`] of two sides whose keys are 32-bit slices ([`Sentence::keys32`]), by
@@ -478,28 +515,49 @@ mod tests {
         Some(((inter / (union * smaller).sqrt()).min(1.0), shared))
     }
 
-    /// A side that gives its keys as one slice, as the in-memory detector's records do.
-    struct Sliced<'a>(Side<'a, u32>);
+    /// A side that gives its keys as the detectors' layouts do: as one slice (`sliced`, the
+    /// in-memory records) or copied out of wider words (the disk-backed terms).
+    struct Laid<'a> {
+        side: Side<'a, u32>,
+        sliced: bool,
+    }
 
-    impl Sentence for Sliced<'_> {
+    fn sliced(side: Side<'_, u32>) -> Laid<'_> {
+        Laid { side, sliced: true }
+    }
+
+    fn copied(side: Side<'_, u32>) -> Laid<'_> {
+        Laid {
+            side,
+            sliced: false,
+        }
+    }
+
+    impl Sentence for Laid<'_> {
         type Key = u32;
         fn len(&self) -> usize {
-            self.0.len()
+            self.side.len()
         }
         fn key(&self, i: usize) -> u32 {
-            self.0.key(i)
+            self.side.key(i)
         }
         fn weight(&self, i: usize) -> f32 {
-            self.0.weight(i)
+            self.side.weight(i)
         }
         fn name(&self, i: usize) -> bool {
-            self.0.name(i)
+            self.side.name(i)
         }
         fn total(&self) -> f64 {
-            self.0.total()
+            self.side.total()
         }
         fn keys32(&self) -> Option<&[u32]> {
-            Some(self.0.terms)
+            self.sliced.then_some(self.side.terms)
+        }
+        fn copy_keys32(&self, out: &mut [u32]) -> bool {
+            if !self.sliced {
+                out.copy_from_slice(self.side.terms);
+            }
+            !self.sliced
         }
     }
 
@@ -526,11 +584,15 @@ mod tests {
             let bits = |r: Option<(f64, usize)>| r.map(|(s, n)| (s.to_bits(), n));
             proptest::prop_assert_eq!(bits(overlap_at_least(&sa, &sb, name_weight, min_shared)), bits(want));
             proptest::prop_assert_eq!(
-                bits(overlap_at_least(&Sliced(sa), &Sliced(sb), name_weight, min_shared)),
+                bits(overlap_at_least(&sliced(sa), &sliced(sb), name_weight, min_shared)),
                 bits(want)
             );
             // Mixed: one side sliced, the other key by key.
-            proptest::prop_assert_eq!(bits(overlap_at_least(&Sliced(sa), &sb, name_weight, min_shared)), bits(want));
+            proptest::prop_assert_eq!(bits(overlap_at_least(&sliced(sa), &sb, name_weight, min_shared)), bits(want));
+            // Keys copied out, on both sides and beside a sliced or a key-by-key one.
+            proptest::prop_assert_eq!(bits(overlap_at_least(&copied(sa), &copied(sb), name_weight, min_shared)), bits(want));
+            proptest::prop_assert_eq!(bits(overlap_at_least(&sliced(sa), &copied(sb), name_weight, min_shared)), bits(want));
+            proptest::prop_assert_eq!(bits(overlap_at_least(&copied(sa), &sb, name_weight, min_shared)), bits(want));
         }
     }
 
