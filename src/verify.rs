@@ -228,22 +228,25 @@ where
         // merge without branches on the keys (which key is smaller is a coin toss the CPU
         // mispredicts). Most candidates share too few terms and stop there; the others add
         // their weights in the order of the full merge, so the sums are the same to the bit.
-        let vectors = if vector_compares() {
-            let mut copies = ([0u32; 64], [0u32; 64]);
-            let ka = a.keys32().or_else(|| {
-                a.copy_keys32(&mut copies.0[..na])
-                    .then_some(&copies.0[..na])
-            });
-            let kb = b.keys32().or_else(|| {
-                b.copy_keys32(&mut copies.1[..nb])
-                    .then_some(&copies.1[..nb])
-            });
-            match (ka, kb) {
-                (Some(ka), Some(kb)) => common_positions32(ka, kb),
-                _ => None,
-            }
-        } else {
+        let vectors = if !vector_compares() {
             None
+        } else {
+            match (a.keys32(), b.keys32()) {
+                (Some(ka), Some(kb)) => common_positions32(ka, kb),
+                // Buffers only for a side that copies its keys out.
+                (ka, kb) => {
+                    let mut copies = ([0u32; 64], [0u32; 64]);
+                    let ka = ka.or_else(|| {
+                        a.copy_keys32(&mut copies.0[..na])
+                            .then_some(&copies.0[..na])
+                    });
+                    let kb = kb.or_else(|| {
+                        b.copy_keys32(&mut copies.1[..nb])
+                            .then_some(&copies.1[..nb])
+                    });
+                    ka.zip(kb).and_then(|(ka, kb)| common_positions32(ka, kb))
+                }
+            }
         };
         let (mut at_a, mut at_b) = vectors.unwrap_or_else(|| common_positions(a, b));
         let shared = at_a.count_ones() as usize;
@@ -321,25 +324,28 @@ fn common_positions32(a: &[u32], b: &[u32]) -> Option<(u64, u64)> {
     None
 }
 
-/// [`common_positions32`] in 8-lane vectors: `a` (at most 64 keys) copied into a buffer of 64
-/// and held in up to eight registers; lanes beyond its end compare with the buffer's zeros, and
+/// [`common_positions32`] in 8-lane vectors: `a` (at most 64 keys) held in up to eight
+/// registers, the last one loaded under a mask; its lanes beyond `a`'s end read as zeros, and
 /// their bits are cleared from every result.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn common_positions_avx2(a: &[u32], b: &[u32]) -> (u64, u64) {
     use std::arch::x86_64::{
-        __m256i, _mm256_castsi256_ps, _mm256_cmpeq_epi32, _mm256_loadu_si256, _mm256_movemask_ps,
-        _mm256_set1_epi32, _mm256_setzero_si256,
+        __m256i, _mm256_castsi256_ps, _mm256_cmpeq_epi32, _mm256_cmpgt_epi32,
+        _mm256_maskload_epi32, _mm256_movemask_ps, _mm256_set1_epi32, _mm256_setr_epi32,
+        _mm256_setzero_si256,
     };
     let n = a.len().min(64);
     let vectors = n.div_ceil(8);
-    let mut buf = [0u32; 64];
-    buf[..n].copy_from_slice(&a[..n]);
+    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let mut keys: [__m256i; 8] = [_mm256_setzero_si256(); 8];
     for (v, key) in keys.iter_mut().enumerate().take(vectors) {
-        // SAFETY: `buf` holds 64 keys, and `8 v + 8 <= 64` for `v < 8`: an unaligned load of
-        // eight of them.
-        *key = unsafe { _mm256_loadu_si256(buf.as_ptr().add(8 * v).cast()) };
+        // Lanes below the number of keys left (at most 8) are loaded.
+        let left = _mm256_set1_epi32((n - 8 * v).min(8) as i32);
+        let mask = _mm256_cmpgt_epi32(left, lane);
+        // SAFETY: `8 v < n`, and the mask loads only lanes `i < n - 8 v`, that is elements
+        // `8 v + i < n` of `a`; masked-off lanes are not read (and cannot fault).
+        *key = unsafe { _mm256_maskload_epi32(a.as_ptr().add(8 * v).cast(), mask) };
     }
     let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
     let (mut at_a, mut at_b) = (0u64, 0u64);
