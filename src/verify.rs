@@ -325,8 +325,8 @@ fn common_positions32(a: &[u32], b: &[u32]) -> Option<(u64, u64)> {
 }
 
 /// [`common_positions32`] in 8-lane vectors: `a` (at most 64 keys) held in up to eight
-/// registers, the last one loaded under a mask; its lanes beyond `a`'s end read as zeros, and
-/// their bits are cleared from every result.
+/// registers, each loaded under a mask of the lanes within `a`; lanes beyond its end read as
+/// zeros, and their bits are cleared from every result.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn common_positions_avx2(a: &[u32], b: &[u32]) -> (u64, u64) {
